@@ -1,0 +1,40 @@
+// File: base/aligned.h
+// 64-byte aligned vectors (one cache line, one AVX-512 register), used for
+// every polynomial buffer so SIMD kernels may use aligned loads.
+#ifndef BLINDFOLD_BASE_ALIGNED_H_
+#define BLINDFOLD_BASE_ALIGNED_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <vector>
+
+namespace blindfold {
+
+inline constexpr std::size_t kCacheLine = 64;
+
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}  // NOLINT
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(
+        ::operator new(n * sizeof(T), std::align_val_t(kCacheLine)));
+  }
+  void deallocate(T* p, std::size_t) noexcept {
+    ::operator delete(p, std::align_val_t(kCacheLine));
+  }
+  template <typename U>
+  bool operator==(const AlignedAllocator<U>&) const {
+    return true;
+  }
+};
+
+template <typename T>
+using AlignedVector = std::vector<T, AlignedAllocator<T>>;
+
+}  // namespace blindfold
+
+#endif  // BLINDFOLD_BASE_ALIGNED_H_

@@ -1,0 +1,27 @@
+# Helpers that keep every folder's CMakeLists.txt to a few lines.
+#
+#   blindfold_library(NAME SRCS a.cc b.cc DEPS other_lib)
+#   blindfold_test(NAME SRCS a_test.cc DEPS lib)   -- a gtest binary run by ctest
+#
+# Includes are written from the source root ("ckks/evaluator.h").
+
+function(blindfold_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} ${ARG_SRCS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+function(blindfold_test name)
+  if(NOT BLINDFOLD_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 600)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()
