@@ -1,0 +1,107 @@
+// File: math/modarith.h
+// Scalar modular arithmetic over word-sized primes q < 2^61: Barrett
+// reduction of 128-bit products, Shoup multiplication by a precomputed
+// constant, and the lazy variants the NTT uses (results in [0, 2q)).
+// Every function here is a hot kernel: preconditions are REQUIRES comments.
+#ifndef BLINDFOLD_MATH_MODARITH_H_
+#define BLINDFOLD_MATH_MODARITH_H_
+
+#include <cstdint>
+
+namespace blindfold::math {
+
+using u128 = unsigned __int128;
+
+inline constexpr int kMaxModulusBits = 61;
+// The IFMA kernels work on 52-bit lanes; lazy butterflies need 4q < 2^52.
+inline constexpr int kMaxIfmaModulusBits = 50;
+
+// A prime modulus with its Barrett constant floor(2^128 / q).
+struct Modulus {
+  uint64_t value = 0;
+  uint64_t barrett_hi = 0;  // floor(2^128 / q) >> 64
+  uint64_t barrett_lo = 0;  // floor(2^128 / q) mod 2^64
+  int bits = 0;
+
+  Modulus() = default;
+  // REQUIRES: 2 <= q < 2^61.
+  explicit Modulus(uint64_t q);
+};
+
+inline uint64_t MulHi(uint64_t a, uint64_t b) {
+  return static_cast<uint64_t>((static_cast<u128>(a) * b) >> 64);
+}
+
+// x mod q for any 128-bit x.  Result in [0, q).
+inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
+  const uint64_t xl = static_cast<uint64_t>(x);
+  const uint64_t xh = static_cast<uint64_t>(x >> 64);
+  // floor(x * floor(2^128/q) / 2^128), approximated from the three high
+  // partial products; the estimate is low by at most 2.
+  const u128 t1 = static_cast<u128>(xl) * m.barrett_hi;
+  const u128 t2 = static_cast<u128>(xh) * m.barrett_lo;
+  const u128 lo_hi = static_cast<u128>(MulHi(xl, m.barrett_lo));
+  const u128 mid = lo_hi + static_cast<uint64_t>(t1) + static_cast<uint64_t>(t2);
+  const uint64_t quot = static_cast<uint64_t>(mid >> 64) +
+                        static_cast<uint64_t>(t1 >> 64) +
+                        static_cast<uint64_t>(t2 >> 64) + xh * m.barrett_hi;
+  uint64_t r = xl - quot * m.value;
+  while (r >= m.value) r -= m.value;
+  return r;
+}
+
+// x mod q for a 64-bit x.
+inline uint64_t BarrettReduce64(uint64_t x, const Modulus& m) {
+  const uint64_t quot = MulHi(x, m.barrett_hi);  // low by at most 2
+  uint64_t r = x - quot * m.value;
+  while (r >= m.value) r -= m.value;
+  return r;
+}
+
+// REQUIRES: a, b < q.
+inline uint64_t MulMod(uint64_t a, uint64_t b, const Modulus& m) {
+  return BarrettReduce128(static_cast<u128>(a) * b, m);
+}
+
+// REQUIRES: a, b < q.
+inline uint64_t AddMod(uint64_t a, uint64_t b, uint64_t q) {
+  const uint64_t s = a + b;
+  return s >= q ? s - q : s;
+}
+inline uint64_t SubMod(uint64_t a, uint64_t b, uint64_t q) {
+  return a >= b ? a - b : a + q - b;
+}
+inline uint64_t NegMod(uint64_t a, uint64_t q) { return a == 0 ? 0 : q - a; }
+
+// floor(w * 2^64 / q): the Shoup companion of a constant w < q.
+inline uint64_t ShoupPrecompute(uint64_t w, uint64_t q) {
+  return static_cast<uint64_t>((static_cast<u128>(w) << 64) / q);
+}
+
+// a * w mod q in [0, 2q). REQUIRES: w < q, any 64-bit a.
+inline uint64_t MulModShoupLazy(uint64_t a, uint64_t w, uint64_t w_shoup,
+                                uint64_t q) {
+  return a * w - MulHi(a, w_shoup) * q;
+}
+
+// a * w mod q in [0, q). REQUIRES: w < q, any 64-bit a.
+inline uint64_t MulModShoup(uint64_t a, uint64_t w, uint64_t w_shoup,
+                            uint64_t q) {
+  const uint64_t r = MulModShoupLazy(a, w, w_shoup, q);
+  return r >= q ? r - q : r;
+}
+
+uint64_t PowMod(uint64_t base, uint64_t exp, const Modulus& m);
+// Inverse of a modulo prime q. REQUIRES: a mod q != 0.
+uint64_t InvMod(uint64_t a, const Modulus& m);
+
+// Signed 64-bit value to its residue in [0, q).
+inline uint64_t FromSigned(int64_t v, uint64_t q) {
+  if (v >= 0) return static_cast<uint64_t>(v) % q;
+  const uint64_t r = static_cast<uint64_t>(-(v + 1)) % q;  // avoid INT64_MIN
+  return q - 1 - r;
+}
+
+}  // namespace blindfold::math
+
+#endif  // BLINDFOLD_MATH_MODARITH_H_

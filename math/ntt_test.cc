@@ -1,0 +1,123 @@
+#include "math/ntt.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "base/cpu_features.h"
+#include "math/primes.h"
+
+namespace blindfold::math {
+namespace {
+
+std::vector<uint64_t> RandomPoly(std::size_t n, uint64_t bound,
+                                 std::mt19937_64& rng) {
+  std::vector<uint64_t> v(n);
+  for (auto& x : v) x = rng() % bound;
+  return v;
+}
+
+// c = a * b in Z_q[X]/(X^n + 1), schoolbook.
+std::vector<uint64_t> NegacyclicSchoolbook(const std::vector<uint64_t>& a,
+                                           const std::vector<uint64_t>& b,
+                                           const Modulus& q) {
+  const std::size_t n = a.size();
+  std::vector<uint64_t> c(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const uint64_t p = MulMod(a[i], b[j], q);
+      const std::size_t k = i + j;
+      if (k < n) {
+        c[k] = AddMod(c[k], p, q.value);
+      } else {
+        c[k - n] = SubMod(c[k - n], p, q.value);
+      }
+    }
+  }
+  return c;
+}
+
+struct Case {
+  int log_n;
+  int bits;
+};
+
+class NttTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(NttTest, MatchesSchoolbookNegacyclicConvolution) {
+  const Case c = GetParam();
+  const std::size_t n = std::size_t{1} << c.log_n;
+  auto primes = GenerateNttPrimes(c.bits, 1, 2 * n);
+  ASSERT_TRUE(primes.ok());
+  Modulus q((*primes)[0]);
+  auto tables = NttTables::Create(c.log_n, q);
+  ASSERT_TRUE(tables.ok()) << tables.status();
+  std::mt19937_64 rng(c.log_n * 100 + c.bits);
+  for (KernelPath path : {KernelPath::kPortable, KernelPath::kIfma}) {
+    if (!SetKernelPath(path)) continue;
+    auto a = RandomPoly(n, q.value, rng), b = RandomPoly(n, q.value, rng);
+    const auto expect = NegacyclicSchoolbook(a, b, q);
+    auto fa = a, fb = b;
+    tables->Forward(fa.data());
+    tables->Forward(fb.data());
+    std::vector<uint64_t> fc(n);
+    for (std::size_t i = 0; i < n; ++i) fc[i] = MulMod(fa[i], fb[i], q);
+    tables->Inverse(fc.data());
+    EXPECT_EQ(fc, expect) << "path " << KernelPathName(path);
+    // Round trip, and the evaluation-point contract of the header.
+    auto r = a;
+    tables->Forward(r.data());
+    for (std::size_t j = 0; j < n; j += n / 4 + 1) {
+      const uint64_t x =
+          PowMod(tables->psi(), 2 * BitReverse(j, c.log_n) + 1, q);
+      uint64_t eval = 0;
+      for (std::size_t i = n; i-- > 0;) eval = AddMod(MulMod(eval, x, q), a[i], q.value);
+      EXPECT_EQ(r[j], eval) << j;
+    }
+    tables->Inverse(r.data());
+    EXPECT_EQ(r, a);
+  }
+  SetKernelPath(CpuHasIfma() ? KernelPath::kIfma : KernelPath::kPortable);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, NttTest,
+                         ::testing::Values(Case{1, 30}, Case{4, 40},
+                                           Case{6, 50}, Case{8, 36},
+                                           Case{10, 50}, Case{10, 61}));
+
+TEST(NttPathsTest, IfmaBitIdenticalToPortable) {
+  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+  std::mt19937_64 rng(99);
+  for (int log_n : {4, 5, 10, 13, 14, 16}) {
+    const std::size_t n = std::size_t{1} << log_n;
+    for (int bits : {30, 41, 50}) {
+      auto primes = GenerateNttPrimes(bits, 1, 2 * n);
+      ASSERT_TRUE(primes.ok());
+      auto t = NttTables::Create(log_n, Modulus((*primes)[0]));
+      ASSERT_TRUE(t.ok());
+      const uint64_t q = (*primes)[0];
+      // Forward accepts [0, 4q); inverse [0, 2q).
+      auto in_f = RandomPoly(n, 4 * q, rng), in_i = RandomPoly(n, 2 * q, rng);
+      auto a = in_f, b = in_f, c = in_i, d = in_i;
+      ASSERT_TRUE(SetKernelPath(KernelPath::kPortable));
+      t->Forward(a.data());
+      t->Inverse(c.data());
+      ASSERT_TRUE(SetKernelPath(KernelPath::kIfma));
+      t->Forward(b.data());
+      t->Inverse(d.data());
+      EXPECT_EQ(a, b) << "forward log_n=" << log_n << " bits=" << bits;
+      EXPECT_EQ(c, d) << "inverse log_n=" << log_n << " bits=" << bits;
+      // Lazy outputs stay inside their documented ranges.
+      auto e = in_f;
+      t->ForwardLazy(e.data());
+      for (uint64_t v : e) ASSERT_LT(v, 4 * q);
+      auto f = in_i;
+      t->InverseLazy(f.data());
+      for (uint64_t v : f) ASSERT_LT(v, 2 * q);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace blindfold::math

@@ -1,0 +1,119 @@
+#include "math/vec_ops.h"
+
+#include "base/check.h"
+#include "base/cpu_features.h"
+
+namespace blindfold::math {
+namespace {
+inline bool UseIfma(const Modulus& q, std::size_t n) {
+  return q.bits <= kMaxIfmaModulusBits && n % 8 == 0 &&
+         ActiveKernelPath() == KernelPath::kIfma;
+}
+}  // namespace
+
+void AddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+               std::size_t n, uint64_t q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t s = a[i] + b[i];
+    out[i] = s >= q ? s - q : s;
+  }
+}
+
+void SubModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+               std::size_t n, uint64_t q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t d = a[i] - b[i];
+    out[i] = a[i] >= b[i] ? d : d + q;
+  }
+}
+
+void NegModVec(const uint64_t* a, uint64_t* out, std::size_t n, uint64_t q) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] == 0 ? 0 : q - a[i];
+}
+
+void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
+                     std::size_t n, uint64_t q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t s = a[i] + c;
+    out[i] = s >= q ? s - q : s;
+  }
+}
+
+void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
+               const Modulus& q) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = BarrettReduce64(a[i], q);
+}
+
+void internal::MulModVecPortable(const uint64_t* a, const uint64_t* b,
+                                 uint64_t* out, std::size_t n,
+                                 const Modulus& q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = BarrettReduce128(static_cast<u128>(a[i]) * b[i], q);
+  }
+}
+
+void internal::MulScalarModVecPortable(const uint64_t* a, uint64_t w,
+                                       uint64_t* out, std::size_t n,
+                                       const Modulus& q) {
+  const uint64_t ws = ShoupPrecompute(w, q.value);
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = MulModShoup(a[i], w, ws, q.value);
+  }
+}
+
+void internal::DotProductModVecPortable(const uint64_t* const* a,
+                                        const uint64_t* const* b, int k,
+                                        uint64_t* out, std::size_t n,
+                                        const Modulus& q) {
+  // Products are < 2^122, so up to 64 of them fit a 128-bit accumulator.
+  constexpr std::size_t kBlock = 64;
+  u128 acc[kBlock];
+  for (std::size_t base = 0; base < n; base += kBlock) {
+    const std::size_t len = std::min(kBlock, n - base);
+    for (std::size_t j = 0; j < len; ++j) acc[j] = 0;
+    for (int i = 0; i < k; ++i) {
+      const uint64_t* ai = a[i] + base;
+      const uint64_t* bi = b[i] + base;
+      for (std::size_t j = 0; j < len; ++j) acc[j] += static_cast<u128>(ai[j]) * bi[j];
+    }
+    for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128(acc[j], q);
+  }
+}
+
+void MulModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+               std::size_t n, const Modulus& q) {
+  if (UseIfma(q, n)) {
+    internal::MulModVecIfma(a, b, out, n, q);
+  } else {
+    internal::MulModVecPortable(a, b, out, n, q);
+  }
+}
+
+void MulAddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                  std::size_t n, const Modulus& q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = BarrettReduce128(static_cast<u128>(a[i]) * b[i] + out[i], q);
+  }
+}
+
+void MulScalarModVec(const uint64_t* a, uint64_t w, uint64_t* out,
+                     std::size_t n, const Modulus& q) {
+  BF_DCHECK(w < q.value);
+  if (UseIfma(q, n)) {
+    internal::MulScalarModVecIfma(a, w, out, n, q);
+  } else {
+    internal::MulScalarModVecPortable(a, w, out, n, q);
+  }
+}
+
+void DotProductModVec(const uint64_t* const* a, const uint64_t* const* b,
+                      int k, uint64_t* out, std::size_t n, const Modulus& q) {
+  BF_DCHECK(k >= 1 && k <= 64);
+  if (UseIfma(q, n)) {
+    internal::DotProductModVecIfma(a, b, k, out, n, q);
+  } else {
+    internal::DotProductModVecPortable(a, b, k, out, n, q);
+  }
+}
+
+}  // namespace blindfold::math

@@ -1,0 +1,67 @@
+// File: math/vec_ops.h
+// Element-wise modular kernels over one residue limb of n words. These are
+// the inner loops of every RNS polynomial operation. Inputs and outputs are
+// in [0, q) unless stated; `out` may alias any input. The Barrett/Shoup
+// multiplies dispatch to AVX-512 IFMA kernels (math/vec_ops_ifma.cc) when the
+// active path is IFMA and q < 2^50; results are bit-identical on both paths.
+#ifndef BLINDFOLD_MATH_VEC_OPS_H_
+#define BLINDFOLD_MATH_VEC_OPS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "math/modarith.h"
+
+namespace blindfold::math {
+
+void AddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+               std::size_t n, uint64_t q);
+void SubModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+               std::size_t n, uint64_t q);
+void NegModVec(const uint64_t* a, uint64_t* out, std::size_t n, uint64_t q);
+
+// out = a * b mod q (Barrett).
+void MulModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+               std::size_t n, const Modulus& q);
+// out = out + a * b mod q.
+void MulAddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                  std::size_t n, const Modulus& q);
+// out = a * w mod q with w's Shoup companion. REQUIRES: w < q.
+void MulScalarModVec(const uint64_t* a, uint64_t w, uint64_t* out,
+                     std::size_t n, const Modulus& q);
+// out = (a + c) mod q for a scalar c < q.
+void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
+                     std::size_t n, uint64_t q);
+
+// out = sum_{i < k} a[i] * b[i] mod q, accumulated lazily and reduced once.
+// REQUIRES: 1 <= k <= 64; every a[i], b[i] has n words in [0, q).
+// `out` must not alias any a[i] or b[i].
+void DotProductModVec(const uint64_t* const* a, const uint64_t* const* b,
+                      int k, uint64_t* out, std::size_t n, const Modulus& q);
+
+// out = a mod q for inputs in [0, 2^64): reduces a residue of another prime.
+void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
+               const Modulus& q);
+
+namespace internal {
+// Portable kernels (always available; tests compare paths against them).
+void MulModVecPortable(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                       std::size_t n, const Modulus& q);
+void MulScalarModVecPortable(const uint64_t* a, uint64_t w, uint64_t* out,
+                             std::size_t n, const Modulus& q);
+void DotProductModVecPortable(const uint64_t* const* a,
+                              const uint64_t* const* b, int k, uint64_t* out,
+                              std::size_t n, const Modulus& q);
+// AVX-512 IFMA kernels. REQUIRES: CpuHasIfma(), q.bits <= 50, n % 8 == 0.
+void MulModVecIfma(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, const Modulus& q);
+void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
+                         std::size_t n, const Modulus& q);
+void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
+                          int k, uint64_t* out, std::size_t n,
+                          const Modulus& q);
+}  // namespace internal
+
+}  // namespace blindfold::math
+
+#endif  // BLINDFOLD_MATH_VEC_OPS_H_
