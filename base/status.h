@@ -4,7 +4,7 @@
 #ifndef BLINDFOLD_BASE_STATUS_H_
 #define BLINDFOLD_BASE_STATUS_H_
 
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/status/status.h"
@@ -14,7 +14,7 @@
 namespace blindfold {
 
 // Returns `s` with "op: " prepended to its message (OK passes through).
-inline absl::Status AnnotateStatus(const absl::Status& s, std::string_view op) {
+inline absl::Status AnnotateStatus(const absl::Status& s, absl::string_view op) {
   if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat(op, ": ", s.message()));
 }

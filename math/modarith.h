@@ -97,6 +97,8 @@ uint64_t InvMod(uint64_t a, const Modulus& m);
 
 // Signed 64-bit value to its residue in [0, q).
 inline uint64_t FromSigned(int64_t v, uint64_t q) {
+  const int64_t sq = static_cast<int64_t>(q);
+  if (v > -sq && v < sq) return v >= 0 ? v : static_cast<uint64_t>(v + sq);
   if (v >= 0) return static_cast<uint64_t>(v) % q;
   const uint64_t r = static_cast<uint64_t>(-(v + 1)) % q;  // avoid INT64_MIN
   return q - 1 - r;

@@ -1,0 +1,84 @@
+// File: ring/basis.h
+// RNS basis conversion and the two halves of hybrid key switching.
+//
+// Fast basis conversion (Bajard et al., "A full RNS variant of FV like
+// somewhat homomorphic encryption schemes", SAC 2016; Halevi-Polyakov-Shoup
+// 2019): from residues x_i mod b_i of x in [0, B), computes
+//   sum_i [x_i (B/b_i)^-1]_{b_i} (B/b_i)  mod t
+// which equals x + u B mod t for some 0 <= u < |basis|. In ModUp the u B term
+// is cancelled by the gadget (it is a multiple of Q P once multiplied into
+// the key); in ModDown it adds at most |P| to the result, i.e. noise.
+//
+// Hybrid decomposition (Han-Ki, CT-RSA 2020, "Better bootstrapping for
+// approximate homomorphic encryption", Sec. 3): the Q chain is cut into
+// digits D_j of `alpha` consecutive primes (alpha = |P|); ModUp extends
+// digit j of a polynomial to Q_l P; ModDown divides a Q_l P polynomial by P
+// with rounding back to Q_l.
+#ifndef BLINDFOLD_RING_BASIS_H_
+#define BLINDFOLD_RING_BASIS_H_
+
+#include <memory>
+#include <vector>
+
+#include "ring/poly.h"
+#include "ring/ring_context.h"
+
+namespace blindfold::ring {
+
+class BasisConverter {
+ public:
+  // Source primes by global index (RingContext); targets may be any global
+  // indices not in the source.
+  BasisConverter(const RingContext& ctx, std::vector<int> source);
+
+  // dst[t] = fast conversion of src into modulus targets[t], coefficient
+  // form. REQUIRES: src has source().size() limbs of n words in [0, b_i);
+  // targets disjoint from source; dst[t] has n words.
+  void Convert(const uint64_t* const* src, std::span<const int> targets,
+               uint64_t* const* dst) const;
+
+  const std::vector<int>& source() const { return source_; }
+
+ private:
+  const RingContext* ctx_;
+  std::vector<int> source_;
+  std::vector<uint64_t> inv_hat_;            // (B/b_i)^-1 mod b_i
+  std::vector<std::vector<uint64_t>> hat_;   // [global target][i] = B/b_i mod t
+};
+
+class HybridDecomposition {
+ public:
+  // REQUIRES: ctx.num_p() >= 1.
+  explicit HybridDecomposition(std::shared_ptr<const RingContext> ctx);
+
+  int alpha() const { return alpha_; }
+  // Number of digits of a polynomial at `level` (level + 1 Q limbs).
+  int NumDigits(int level) const { return level / alpha_ + 1; }
+  // Total digits at the top level: the key-switching keys' dnum.
+  int dnum() const { return NumDigits(ctx_->num_q() - 1); }
+
+  // Extends digit `digit` of a (level l = a_ntt.num_q() - 1) to Q_l P in NTT
+  // form. REQUIRES: a_coeff is a_ntt in coefficient form (same limbs, no P);
+  // out has l+1 Q limbs and all P limbs.
+  void ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt, int digit,
+             RnsPoly* out) const;
+
+  // out = round(x / P) over Q_l, NTT form. REQUIRES: x is NTT form over
+  // Q_l P (l + 1 = out->num_q()); x's P limbs are destroyed.
+  void ModDown(RnsPoly* x, RnsPoly* out) const;
+
+  // P mod q_i, for building keys.
+  uint64_t p_mod_q(int i) const { return p_mod_q_[i]; }
+
+ private:
+  std::shared_ptr<const RingContext> ctx_;
+  int alpha_;
+  // converters_[j][s-1]: digit j truncated to its first s primes.
+  std::vector<std::vector<std::unique_ptr<BasisConverter>>> converters_;
+  std::unique_ptr<BasisConverter> p_to_q_;
+  std::vector<uint64_t> p_mod_q_, p_inv_mod_q_;
+};
+
+}  // namespace blindfold::ring
+
+#endif  // BLINDFOLD_RING_BASIS_H_

@@ -1,0 +1,228 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "base/random.h"
+#include "math/primes.h"
+#include "ring/automorphism.h"
+#include "ring/basis.h"
+#include "ring/poly.h"
+#include "ring/ring_context.h"
+#include "ring/sampler.h"
+
+namespace blindfold::ring {
+namespace {
+
+using math::u128;
+
+std::shared_ptr<const RingContext> MakeContext(int log_n, int q_bits, int nq,
+                                               int p_bits, int np) {
+  auto q = math::GenerateNttPrimes(q_bits, nq, uint64_t{2} << log_n);
+  std::vector<uint64_t> p;
+  if (np > 0) {
+    auto pp = math::GenerateNttPrimes(p_bits, np, uint64_t{2} << log_n, *q);
+    p = *pp;
+  }
+  auto ctx = RingContext::Create(log_n, *q, p);
+  EXPECT_TRUE(ctx.ok()) << ctx.status();
+  return *ctx;
+}
+
+TEST(RingContextTest, RejectsBadModuli) {
+  EXPECT_FALSE(RingContext::Create(10, {}, {}).ok());
+  EXPECT_FALSE(RingContext::Create(10, {1000000007}, {}).ok());  // not 1 mod 2N
+  auto q = math::GenerateNttPrimes(40, 1, 2048);
+  EXPECT_FALSE(RingContext::Create(10, {(*q)[0], (*q)[0]}, {}).ok());
+  EXPECT_TRUE(RingContext::Create(10, *q, {}).ok());
+}
+
+TEST(BasisConverterTest, FastConversionIsXPlusSmallMultipleOfB) {
+  // Three ~20-bit source primes so that x fits in 128 bits exactly.
+  const int log_n = 4;
+  auto ctx = MakeContext(log_n, 20, 3, 45, 2);
+  const std::size_t n = ctx->n();
+  BasisConverter conv(*ctx, {0, 1, 2});
+  std::mt19937_64 rng(3);
+  u128 B = 1;
+  for (int i = 0; i < 3; ++i) B *= ctx->q(i).value;
+  std::vector<u128> x(n);
+  std::vector<std::vector<uint64_t>> src(3, std::vector<uint64_t>(n));
+  for (std::size_t j = 0; j < n; ++j) {
+    x[j] = ((static_cast<u128>(rng()) << 64) | rng()) % B;
+    for (int i = 0; i < 3; ++i) src[i][j] = static_cast<uint64_t>(x[j] % ctx->q(i).value);
+  }
+  std::vector<uint64_t> d0(n), d1(n);
+  const uint64_t* s[3] = {src[0].data(), src[1].data(), src[2].data()};
+  uint64_t* d[2] = {d0.data(), d1.data()};
+  const int targets[2] = {3, 4};
+  conv.Convert(s, targets, d);
+  for (std::size_t j = 0; j < n; ++j) {
+    for (int t = 0; t < 2; ++t) {
+      const uint64_t p = ctx->modulus(targets[t]).value;
+      bool found = false;
+      for (int u = 0; u < 3; ++u) {
+        found |= static_cast<uint64_t>((x[j] + u * B) % p) == d[t][j];
+      }
+      EXPECT_TRUE(found) << "coefficient " << j << " target " << t;
+    }
+  }
+}
+
+TEST(HybridDecompositionTest, ModDownOfPTimesXIsX) {
+  for (int np : {1, 2, 3}) {
+    auto ctx = MakeContext(6, 40, 5, 45, np);
+    HybridDecomposition dec(ctx);
+    const std::size_t n = ctx->n();
+    std::mt19937_64 rng(np);
+    for (int level : {0, 2, 4}) {
+      RnsPoly x(n, level + 1, 0, false);
+      for (int i = 0; i <= level; ++i)
+        for (std::size_t j = 0; j < n; ++j) x.limb(i)[j] = rng() % ctx->q(i).value;
+      ToNtt(*ctx, &x);
+      // y = P * x + e with |e| < P/2: round(y / P) = x (up to the fast
+      // conversion's +-alpha slack).
+      RnsPoly y(n, level + 1, np, false);
+      std::vector<int64_t> e(n);
+      for (auto& v : e) v = static_cast<int64_t>(rng() % 2001) - 1000;
+      SetFromSigned(*ctx, e, &y);
+      ToNtt(*ctx, &y);
+      for (int i = 0; i <= level; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+          y.limb(i)[j] = math::AddMod(
+              y.limb(i)[j], math::MulMod(x.limb(i)[j], dec.p_mod_q(i), ctx->q(i)),
+              ctx->q(i).value);
+        }
+      }
+      RnsPoly out(n, level + 1, 0, true);
+      dec.ModDown(&y, &out);
+      RnsPoly diff(n, level + 1, 0, true);
+      Sub(*ctx, out, x, &diff);
+      FromNtt(*ctx, &diff);
+      for (int i = 0; i <= level; ++i) {
+        const uint64_t q = ctx->q(i).value;
+        for (std::size_t j = 0; j < n; ++j) {
+          const uint64_t v = diff.limb(i)[j];
+          const int64_t centered = v > q / 2 ? -static_cast<int64_t>(q - v) : v;
+          ASSERT_LE(std::abs(centered), np) << "np=" << np << " level=" << level;
+        }
+      }
+    }
+  }
+}
+
+TEST(HybridDecompositionTest, ModUpKeepsDigitValue) {
+  auto ctx = MakeContext(5, 40, 4, 45, 2);
+  HybridDecomposition dec(ctx);
+  ASSERT_EQ(dec.dnum(), 2);
+  const std::size_t n = ctx->n();
+  std::mt19937_64 rng(11);
+  // Small non-negative coefficients: the digit's integer value is the
+  // coefficient itself, so every extended limb holds c + u * D_j, u < alpha.
+  std::vector<int64_t> c(n);
+  for (auto& v : c) v = rng() % 1000000;
+  RnsPoly a(n, 4, 0, false);
+  SetFromSigned(*ctx, c, &a);
+  RnsPoly a_ntt = a;
+  ToNtt(*ctx, &a_ntt);
+  for (int digit = 0; digit < 2; ++digit) {
+    RnsPoly out(n, 4, 2, true);
+    dec.ModUp(a, a_ntt, digit, &out);
+    FromNtt(*ctx, &out);
+    const u128 D = static_cast<u128>(ctx->q(2 * digit).value) * ctx->q(2 * digit + 1).value;
+    for (int i = 0; i < out.num_limbs(); ++i) {
+      const uint64_t m = ctx->modulus(out.modulus_index(i, *ctx)).value;
+      for (std::size_t j = 0; j < n; ++j) {
+        bool ok = false;
+        for (int u = 0; u < 2; ++u) {
+          ok |= static_cast<uint64_t>((static_cast<u128>(c[j]) + u * D) % m) == out.limb(i)[j];
+        }
+        ASSERT_TRUE(ok) << "digit " << digit << " limb " << i << " coeff " << j;
+      }
+    }
+  }
+}
+
+TEST(AutomorphismTest, NttAndCoefficientFormsAgree) {
+  const int log_n = 7;
+  auto ctx = MakeContext(log_n, 45, 2, 45, 1);
+  const std::size_t n = ctx->n();
+  std::mt19937_64 rng(4);
+  RnsPoly a(n, 2, 1, false);
+  for (int i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < n; ++j) a.limb(i)[j] = rng() % ctx->modulus(i).value;
+  for (uint64_t g : {GaloisElementForRotation(1, log_n),
+                     GaloisElementForRotation(-5, log_n),
+                     GaloisElementForRotation(63, log_n),
+                     GaloisElementForConjugation(log_n)}) {
+    RnsPoly coeff_out(n, 2, 1, false);
+    ApplyAutomorphismCoeff(*ctx, a, g, &coeff_out);
+    ToNtt(*ctx, &coeff_out);
+    RnsPoly a_ntt = a;
+    ToNtt(*ctx, &a_ntt);
+    RnsPoly ntt_out(n, 2, 1, true);
+    ApplyAutomorphismNtt(a_ntt, AutomorphismNttIndex(log_n, g), &ntt_out);
+    EXPECT_EQ(coeff_out, ntt_out) << "g=" << g;
+  }
+  // Rotation group: 5^(N/2) = 1, so rotating by N/2 is the identity.
+  EXPECT_EQ(GaloisElementForRotation(n / 2, log_n), 1u);
+  EXPECT_EQ(GaloisElementForRotation(-1, log_n),
+            GaloisElementForRotation(n / 2 - 1, log_n));
+}
+
+TEST(SamplerTest, UniformIsDeterministicPerSeedAndInRange) {
+  auto ctx = MakeContext(10, 50, 3, 50, 1);
+  Seed seed = Seed::FromOs();
+  RnsPoly a(ctx->n(), 3, 1, true), b(ctx->n(), 3, 1, true), c(ctx->n(), 3, 1, true);
+  SampleUniform(*ctx, seed, 1, &a);
+  SampleUniform(*ctx, seed, 1, &b);
+  SampleUniform(*ctx, seed, 2, &c);
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(a == c);
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t q = ctx->modulus(a.modulus_index(i, *ctx)).value;
+    double mean = 0;
+    for (std::size_t j = 0; j < ctx->n(); ++j) {
+      ASSERT_LT(a.limb(i)[j], q);
+      mean += static_cast<double>(a.limb(i)[j]) / q;
+    }
+    mean /= ctx->n();
+    EXPECT_NEAR(mean, 0.5, 0.05);
+  }
+}
+
+TEST(SamplerTest, DistributionsHaveTheirMoments) {
+  Prng prng(Seed::FromOs(), 0);
+  const std::size_t n = 1 << 16;
+  auto t = SampleTernary(prng, n);
+  int counts[3] = {0, 0, 0};
+  for (int64_t v : t) {
+    ASSERT_GE(v, -1);
+    ASSERT_LE(v, 1);
+    counts[v + 1]++;
+  }
+  for (int c : counts) EXPECT_NEAR(c, n / 3.0, 0.02 * n);
+  auto h = SampleTernaryFixedWeight(prng, n, 192);
+  int nonzero = 0;
+  for (int64_t v : h) nonzero += v != 0;
+  EXPECT_EQ(nonzero, 192);
+  for (auto dist : {ErrorDistribution::kDiscreteGaussian,
+                    ErrorDistribution::kCenteredBinomial}) {
+    auto e = SampleError(prng, n, dist, 3.2);
+    double mean = 0, var = 0;
+    int64_t maxabs = 0;
+    for (int64_t v : e) {
+      mean += v;
+      var += static_cast<double>(v) * v;
+      maxabs = std::max<int64_t>(maxabs, std::abs(v));
+    }
+    mean /= n;
+    var /= n;
+    EXPECT_NEAR(mean, 0, 0.1);
+    EXPECT_NEAR(var, dist == ErrorDistribution::kDiscreteGaussian ? 10.24 : 10.5, 0.4);
+    EXPECT_LE(maxabs, 21);
+  }
+}
+
+}  // namespace
+}  // namespace blindfold::ring
