@@ -119,5 +119,89 @@ TEST(NttPathsTest, IfmaBitIdenticalToPortable) {
   }
 }
 
+
+// The smallest prime q = 1 (mod two_n) above `lower` (a multiple of two_n).
+// With GenerateNttPrimes' largest ones, both ends of a bit size are tested.
+uint64_t SmallestNttPrimeAbove(uint64_t lower, uint64_t two_n) {
+  for (uint64_t q = lower + 1;; q += two_n) {
+    if (IsPrime(q)) return q;
+  }
+}
+
+// Inputs at the edges of the lazy ranges: all words at the top (4q - 1 for
+// forward, 2q - 1 for inverse), alternating 0 / top, a mix of the boundary
+// values, and uniform random.
+std::vector<std::vector<uint64_t>> EdgeInputs(std::size_t n, uint64_t bound,
+                                              uint64_t q,
+                                              std::mt19937_64& rng) {
+  std::vector<std::vector<uint64_t>> out;
+  out.emplace_back(n, bound - 1);
+  std::vector<uint64_t> alt(n);
+  for (std::size_t i = 0; i < n; ++i) alt[i] = (i % 2) ? bound - 1 : 0;
+  out.push_back(alt);
+  const uint64_t edges[] = {0, 1, q - 1, q, q + 1, 2 * q - 1, 2 * q,
+                            3 * q, bound - 2, bound - 1};
+  std::vector<uint64_t> mix(n);
+  for (auto& x : mix) {
+    do {
+      x = edges[rng() % (sizeof(edges) / sizeof(edges[0]))];
+    } while (x >= bound);
+  }
+  out.push_back(mix);
+  out.push_back(RandomPoly(n, bound, rng));
+  return out;
+}
+
+TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
+  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+  std::mt19937_64 rng(2024);
+  for (int log_n = 4; log_n <= 17; ++log_n) {
+    const std::size_t n = std::size_t{1} << log_n;
+    const uint64_t two_n = 2 * n;
+    std::vector<uint64_t> moduli;
+    for (int bits : {31, 50}) {
+      auto primes = GenerateNttPrimes(bits, 1, two_n);
+      ASSERT_TRUE(primes.ok()) << primes.status();
+      moduli.push_back((*primes)[0]);
+    }
+    moduli.push_back(SmallestNttPrimeAbove(two_n, two_n));
+    moduli.push_back(SmallestNttPrimeAbove(uint64_t{1} << 49, two_n));
+    for (uint64_t qv : moduli) {
+      auto t = NttTables::Create(log_n, Modulus(qv));
+      ASSERT_TRUE(t.ok()) << t.status();
+      ASSERT_TRUE(t->ifma_capable());
+      for (int dir = 0; dir < 2; ++dir) {
+        const uint64_t bound = dir == 0 ? 4 * qv : 2 * qv;
+        for (const auto& in : EdgeInputs(n, bound, qv, rng)) {
+          auto p = in, f = in, pl = in, fl = in;
+          ASSERT_TRUE(SetKernelPath(KernelPath::kPortable));
+          if (dir == 0) {
+            t->Forward(p.data());
+            t->ForwardLazy(pl.data());
+          } else {
+            t->Inverse(p.data());
+            t->InverseLazy(pl.data());
+          }
+          ASSERT_TRUE(SetKernelPath(KernelPath::kIfma));
+          if (dir == 0) {
+            t->Forward(f.data());
+            t->ForwardLazy(fl.data());
+          } else {
+            t->Inverse(f.data());
+            t->InverseLazy(fl.data());
+          }
+          ASSERT_EQ(p, f) << (dir ? "inverse" : "forward") << " log_n=" << log_n
+                          << " q=" << qv;
+          for (std::size_t i = 0; i < n; ++i) {
+            ASSERT_LT(fl[i], bound) << i;  // lazy range = input range
+            ASSERT_EQ(fl[i] % qv, pl[i] % qv) << i;
+          }
+        }
+      }
+    }
+  }
+  SetKernelPath(KernelPath::kIfma);
+}
+
 }  // namespace
 }  // namespace blindfold::math

@@ -76,5 +76,58 @@ TEST(VecOpsTest, DotProductAndPathsAgree) {
   SetKernelPath(CpuHasIfma() ? KernelPath::kIfma : KernelPath::kPortable);
 }
 
+
+// IFMA kernels against the portable ones directly, over moduli of every size
+// the IFMA path accepts, operands at the top of [0, q), lengths that exercise
+// the tail loops, and the largest dot-product accumulation (k = 64, all
+// q - 1).
+TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
+  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> moduli = {2, 3, 5, 7, 11, 17, 97, 257};
+  for (int bits = 10; bits <= 50; ++bits) {
+    moduli.push_back((uint64_t{1} << bits) - 1 - 2 * (rng() % 16));
+    moduli.push_back((uint64_t{1} << (bits - 1)) + 1 + 2 * (rng() % 16));
+  }
+  for (uint64_t qv : moduli) {
+    const Modulus q(qv);
+    ASSERT_LE(q.bits, kMaxIfmaModulusBits);
+    for (std::size_t n : {8, 24, 40, 1032}) {
+      std::vector<uint64_t> a(n), b(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const uint64_t r = rng();
+        a[i] = (r % 3 == 0) ? qv - 1 : (r % 3 == 1) ? 0 : rng() % qv;
+        b[i] = (i % 2) ? qv - 1 : rng() % qv;
+      }
+      std::vector<uint64_t> expect(n), got(n);
+      internal::MulModVecPortable(a.data(), b.data(), expect.data(), n, q);
+      internal::MulModVecIfma(a.data(), b.data(), got.data(), n, q);
+      ASSERT_EQ(got, expect) << "MulModVec q=" << qv << " n=" << n;
+      for (uint64_t w : {uint64_t{0}, uint64_t{1}, qv - 1, rng() % qv}) {
+        internal::MulScalarModVecPortable(a.data(), w, expect.data(), n, q);
+        internal::MulScalarModVecIfma(a.data(), w, got.data(), n, q);
+        ASSERT_EQ(got, expect) << "MulScalarModVec q=" << qv << " w=" << w;
+      }
+      for (int k : {1, 2, 8, 63, 64}) {
+        std::vector<std::vector<uint64_t>> as(k), bs(k);
+        std::vector<const uint64_t*> ap, bp;
+        for (int i = 0; i < k; ++i) {
+          // Mostly q - 1, the worst case for the lazy accumulator.
+          as[i].assign(n, qv - 1);
+          bs[i].assign(n, qv - 1);
+          for (std::size_t j = 0; j < n; j += 3) as[i][j] = rng() % qv;
+          ap.push_back(as[i].data());
+          bp.push_back(bs[i].data());
+        }
+        internal::DotProductModVecPortable(ap.data(), bp.data(), k,
+                                           expect.data(), n, q);
+        internal::DotProductModVecIfma(ap.data(), bp.data(), k, got.data(), n,
+                                       q);
+        ASSERT_EQ(got, expect) << "DotProduct q=" << qv << " k=" << k;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace blindfold::math

@@ -1,0 +1,198 @@
+// File: math/vec_ops_ifma.cc
+// AVX-512 IFMA element-wise modular multiplies (declared in math/vec_ops.h):
+// MulModVecIfma (Barrett), MulScalarModVecIfma (Shoup) and
+// DotProductModVecIfma (lazy 104-bit accumulation, one reduction).
+//
+// All arithmetic is on 52-bit lanes with vpmadd52{lo,hi}uq, following the
+// approach of Intel HEXL (Boemer et al., "Intel HEXL: Accelerating
+// Homomorphic Encryption with Intel AVX512-IFMA52", WAHC 2021). Every output
+// is fully reduced to [0, q), so results are bit-identical to the portable
+// kernels in math/vec_ops.cc. This file is compiled with -mavx512ifma and
+// must only be entered after CpuHasIfma() (base/cpu_features.h).
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own
+// _mm512_undefined_* idiom (GCC bug 105593); nothing here is uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "math/modarith.h"
+#include "math/vec_ops.h"
+
+namespace blindfold::math::internal {
+namespace {
+
+constexpr uint64_t kMask52 = (uint64_t{1} << 52) - 1;
+
+// Constants of a modulus q < 2^50 broadcast to 8 lanes.
+struct Lanes {
+  __m512i q;       // q
+  __m512i neg_q;   // 2^52 - q: adding Q * neg_q subtracts Q * q mod 2^52
+  __m512i mask52;  // 2^52 - 1
+  explicit Lanes(uint64_t qv)
+      : q(_mm512_set1_epi64(static_cast<int64_t>(qv))),
+        neg_q(_mm512_set1_epi64(static_cast<int64_t>((uint64_t{1} << 52) - qv))),
+        mask52(_mm512_set1_epi64(static_cast<int64_t>(kMask52))) {}
+};
+
+// v - q if v >= q else v (unsigned min: when v < q, v - q wraps above v).
+inline __m512i CondSub(__m512i v, __m512i q) {
+  return _mm512_min_epu64(v, _mm512_sub_epi64(v, q));
+}
+
+// (lo - est * q) mod 2^52. The caller guarantees the true difference is in
+// [0, 2^52), so this is that difference exactly.
+inline __m512i SubQuotient(__m512i lo, __m512i est, const Lanes& c) {
+  return _mm512_and_si512(_mm512_madd52lo_epu64(lo, est, c.neg_q), c.mask52);
+}
+
+// x * w mod q in [0, 2q) (Shoup with a 52-bit companion w52 = floor(w 2^52 /
+// q)). REQUIRES: x < 2^52, w < q < 2^50.
+inline __m512i MulShoupLazy(__m512i x, __m512i w, __m512i w52,
+                            const Lanes& c) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i quot = _mm512_madd52hi_epu64(zero, x, w52);
+  return SubQuotient(_mm512_madd52lo_epu64(zero, x, w), quot, c);
+}
+
+// x mod q for x < 2^54: Barrett with mu54 = floor(2^54 / q). The quotient
+// estimate floor((x >> 2) * mu54 / 2^52) is at most 2 below the true one
+// when q >= 8, so the remainder is < 3q < 2^52. REQUIRES: 8 <= q < 2^50.
+inline __m512i Reduce54(__m512i x, __m512i mu54, const Lanes& c) {
+  const __m512i est = _mm512_madd52hi_epu64(_mm512_setzero_si512(),
+                                            _mm512_srli_epi64(x, 2), mu54);
+  __m512i r = SubQuotient(_mm512_and_si512(x, c.mask52), est, c);
+  r = CondSub(r, c.q);
+  return CondSub(r, c.q);
+}
+
+}  // namespace
+
+// Barrett on the 104-bit product p = hi 2^52 + lo < q^2 with L = bits(q):
+// c1 = floor(p / 2^s) with s = max(0, 2L - 52) fits 52 bits, and
+// mu = floor(2^(s+52) / q) < 2^52 because s <= L - 2. The estimate
+// floor(c1 mu / 2^52) is below floor(p / q) by at most 2, so two conditional
+// subtractions finish the reduction.
+// REQUIRES: q.bits <= 50, n % 8 == 0, a[i], b[i] < q.
+void MulModVecIfma(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, const Modulus& q) {
+  if (q.value < 8) {  // outside the error analysis; never an NTT prime
+    MulModVecPortable(a, b, out, n, q);
+    return;
+  }
+  const Lanes c(q.value);
+  const int s = 2 * q.bits > 52 ? 2 * q.bits - 52 : 0;
+  const __m512i mu = _mm512_set1_epi64(static_cast<int64_t>(
+      static_cast<uint64_t>((static_cast<u128>(1) << (s + 52)) / q.value)));
+  const __m128i shr = _mm_cvtsi32_si128(s);
+  const __m128i shl = _mm_cvtsi32_si128(52 - s);
+  const __m512i zero = _mm512_setzero_si512();
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i x = _mm512_loadu_si512(a + i);
+    const __m512i y = _mm512_loadu_si512(b + i);
+    const __m512i lo = _mm512_madd52lo_epu64(zero, x, y);
+    const __m512i hi = _mm512_madd52hi_epu64(zero, x, y);
+    // Bits of p at and above s; madd52hi reads only the low 52 of them, all
+    // of which are significant because p < 2^(s + 52).
+    const __m512i c1 =
+        _mm512_or_si512(_mm512_srl_epi64(lo, shr), _mm512_sll_epi64(hi, shl));
+    const __m512i est = _mm512_madd52hi_epu64(zero, c1, mu);
+    __m512i r = SubQuotient(lo, est, c);
+    r = CondSub(r, c.q);
+    _mm512_storeu_si512(out + i, CondSub(r, c.q));
+  }
+}
+
+// REQUIRES: q.bits <= 50, n % 8 == 0, w < q, a[i] < 2^52.
+void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
+                         std::size_t n, const Modulus& q) {
+  const Lanes c(q.value);
+  const __m512i wv = _mm512_set1_epi64(static_cast<int64_t>(w));
+  const __m512i w52 = _mm512_set1_epi64(static_cast<int64_t>(
+      static_cast<uint64_t>((static_cast<u128>(w) << 52) / q.value)));
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i r0 = MulShoupLazy(_mm512_loadu_si512(a + i), wv, w52, c);
+    const __m512i r1 = MulShoupLazy(_mm512_loadu_si512(a + i + 8), wv, w52, c);
+    _mm512_storeu_si512(out + i, CondSub(r0, c.q));
+    _mm512_storeu_si512(out + i + 8, CondSub(r1, c.q));
+  }
+  for (; i < n; i += 8) {
+    const __m512i r = MulShoupLazy(_mm512_loadu_si512(a + i), wv, w52, c);
+    _mm512_storeu_si512(out + i, CondSub(r, c.q));
+  }
+}
+
+namespace {
+
+// Dot product over kVecs * 8 consecutive words starting at `base`. The k
+// products a_i b_i < q^2 are accumulated without reduction as
+// sum(lo52) + 2^52 sum(hi52), with 64-bit lane accumulators: sum(lo52) <
+// 64 * 2^52 and sum(hi52) < 64 * 2^48 cannot overflow. With p = H 2^52 + Lo
+// (Lo < 2^52, H < 64 q^2 / 2^52 < 16 q < 2^54):
+//   h = H mod q, t = h (2^52 mod q) mod q in [0, 2q) (Shoup),
+//   p mod q = (t + Lo) mod q with t + Lo < 2^54.
+template <int kVecs>
+inline void DotBlock(const uint64_t* const* a, const uint64_t* const* b, int k,
+                     std::size_t base, uint64_t* out, const Lanes& c,
+                     __m512i mu54, __m512i r52, __m512i r52_shoup) {
+  __m512i lo[kVecs], hi[kVecs];
+  for (int v = 0; v < kVecs; ++v) {
+    lo[v] = _mm512_setzero_si512();
+    hi[v] = _mm512_setzero_si512();
+  }
+  for (int i = 0; i < k; ++i) {
+    const uint64_t* ai = a[i] + base;
+    const uint64_t* bi = b[i] + base;
+    for (int v = 0; v < kVecs; ++v) {
+      const __m512i x = _mm512_loadu_si512(ai + 8 * v);
+      const __m512i y = _mm512_loadu_si512(bi + 8 * v);
+      lo[v] = _mm512_madd52lo_epu64(lo[v], x, y);
+      hi[v] = _mm512_madd52hi_epu64(hi[v], x, y);
+    }
+  }
+  for (int v = 0; v < kVecs; ++v) {
+    const __m512i h_full = _mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52));
+    const __m512i low = _mm512_and_si512(lo[v], c.mask52);
+    const __m512i h = Reduce54(h_full, mu54, c);
+    const __m512i t = MulShoupLazy(h, r52, r52_shoup, c);
+    _mm512_storeu_si512(out + base + 8 * v,
+                        Reduce54(_mm512_add_epi64(t, low), mu54, c));
+  }
+}
+
+}  // namespace
+
+// REQUIRES: q.bits <= 50, n % 8 == 0, 1 <= k <= 64, inputs in [0, q), out
+// not aliasing any input.
+void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
+                          int k, uint64_t* out, std::size_t n,
+                          const Modulus& q) {
+  if (q.value < 8) {  // outside Reduce54's error analysis
+    DotProductModVecPortable(a, b, k, out, n, q);
+    return;
+  }
+  const Lanes c(q.value);
+  const uint64_t qv = q.value;
+  const __m512i mu54 = _mm512_set1_epi64(
+      static_cast<int64_t>((uint64_t{1} << 54) / qv));
+  const uint64_t r52 = (uint64_t{1} << 52) % qv;
+  const __m512i r52v = _mm512_set1_epi64(static_cast<int64_t>(r52));
+  const __m512i r52_shoup = _mm512_set1_epi64(static_cast<int64_t>(
+      static_cast<uint64_t>((static_cast<u128>(r52) << 52) / qv)));
+  // 32 words per block: 8 accumulators plus the streamed operands stay in
+  // registers.
+  constexpr int kBlockVecs = 4;
+  std::size_t base = 0;
+  for (; base + 8 * kBlockVecs <= n; base += 8 * kBlockVecs) {
+    DotBlock<kBlockVecs>(a, b, k, base, out, c, mu54, r52v, r52_shoup);
+  }
+  for (; base < n; base += 8) {
+    DotBlock<1>(a, b, k, base, out, c, mu54, r52v, r52_shoup);
+  }
+}
+
+}  // namespace blindfold::math::internal
