@@ -123,7 +123,11 @@ void NttTables::ForwardLazy(uint64_t* a) const {
 }
 
 void NttTables::Forward(uint64_t* a) const {
-  ForwardLazy(a);
+  if (UseIfma(*this)) {
+    internal::ForwardIfma(*this, a);
+    return;
+  }
+  ForwardLazyPortable(a);
   const uint64_t q = q_.value, two_q = 2 * q;
   const std::size_t n = this->n();
   for (std::size_t j = 0; j < n; ++j) {
@@ -143,7 +147,11 @@ void NttTables::InverseLazy(uint64_t* a) const {
 }
 
 void NttTables::Inverse(uint64_t* a) const {
-  InverseLazy(a);
+  if (UseIfma(*this)) {
+    internal::InverseIfma(*this, a);
+    return;
+  }
+  InverseLazyPortable(a);
   const uint64_t q = q_.value;
   const std::size_t n = this->n();
   for (std::size_t j = 0; j < n; ++j) a[j] -= (a[j] >= q) ? q : 0;

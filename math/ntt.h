@@ -86,6 +86,10 @@ namespace internal {
 // t.ifma_capable(), n() >= 16. Same contracts as the lazy members.
 void ForwardLazyIfma(const NttTables& t, uint64_t* a);
 void InverseLazyIfma(const NttTables& t, uint64_t* a);
+// As the lazy kernels, with the final reduction to [0, q) fused into the
+// last stage (same contracts as Forward / Inverse).
+void ForwardIfma(const NttTables& t, uint64_t* a);
+void InverseIfma(const NttTables& t, uint64_t* a);
 }  // namespace internal
 
 }  // namespace blindfold::math

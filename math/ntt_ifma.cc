@@ -1,6 +1,6 @@
 // File: math/ntt_ifma.cc
 // AVX-512 IFMA negacyclic NTT kernels (declared in math/ntt.h):
-// internal::ForwardLazyIfma and internal::InverseLazyIfma.
+// internal::ForwardLazyIfma / ForwardIfma and InverseLazyIfma / InverseIfma.
 //
 // Same algorithms and lazy ranges as the portable kernels in math/ntt.cc
 // (Harvey's lazy butterflies, D. Harvey, "Faster arithmetic for
@@ -11,11 +11,15 @@
 // w52 = floor(w 2^52 / q) of NttTables; a lazy value may differ by q from the
 // portable kernel's, but every reduced output is identical.
 //
-// Stages with butterfly distance t >= 8 vectorise across j. The last three
-// stages (t = 4, 2, 1) run in registers on blocks of 16 words: each stage
-// reads its two operand vectors through one perfect shuffle (interleave of
-// the low / high halves of two vectors), which lays the lanes out so that
-// every stage's twiddles are a plain or 128/256-bit-broadcast load.
+// Memory passes: stages with butterfly distance >= 16 are vectorised across
+// j and fused two at a time (radix-4 blocks: one load and one store per word
+// per two stages). The four stages of distance 8, 4, 2, 1 run in registers on
+// 16-word blocks: each reads its two operand vectors through a perfect
+// shuffle (interleave of two vectors' halves), which lays the lanes out so
+// that every stage's twiddles are a plain or 128/256-bit-broadcast load
+// (HEXL handles these stages with its T1/T2/T4 kernels). The inverse folds
+// 1/N into its last stage, and the non-lazy entry points fold the final
+// reduction into the last stage instead of a separate pass.
 //
 // This file is compiled with -mavx512ifma and must only be entered after
 // CpuHasIfma() (base/cpu_features.h).
@@ -110,46 +114,88 @@ inline void Deinterleave(__m512i a, __m512i b, __m512i& even, __m512i& odd) {
   odd = _mm512_permutex2var_epi64(a, idx_odd, b);
 }
 
-}  // namespace
+// x in [0, 4q) -> [0, q).
+inline __m512i ReduceFrom4q(__m512i x, const Lanes& c) {
+  x = _mm512_min_epu64(x, _mm512_sub_epi64(x, c.two_q));
+  return _mm512_min_epu64(x, _mm512_sub_epi64(x, c.q));
+}
+// x in [0, 2q) -> [0, q).
+inline __m512i ReduceFrom2q(__m512i x, const Lanes& c) {
+  return _mm512_min_epu64(x, _mm512_sub_epi64(x, c.q));
+}
 
-// REQUIRES: t.ifma_capable() (q < 2^50), t.n() >= 16, a[i] < 4q.
-// Output in [0, 4q), congruent to the portable ForwardLazy's.
-void ForwardLazyIfma(const NttTables& t, uint64_t* a) {
-  const std::size_t n = t.n();
-  const Lanes c(t.modulus().value);
-  const uint64_t* w = t.psi_rev().data();
-  const uint64_t* ws = t.psi_rev_shoup52().data();
+// ---------------------------------------------------------------------------
+// Forward passes. Stage (m, dist): for i < m, butterflies (a[2 i dist + j],
+// a[2 i dist + dist + j]), j < dist, twiddle psi_rev[m + i].
 
-  // Stages with distance >= 8: vectors across j.
-  std::size_t m = 1;
-  for (std::size_t dist = n / 2; dist >= 8; m <<= 1, dist >>= 1) {
-    for (std::size_t i = 0; i < m; ++i) {
-      const __m512i wv = Broadcast(w + m + i);
-      const __m512i wsv = Broadcast(ws + m + i);
-      uint64_t* x = a + 2 * i * dist;
-      uint64_t* y = x + dist;
-      for (std::size_t j = 0; j < dist; j += 8) {
-        __m512i xv = Load(x + j), yv = Load(y + j);
-        FwdButterfly(xv, yv, wv, wsv, c);
-        Store(x + j, xv);
-        Store(y + j, yv);
-      }
+// One stage. REQUIRES: dist % 8 == 0.
+void FwdRadix2(uint64_t* a, std::size_t m, std::size_t dist,
+               const uint64_t* w, const uint64_t* ws, const Lanes& c) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const __m512i wv = Broadcast(w + m + i);
+    const __m512i wsv = Broadcast(ws + m + i);
+    uint64_t* x = a + 2 * i * dist;
+    uint64_t* y = x + dist;
+    for (std::size_t j = 0; j < dist; j += 8) {
+      __m512i xv = Load(x + j), yv = Load(y + j);
+      FwdButterfly(xv, yv, wv, wsv, c);
+      Store(x + j, xv);
+      Store(y + j, yv);
     }
   }
+}
 
-  // Distances 4, 2, 1 on blocks of 16 words e0..e15. Lane layouts:
-  //   t = 4: x = e0 e8 e1 e9 e2 e10 e3 e11, y = e4 e12 ... e7 e15;
-  //          groups (2k, 2k + 1) alternate -> twiddles [w0 w1] broadcast.
-  //   t = 2: x = e0 e4 e8 e12 e1 e5 e9 e13, y = e2 e6 ... e11 e15;
-  //          groups 4k..4k+3 repeat -> twiddles [w0..w3] broadcast.
-  //   t = 1: x = e0 e2 ... e14, y = e1 e3 ... e15; groups 8k..8k+7 in order.
-  // Each layout is the perfect shuffle of the previous stage's (x, y), and
-  // the perfect shuffle of the last (x, y) is e0..e7, e8..e15.
-  const std::size_t m4 = n / 8, m2 = n / 4, m1 = n / 2;
+// Stages (m, dist) and (2m, dist/2) in one pass over memory: each group of
+// the first stage is a radix-4 block of four quarter-rows.
+// REQUIRES: dist % 16 == 0.
+void FwdRadix4(uint64_t* a, std::size_t m, std::size_t dist,
+               const uint64_t* w, const uint64_t* ws, const Lanes& c) {
+  const std::size_t h = dist / 2;
+  for (std::size_t i = 0; i < m; ++i) {
+    const __m512i wa = Broadcast(w + m + i), wsa = Broadcast(ws + m + i);
+    const __m512i wb0 = Broadcast(w + 2 * m + 2 * i);
+    const __m512i wsb0 = Broadcast(ws + 2 * m + 2 * i);
+    const __m512i wb1 = Broadcast(w + 2 * m + 2 * i + 1);
+    const __m512i wsb1 = Broadcast(ws + 2 * m + 2 * i + 1);
+    uint64_t* p0 = a + 2 * i * dist;
+    uint64_t* p1 = p0 + h;
+    uint64_t* p2 = p0 + dist;
+    uint64_t* p3 = p2 + h;
+    for (std::size_t j = 0; j < h; j += 8) {
+      __m512i x0 = Load(p0 + j), x1 = Load(p1 + j);
+      __m512i x2 = Load(p2 + j), x3 = Load(p3 + j);
+      FwdButterfly(x0, x2, wa, wsa, c);
+      FwdButterfly(x1, x3, wa, wsa, c);
+      FwdButterfly(x0, x1, wb0, wsb0, c);
+      FwdButterfly(x2, x3, wb1, wsb1, c);
+      Store(p0 + j, x0);
+      Store(p1 + j, x1);
+      Store(p2 + j, x2);
+      Store(p3 + j, x3);
+    }
+  }
+}
+
+// The last four stages (distances 8, 4, 2, 1) in registers, one 16-word
+// block e0..e15 at a time. Distance 8 pairs the block's two vectors. Then,
+// with these lane layouts,
+//   t = 4: x = e0 e8 e1 e9 e2 e10 e3 e11, y = e4 e12 ... e7 e15;
+//          groups (2k, 2k + 1) alternate -> twiddles [w0 w1] broadcast.
+//   t = 2: x = e0 e4 e8 e12 e1 e5 e9 e13, y = e2 e6 ... e11 e15;
+//          groups 4k..4k+3 repeat -> twiddles [w0..w3] broadcast.
+//   t = 1: x = e0 e2 ... e14, y = e1 e3 ... e15; groups 8k..8k+7 in order,
+// each layout is the perfect shuffle of the previous stage's (x, y), and the
+// perfect shuffle of the last (x, y) is e0..e7, e8..e15 again.
+// kReduce: outputs in [0, q) instead of [0, 4q).
+template <bool kReduce>
+void FwdTail(uint64_t* a, std::size_t n, const uint64_t* w,
+             const uint64_t* ws, const Lanes& c) {
+  const std::size_t m8 = n / 16, m4 = n / 8, m2 = n / 4, m1 = n / 2;
   for (std::size_t k = 0; k < n / 16; ++k) {
     uint64_t* blk = a + 16 * k;
-    __m512i x, y;
-    Interleave(Load(blk), Load(blk + 8), x, y);
+    __m512i x = Load(blk), y = Load(blk + 8);
+    FwdButterfly(x, y, Broadcast(w + m8 + k), Broadcast(ws + m8 + k), c);
+    Interleave(x, y, x, y);
     FwdButterfly(x, y, Broadcast2(w + m4 + 2 * k), Broadcast2(ws + m4 + 2 * k),
                  c);
     Interleave(x, y, x, y);
@@ -157,6 +203,10 @@ void ForwardLazyIfma(const NttTables& t, uint64_t* a) {
                  c);
     Interleave(x, y, x, y);
     FwdButterfly(x, y, Load(w + m1 + 8 * k), Load(ws + m1 + 8 * k), c);
+    if (kReduce) {
+      x = ReduceFrom4q(x, c);
+      y = ReduceFrom4q(y, c);
+    }
     __m512i lo, hi;
     Interleave(x, y, lo, hi);
     Store(blk, lo);
@@ -164,19 +214,132 @@ void ForwardLazyIfma(const NttTables& t, uint64_t* a) {
   }
 }
 
-// REQUIRES: t.ifma_capable() (q < 2^50), t.n() >= 16, a[i] < 2q.
-// Output in [0, 2q), congruent to the portable InverseLazy's (including the
-// 1/N scaling, folded into the last stage).
-void InverseLazyIfma(const NttTables& t, uint64_t* a) {
+template <bool kReduce>
+void ForwardImpl(const NttTables& t, uint64_t* a) {
   const std::size_t n = t.n();
-  const uint64_t qv = t.modulus().value;
-  const Lanes c(qv);
-  const uint64_t* w = t.inv_psi_rev().data();
-  const uint64_t* ws = t.inv_psi_rev_shoup52().data();
+  const Lanes c(t.modulus().value);
+  const uint64_t* w = t.psi_rev().data();
+  const uint64_t* ws = t.psi_rev_shoup52().data();
+  // Stages of distance n/2 .. 16 (log_n - 4 of them) in radix-4 passes,
+  // led by one radix-2 stage when their number is odd.
+  std::size_t m = 1, dist = n / 2;
+  if ((t.log_n() - 4) % 2 == 1) {
+    FwdRadix2(a, m, dist, w, ws, c);
+    m <<= 1;
+    dist >>= 1;
+  }
+  for (; dist >= 32; m <<= 2, dist >>= 2) FwdRadix4(a, m, dist, w, ws, c);
+  FwdTail<kReduce>(a, n, w, ws, c);
+}
 
-  // Distances 1, 2, 4 on blocks of 16 words: the forward layouts in reverse,
-  // each reached by the inverse perfect shuffle.
-  const std::size_t h1 = n / 2, h2 = n / 4, h4 = n / 8;
+// ---------------------------------------------------------------------------
+// Inverse passes. Stage (h, dist): for i < h, butterflies (a[2 i dist + j],
+// a[2 i dist + dist + j]), j < dist, twiddle inv_psi_rev[h + i]. The last
+// stage (h = 1) also multiplies by 1/N: see ScaledLast.
+
+// Constants of the last inverse stage with 1/N folded in:
+// x' = (x + y) / N and y' = (x - y) w / N, each one Shoup product of a value
+// < 4q < 2^52, so both land in [0, 2q) like the unscaled butterfly's.
+struct ScaledLast {
+  __m512i n_inv, n_inv52, wn, wn52;
+  explicit ScaledLast(const NttTables& t) {
+    const uint64_t qv = t.modulus().value;
+    const uint64_t wn_s = MulMod(t.inv_psi_rev()[1], t.n_inv(), t.modulus());
+    n_inv = _mm512_set1_epi64(static_cast<int64_t>(t.n_inv()));
+    n_inv52 = _mm512_set1_epi64(static_cast<int64_t>(t.n_inv_shoup52()));
+    wn = _mm512_set1_epi64(static_cast<int64_t>(wn_s));
+    wn52 = _mm512_set1_epi64(static_cast<int64_t>(
+        static_cast<uint64_t>((static_cast<u128>(wn_s) << 52) / qv)));
+  }
+};
+
+template <bool kReduce>
+inline void InvButterflyScaled(__m512i& x, __m512i& y, const ScaledLast& s,
+                               const Lanes& c) {
+  const __m512i sum = _mm512_add_epi64(x, y);
+  const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(x, c.two_q), y);
+  x = MulShoupLazy(sum, s.n_inv, s.n_inv52, c);
+  y = MulShoupLazy(d, s.wn, s.wn52, c);
+  if (kReduce) {
+    x = ReduceFrom2q(x, c);
+    y = ReduceFrom2q(y, c);
+  }
+}
+
+// The last stage alone (h = 1, dist = n/2), scaled.
+template <bool kReduce>
+void InvLastRadix2(uint64_t* a, std::size_t dist, const ScaledLast& s,
+                   const Lanes& c) {
+  for (std::size_t j = 0; j < dist; j += 8) {
+    __m512i x = Load(a + j), y = Load(a + dist + j);
+    InvButterflyScaled<kReduce>(x, y, s, c);
+    Store(a + j, x);
+    Store(a + dist + j, y);
+  }
+}
+
+// One unscaled stage. REQUIRES: h >= 2, dist % 8 == 0.
+void InvRadix2(uint64_t* a, std::size_t h, std::size_t dist,
+               const uint64_t* w, const uint64_t* ws, const Lanes& c) {
+  for (std::size_t i = 0; i < h; ++i) {
+    const __m512i wv = Broadcast(w + h + i);
+    const __m512i wsv = Broadcast(ws + h + i);
+    uint64_t* x = a + 2 * i * dist;
+    uint64_t* y = x + dist;
+    for (std::size_t j = 0; j < dist; j += 8) {
+      __m512i xv = Load(x + j), yv = Load(y + j);
+      InvButterfly(xv, yv, wv, wsv, c);
+      Store(x + j, xv);
+      Store(y + j, yv);
+    }
+  }
+}
+
+// Stages (h, dist) and (h/2, 2 dist) in one pass; when h == 2 the second is
+// the last stage and is scaled by 1/N. REQUIRES: h >= 2, dist % 8 == 0.
+template <bool kReduce>
+void InvRadix4(uint64_t* a, std::size_t h, std::size_t dist,
+               const uint64_t* w, const uint64_t* ws, const ScaledLast& s,
+               const Lanes& c) {
+  const std::size_t hb = h / 2;
+  for (std::size_t i = 0; i < hb; ++i) {
+    const __m512i wa0 = Broadcast(w + h + 2 * i);
+    const __m512i wsa0 = Broadcast(ws + h + 2 * i);
+    const __m512i wa1 = Broadcast(w + h + 2 * i + 1);
+    const __m512i wsa1 = Broadcast(ws + h + 2 * i + 1);
+    const __m512i wb = Broadcast(w + hb + i), wsb = Broadcast(ws + hb + i);
+    uint64_t* p0 = a + 4 * i * dist;
+    uint64_t* p1 = p0 + dist;
+    uint64_t* p2 = p1 + dist;
+    uint64_t* p3 = p2 + dist;
+    for (std::size_t j = 0; j < dist; j += 8) {
+      __m512i x0 = Load(p0 + j), x1 = Load(p1 + j);
+      __m512i x2 = Load(p2 + j), x3 = Load(p3 + j);
+      InvButterfly(x0, x1, wa0, wsa0, c);
+      InvButterfly(x2, x3, wa1, wsa1, c);
+      if (hb == 1) {
+        InvButterflyScaled<kReduce>(x0, x2, s, c);
+        InvButterflyScaled<kReduce>(x1, x3, s, c);
+      } else {
+        InvButterfly(x0, x2, wb, wsb, c);
+        InvButterfly(x1, x3, wb, wsb, c);
+      }
+      Store(p0 + j, x0);
+      Store(p1 + j, x1);
+      Store(p2 + j, x2);
+      Store(p3 + j, x3);
+    }
+  }
+}
+
+// The first four stages (distances 1, 2, 4, 8) in registers on 16-word
+// blocks: the forward tail's layouts in reverse, each reached by the inverse
+// perfect shuffle. Distance 8 is left out when n == 16 (it is then the
+// scaled last stage).
+void InvTail(uint64_t* a, std::size_t n, const uint64_t* w,
+             const uint64_t* ws, const Lanes& c) {
+  const std::size_t h1 = n / 2, h2 = n / 4, h4 = n / 8, h8 = n / 16;
+  const bool with_t8 = h8 > 1;
   for (std::size_t k = 0; k < n / 16; ++k) {
     uint64_t* blk = a + 16 * k;
     __m512i x, y;
@@ -188,49 +351,63 @@ void InverseLazyIfma(const NttTables& t, uint64_t* a) {
     Deinterleave(x, y, x, y);
     InvButterfly(x, y, Broadcast2(w + h4 + 2 * k), Broadcast2(ws + h4 + 2 * k),
                  c);
-    __m512i lo, hi;
-    Deinterleave(x, y, lo, hi);
-    Store(blk, lo);
-    Store(blk + 8, hi);
-  }
-
-  // Distances 8 .. n/4: vectors across j.
-  std::size_t h = n / 16;
-  for (std::size_t dist = 8; h > 1; h >>= 1, dist <<= 1) {
-    for (std::size_t i = 0; i < h; ++i) {
-      const __m512i wv = Broadcast(w + h + i);
-      const __m512i wsv = Broadcast(ws + h + i);
-      uint64_t* x = a + 2 * i * dist;
-      uint64_t* y = x + dist;
-      for (std::size_t j = 0; j < dist; j += 8) {
-        __m512i xv = Load(x + j), yv = Load(y + j);
-        InvButterfly(xv, yv, wv, wsv, c);
-        Store(x + j, xv);
-        Store(y + j, yv);
-      }
+    Deinterleave(x, y, x, y);
+    if (with_t8) {
+      InvButterfly(x, y, Broadcast(w + h8 + k), Broadcast(ws + h8 + k), c);
     }
-  }
-
-  // Last stage (distance n/2, twiddle inv_psi_rev[1]) with 1/N folded in:
-  // x' = (x + y) / N and y' = (x - y) w / N, each one Shoup product of a
-  // value < 4q < 2^52, so both land in [0, 2q).
-  const uint64_t n_inv = t.n_inv();
-  const uint64_t wn = MulMod(w[1], n_inv, t.modulus());
-  const __m512i ninv = _mm512_set1_epi64(static_cast<int64_t>(n_inv));
-  const __m512i ninv52 =
-      _mm512_set1_epi64(static_cast<int64_t>(t.n_inv_shoup52()));
-  const __m512i wnv = _mm512_set1_epi64(static_cast<int64_t>(wn));
-  const __m512i wn52 = _mm512_set1_epi64(static_cast<int64_t>(
-      static_cast<uint64_t>((static_cast<u128>(wn) << 52) / qv)));
-  uint64_t* x = a;
-  uint64_t* y = a + n / 2;
-  for (std::size_t j = 0; j < n / 2; j += 8) {
-    const __m512i xv = Load(x + j), yv = Load(y + j);
-    const __m512i s = _mm512_add_epi64(xv, yv);
-    const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(xv, c.two_q), yv);
-    Store(x + j, MulShoupLazy(s, ninv, ninv52, c));
-    Store(y + j, MulShoupLazy(d, wnv, wn52, c));
+    Store(blk, x);
+    Store(blk + 8, y);
   }
 }
+
+template <bool kReduce>
+void InverseImpl(const NttTables& t, uint64_t* a) {
+  const std::size_t n = t.n();
+  const Lanes c(t.modulus().value);
+  const uint64_t* w = t.inv_psi_rev().data();
+  const uint64_t* ws = t.inv_psi_rev_shoup52().data();
+  const ScaledLast s(t);
+  InvTail(a, n, w, ws, c);
+  if (n == 16) {
+    InvLastRadix2<kReduce>(a, 8, s, c);
+    return;
+  }
+  // Stages of distance 16 .. n/2 (log_n - 4 of them) in radix-4 passes, the
+  // last of which is scaled; one radix-2 stage first when their number is odd.
+  std::size_t h = n / 32, dist = 16;
+  if ((t.log_n() - 4) % 2 == 1) {
+    if (h == 1) {
+      InvLastRadix2<kReduce>(a, dist, s, c);
+      return;
+    }
+    InvRadix2(a, h, dist, w, ws, c);
+    h >>= 1;
+    dist <<= 1;
+  }
+  for (; h >= 2; h >>= 2, dist <<= 2) {
+    InvRadix4<kReduce>(a, h, dist, w, ws, s, c);
+  }
+}
+
+}  // namespace
+
+// REQUIRES: t.ifma_capable() (q < 2^50), t.n() >= 16, a[i] < 4q.
+// Output in [0, 4q), congruent to the portable ForwardLazy's.
+void ForwardLazyIfma(const NttTables& t, uint64_t* a) {
+  ForwardImpl<false>(t, a);
+}
+
+// REQUIRES: as ForwardLazyIfma. Output in [0, q): NttTables::Forward.
+void ForwardIfma(const NttTables& t, uint64_t* a) { ForwardImpl<true>(t, a); }
+
+// REQUIRES: t.ifma_capable() (q < 2^50), t.n() >= 16, a[i] < 2q.
+// Output in [0, 2q), congruent to the portable InverseLazy's (including the
+// 1/N scaling, folded into the last stage).
+void InverseLazyIfma(const NttTables& t, uint64_t* a) {
+  InverseImpl<false>(t, a);
+}
+
+// REQUIRES: as InverseLazyIfma. Output in [0, q): NttTables::Inverse.
+void InverseIfma(const NttTables& t, uint64_t* a) { InverseImpl<true>(t, a); }
 
 }  // namespace blindfold::math::internal
