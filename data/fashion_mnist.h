@@ -25,6 +25,15 @@ inline constexpr int kFashionMnistCols = 28;
 inline constexpr int kFashionMnistPixels = 28 * 28;
 inline constexpr int kFashionMnistClasses = 10;
 
+// What every shipped model's manifest says under "preprocessing": the host
+// side is exactly FashionMnist::Preprocessed; the normalisation is the
+// model's first two ops. models/common.py PREPROCESSING holds the same text
+// (tools/model_fixture_test.cc checks each manifest against this).
+inline constexpr std::string_view kFashionMnistPreprocessing =
+    "x = pixel / 255.0 as float, shape [1, 1, 28, 28] (row-major, no other "
+    "host-side step); the model normalises in-graph: (x - 0.2860) * "
+    "(1 / 0.3530)";
+
 enum class Split { kTrain, kTest };
 
 // One split: `count` images of kFashionMnistPixels bytes each, and labels.

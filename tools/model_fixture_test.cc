@@ -1,0 +1,111 @@
+// File: tools/model_fixture_test.cc
+// Every shipped model (models/<name>/) against its committed PyTorch fixture:
+// the reference executor's logits on the first fixture images agree with
+// PyTorch's float64 logits to 1e-4 absolute, and the manifest agrees with
+// what the C++ side imports and applies (input shape, preprocessing, depth).
+// The full 10,000-image comparison is models/check_reference.py.
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include "compiler/ir/analysis.h"
+#include "compiler/onnx/importer.h"
+#include "data/fashion_mnist.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "runtime/reference_executor.h"
+
+namespace blindfold {
+namespace {
+
+namespace ir = compiler::ir;
+using nlohmann::json;
+
+constexpr double kTolerance = 1e-4;
+
+json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  return json::parse(in, nullptr, /*allow_exceptions=*/false);
+}
+
+class ModelFixtureTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string Dir() const {
+    return std::string(BLINDFOLD_SOURCE_DIR) + "/models/" + GetParam() + "/";
+  }
+};
+
+TEST_P(ModelFixtureTest, ManifestMatchesImportedGraph) {
+  const json manifest = ReadJson(Dir() + "manifest.json");
+  ASSERT_FALSE(manifest.is_discarded());
+  auto g = compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(manifest["name"], GetParam());
+  EXPECT_EQ(manifest["input"]["shape"].get<ir::Shape>(),
+            g->value(g->inputs()[0]).shape);
+  EXPECT_EQ(ir::NumElements(g->value(g->outputs()[0]).shape), 10);
+  EXPECT_EQ(manifest["preprocessing"].get<std::string>(),
+            std::string(data::kFashionMnistPreprocessing));
+  EXPECT_EQ(manifest["test_images"], 10000);
+  EXPECT_GE(manifest["onnx_opset"].get<int>(), 13);
+  const ir::DepthReport depth = ir::AnalyzeDepth(*g);
+  if (manifest["activation_depth"].is_null()) {
+    EXPECT_FALSE(depth.activation_depth.has_value());
+    EXPECT_FALSE(depth.non_polynomial_op.empty());
+  } else {
+    ASSERT_TRUE(depth.activation_depth.has_value())
+        << depth.non_polynomial_op;
+    EXPECT_EQ(manifest["activation_depth"].get<int>(), *depth.activation_depth);
+    EXPECT_EQ(manifest["multiplicative_depth"].get<int>(),
+              *depth.multiplicative_depth);
+  }
+}
+
+TEST_P(ModelFixtureTest, LogitsMatchPyTorch) {
+  const json fixture = ReadJson(Dir() + "fixture.json");
+  ASSERT_FALSE(fixture.is_discarded());
+  auto g = compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
+                                     data::Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status();
+  const auto& indices = fixture["indices"];
+  const auto& logits = fixture["logits"];
+  ASSERT_GE(indices.size(), 200u);
+  ASSERT_EQ(indices.size(), logits.size());
+  double max_diff = 0;
+  int same_class = 0;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const int i = indices[k].get<int>();
+    ASSERT_EQ(fixture["labels"][k].get<int>(), test->labels[i]);
+    ir::Tensor x{g->value(g->inputs()[0]).shape, test->Preprocessed(i)};
+    auto y = runtime::RunReference(*g, x);
+    ASSERT_TRUE(y.ok()) << y.status();
+    const auto want = logits[k].get<std::vector<double>>();
+    ASSERT_EQ(want.size(), y->data.size());
+    int best = 0, want_best = 0;
+    for (size_t c = 0; c < want.size(); ++c) {
+      max_diff = std::max(max_diff, std::abs(y->data[c] - want[c]));
+      if (y->data[c] > y->data[best]) best = c;
+      if (want[c] > want[want_best]) want_best = c;
+    }
+    same_class += best == want_best;
+  }
+  EXPECT_LE(max_diff, kTolerance);
+  EXPECT_EQ(same_class, static_cast<int>(indices.size()));
+  std::printf("%s: %zu images, max |logit - PyTorch| = %.3g\n",
+              GetParam().c_str(), indices.size(), max_diff);
+}
+
+INSTANTIATE_TEST_SUITE_P(ShippedModels, ModelFixtureTest,
+                         ::testing::Values("logreg", "mlp", "cnn-small", "cnn",
+                                           "cnn-deep", "mlp-relu"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& c : s) c = c == '-' ? '_' : c;
+                           return s;
+                         });
+
+}  // namespace
+}  // namespace blindfold
