@@ -38,9 +38,10 @@ void FromNtt(const RingContext& ctx, RnsPoly* a) {
 }
 
 namespace {
-// REQUIRES: a has out's layout or more Q limbs (and the same P limbs).
+// REQUIRES: a has at least out's Q limbs, and its P limbs if out has any.
 inline int SourceLimb(const RnsPoly& a, const RnsPoly& out, int i) {
-  BF_DCHECK(a.num_p() == out.num_p() && a.num_q() >= out.num_q());
+  BF_DCHECK((out.num_p() == 0 || a.num_p() == out.num_p()) &&
+            a.num_q() >= out.num_q());
   return i < out.num_q() ? i : a.num_q() + (i - out.num_q());
 }
 }  // namespace

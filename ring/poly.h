@@ -65,8 +65,9 @@ class RnsPoly {
 void ToNtt(const RingContext& ctx, RnsPoly* a);
 void FromNtt(const RingContext& ctx, RnsPoly* a);
 
-// out = a op b limb-wise over the limbs of `out` (a, b must have at least
-// those limbs, with the same num_q/num_p layout). out may alias a or b.
+// out = a op b limb-wise over the limbs of `out`: a and b must have at least
+// out's Q limbs (extra ones are ignored) and its P limbs if it has any.
+// out may alias a or b.
 void Add(const RingContext& ctx, const RnsPoly& a, const RnsPoly& b, RnsPoly* out);
 void Sub(const RingContext& ctx, const RnsPoly& a, const RnsPoly& b, RnsPoly* out);
 void Negate(const RingContext& ctx, const RnsPoly& a, RnsPoly* out);

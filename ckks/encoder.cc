@@ -1,0 +1,259 @@
+#include "ckks/encoder.h"
+
+#include <cmath>
+#include <numbers>
+
+#include "absl/strings/str_cat.h"
+#include "base/thread_pool.h"
+
+namespace blindfold::ckks {
+
+using math::u128;
+
+namespace {
+
+bool IsPowerOfTwo(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+void BitReversePermute(std::vector<std::complex<double>>& v) {
+  const std::size_t n = v.size();
+  for (std::size_t i = 1, j = 0; i < n; ++i) {
+    std::size_t bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) std::swap(v[i], v[j]);
+  }
+}
+
+// Residue of a signed 128-bit integer.
+inline uint64_t ReduceSigned128(__int128 v, const math::Modulus& q) {
+  if (v >= 0) return math::BarrettReduce128(static_cast<u128>(v), q);
+  const uint64_t r = math::BarrettReduce128(static_cast<u128>(-v), q);
+  return r == 0 ? 0 : q.value - r;
+}
+
+}  // namespace
+
+Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
+  const std::size_t n = params_->n();
+  const std::size_t m = 2 * n;
+  ksi_.resize(m + 1);
+  for (std::size_t k = 0; k <= m; ++k) {
+    const long double angle = 2.0L * std::numbers::pi_v<long double> * k / m;
+    ksi_[k] = {static_cast<double>(std::cos(angle)),
+               static_cast<double>(std::sin(angle))};
+  }
+  rot_group_.resize(n / 2);
+  uint64_t g = 1;
+  for (std::size_t j = 0; j < n / 2; ++j) {
+    rot_group_[j] = g;
+    g = g * 5 % m;
+  }
+  const ring::RingContext& ring = params_->ring();
+  crt_.resize(params_->num_q());
+  for (int l = 0; l < params_->num_q(); ++l) {
+    CrtLevel& c = crt_[l];
+    c.q_mod_2_128 = 1;
+    for (int i = 0; i <= l; ++i) c.q_mod_2_128 *= ring.q(i).value;
+    for (int i = 0; i <= l; ++i) {
+      const math::Modulus& qi = ring.q(i);
+      u128 hat = 1;
+      uint64_t hat_mod_qi = 1;
+      for (int k = 0; k <= l; ++k) {
+        if (k == i) continue;
+        hat *= ring.q(k).value;
+        hat_mod_qi = math::MulMod(hat_mod_qi, ring.q(k).value % qi.value, qi);
+      }
+      c.hat_mod_2_128.push_back(hat);
+      const uint64_t inv = math::InvMod(hat_mod_qi, qi);
+      c.hat_inv.push_back(inv);
+      c.hat_inv_shoup.push_back(math::ShoupPrecompute(inv, qi.value));
+      c.inv_q.push_back(1.0L / qi.value);
+    }
+  }
+}
+
+void Encoder::Embed(std::vector<std::complex<double>>& vals) const {
+  const std::size_t size = vals.size();
+  const std::size_t m = 2 * params_->n();
+  BitReversePermute(vals);
+  for (std::size_t len = 2; len <= size; len <<= 1) {
+    const std::size_t lenh = len >> 1, lenq = len << 2, step = m / lenq;
+    for (std::size_t i = 0; i < size; i += len) {
+      for (std::size_t j = 0; j < lenh; ++j) {
+        const std::size_t idx = (rot_group_[j] % lenq) * step;
+        const std::complex<double> u = vals[i + j];
+        const std::complex<double> v = vals[i + j + lenh] * ksi_[idx];
+        vals[i + j] = u + v;
+        vals[i + j + lenh] = u - v;
+      }
+    }
+  }
+}
+
+void Encoder::EmbedInverse(std::vector<std::complex<double>>& vals) const {
+  const std::size_t size = vals.size();
+  const std::size_t m = 2 * params_->n();
+  for (std::size_t len = size; len >= 2; len >>= 1) {
+    const std::size_t lenh = len >> 1, lenq = len << 2, step = m / lenq;
+    for (std::size_t i = 0; i < size; i += len) {
+      for (std::size_t j = 0; j < lenh; ++j) {
+        const std::size_t idx = (lenq - (rot_group_[j] % lenq)) * step;
+        const std::complex<double> u = vals[i + j] + vals[i + j + lenh];
+        const std::complex<double> v =
+            (vals[i + j] - vals[i + j + lenh]) * ksi_[idx];
+        vals[i + j] = u;
+        vals[i + j + lenh] = v;
+      }
+    }
+  }
+  BitReversePermute(vals);
+  const double inv = 1.0 / static_cast<double>(size);
+  for (auto& v : vals) v *= inv;
+}
+
+absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
+                             std::size_t slots, int level, Scale scale,
+                             Plaintext* out) const {
+  const std::size_t n = params_->n();
+  if (!IsPowerOfTwo(slots) || slots > n / 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Encode: slots = ", slots, " is not a power of two in [1, ", n / 2, "]"));
+  }
+  if (values.size() > slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Encode: ", values.size(), " values for ", slots, " slots"));
+  }
+  if (level < 0 || level > params_->max_level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Encode: level ", level, " outside [0, ", params_->max_level(), "]"));
+  }
+  if (!(scale.value() >= 1.0) || !std::isfinite(scale.value())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Encode: scale ", scale.value(), " is not >= 1"));
+  }
+  std::vector<std::complex<double>> w(slots);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i].real()) || !std::isfinite(values[i].imag())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Encode: value ", i, " is not finite"));
+    }
+    w[i] = values[i];
+  }
+  EmbedInverse(w);
+
+  // Scaled, rounded coefficients; only multiples of gap are nonzero.
+  const std::size_t gap = n / (2 * slots);
+  const double delta = scale.value();
+  constexpr double kLimit = 1.329227995784916e36;  // 2^120
+  std::vector<__int128> coeff(2 * slots);
+  bool small = true;
+  for (std::size_t k = 0; k < slots; ++k) {
+    const double re = std::round(w[k].real() * delta);
+    const double im = std::round(w[k].imag() * delta);
+    if (!(std::abs(re) < kLimit) || !(std::abs(im) < kLimit)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Encode: |value x scale| reaches 2^120 (scale ", scale.ToString(), ")"));
+    }
+    small &= std::abs(re) < 4.6e18 && std::abs(im) < 4.6e18;  // < 2^62
+    coeff[k] = static_cast<__int128>(re);
+    coeff[k + slots] = static_cast<__int128>(im);
+  }
+
+  const ring::RingContext& ring = params_->ring();
+  out->poly = ring::RnsPoly(n, level + 1, 0, false);
+  ParallelFor(level + 1, [&](std::size_t i) {
+    const math::Modulus& q = ring.q(i);
+    uint64_t* dst = out->poly.limb(i);
+    for (std::size_t k = 0; k < 2 * slots; ++k) {
+      const std::size_t pos = k < slots ? k * gap : n / 2 + (k - slots) * gap;
+      dst[pos] = small ? math::FromSigned(static_cast<int64_t>(coeff[k]), q.value)
+                       : ReduceSigned128(coeff[k], q);
+    }
+    ring.ntt(i).Forward(dst);
+  });
+  out->poly.set_ntt(true);
+  out->scale = scale;
+  out->slots = slots;
+  out->fingerprint = params_->fingerprint();
+  return absl::OkStatus();
+}
+
+absl::Status Encoder::Encode(std::span<const double> values, std::size_t slots,
+                             int level, Scale scale, Plaintext* out) const {
+  std::vector<std::complex<double>> c(values.begin(), values.end());
+  return Encode(c, slots, level, scale, out);
+}
+
+absl::StatusOr<Plaintext> Encoder::EncodeNew(std::span<const double> values) const {
+  Plaintext pt;
+  absl::Status s = Encode(values, params_->max_slots(), params_->max_level(),
+                          params_->default_scale(), &pt);
+  if (!s.ok()) return s;
+  return pt;
+}
+
+void Encoder::ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
+                         std::vector<long double>* out) const {
+  const int l = coeff.num_q() - 1;
+  const CrtLevel& c = crt_[l];
+  const std::size_t n = coeff.n();
+  const std::size_t count = n / gap;
+  out->resize(count);
+  ParallelFor((count + 255) / 256, [&](std::size_t block) {
+    const std::size_t end = std::min(count, (block + 1) * 256);
+    for (std::size_t t = block * 256; t < end; ++t) {
+      const std::size_t j = t * gap;
+      long double frac = 0;
+      u128 acc = 0;
+      for (int i = 0; i <= l; ++i) {
+        const uint64_t y = math::MulModShoup(coeff.limb(i)[j], c.hat_inv[i],
+                                             c.hat_inv_shoup[i],
+                                             params_->q(i));
+        frac += y * c.inv_q[i];
+        acc += c.hat_mod_2_128[i] * y;
+      }
+      const u128 v = static_cast<u128>(std::llround(frac));
+      acc -= v * c.q_mod_2_128;
+      (*out)[t] = static_cast<long double>(static_cast<__int128>(acc));
+    }
+  });
+}
+
+absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
+    const Plaintext& pt) const {
+  const std::size_t n = params_->n();
+  if (pt.fingerprint != params_->fingerprint()) {
+    return absl::InvalidArgumentError(
+        "Decode: plaintext belongs to other parameters");
+  }
+  if (pt.poly.n() != n || pt.poly.num_p() != 0 || !pt.poly.is_ntt() ||
+      pt.level() < 0 || pt.level() > params_->max_level() ||
+      !IsPowerOfTwo(pt.slots) || pt.slots > n / 2 || !(pt.scale.value() > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Decode: malformed plaintext (level ", pt.level(), ", slots ", pt.slots,
+        ")"));
+  }
+  ring::RnsPoly coeff = pt.poly;
+  ring::FromNtt(params_->ring(), &coeff);
+  const std::size_t gap = n / (2 * pt.slots);
+  std::vector<long double> c;
+  ComposeCrt(coeff, gap, &c);
+  const long double inv_scale = 1.0L / pt.scale.value();
+  std::vector<std::complex<double>> w(pt.slots);
+  for (std::size_t k = 0; k < pt.slots; ++k) {
+    w[k] = {static_cast<double>(c[k] * inv_scale),
+            static_cast<double>(c[k + pt.slots] * inv_scale)};
+  }
+  Embed(w);
+  return w;
+}
+
+absl::StatusOr<std::vector<double>> Encoder::Decode(const Plaintext& pt) const {
+  auto z = DecodeComplex(pt);
+  if (!z.ok()) return z.status();
+  std::vector<double> re(z->size());
+  for (std::size_t i = 0; i < re.size(); ++i) re[i] = (*z)[i].real();
+  return re;
+}
+
+}  // namespace blindfold::ckks

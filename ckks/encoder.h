@@ -1,0 +1,76 @@
+// File: ckks/encoder.h
+// CKKS encoding through the canonical embedding (Cheon-Kim-Kim-Song,
+// ASIACRYPT 2017, Sec. 3.2): a vector z of `slots` complex numbers becomes
+// m(X) in Z[X]/(X^N + 1) with m(zeta^(5^j)) ~ Delta z_j, zeta = exp(i pi/N).
+// The "special FFT" of HEAAN computes the embedding in O(n log n). With
+// slots < N/2 the message lives in the subring of X^(N / 2 slots) and slot
+// vectors repeat N / (2 slots) times, so rotations act within `slots`.
+//
+// Thread safety: const methods may be called concurrently.
+#ifndef BLINDFOLD_CKKS_ENCODER_H_
+#define BLINDFOLD_CKKS_ENCODER_H_
+
+#include <complex>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ckks/ciphertext.h"
+#include "ckks/parameters.h"
+#include "math/modarith.h"
+
+namespace blindfold::ckks {
+
+class Encoder {
+ public:
+  explicit Encoder(ParametersPtr params);
+
+  // Encodes values (zero-padded to `slots`) at `level` and `scale`.
+  // Errors (InvalidArgument, prefixed "Encode"): slots not a power of two in
+  // [1, N/2], more values than slots, level outside [0, max_level], a value
+  // that is not finite or whose |value * scale| reaches 2^120.
+  absl::Status Encode(std::span<const std::complex<double>> values,
+                      std::size_t slots, int level, Scale scale,
+                      Plaintext* out) const;
+  absl::Status Encode(std::span<const double> values, std::size_t slots,
+                      int level, Scale scale, Plaintext* out) const;
+  // Full slots, top level, default scale.
+  absl::StatusOr<Plaintext> EncodeNew(std::span<const double> values) const;
+
+  // Decodes all pt.slots slots. Errors: plaintext from other parameters or
+  // malformed (limb count, form).
+  absl::StatusOr<std::vector<std::complex<double>>> DecodeComplex(
+      const Plaintext& pt) const;
+  // Real parts of DecodeComplex.
+  absl::StatusOr<std::vector<double>> Decode(const Plaintext& pt) const;
+
+  // The special FFT on a power-of-two length n <= N/2, in place:
+  // Embed maps w to z_j = sum_k w_k xi^(k 5^j), xi = exp(2 pi i / 4n);
+  // EmbedInverse is its exact inverse. Public for tests of the embedding.
+  void Embed(std::vector<std::complex<double>>& vals) const;
+  void EmbedInverse(std::vector<std::complex<double>>& vals) const;
+
+  const ParametersPtr& params() const { return params_; }
+
+ private:
+  // Signed coefficients of a plaintext at `level` (CRT-composed).
+  void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
+                  std::vector<long double>* out) const;
+
+  ParametersPtr params_;
+  std::vector<std::complex<double>> ksi_;  // exp(2 pi i k / 2N), k <= 2N
+  std::vector<uint64_t> rot_group_;        // 5^j mod 2N
+  // Per level l: CRT tables for composing m mod Q_l as a signed 128-bit int.
+  struct CrtLevel {
+    std::vector<uint64_t> hat_inv;        // (Q_l/q_i)^-1 mod q_i
+    std::vector<uint64_t> hat_inv_shoup;
+    std::vector<math::u128> hat_mod_2_128;  // Q_l/q_i mod 2^128
+    math::u128 q_mod_2_128;
+    std::vector<long double> inv_q;       // 1 / q_i
+  };
+  std::vector<CrtLevel> crt_;
+};
+
+}  // namespace blindfold::ckks
+
+#endif  // BLINDFOLD_CKKS_ENCODER_H_

@@ -1,0 +1,63 @@
+// File: ckks/encryptor.h
+// Encryption (public key, or seeded symmetric with the secret key) and
+// decryption. Fresh randomness comes from the OS CSPRNG for every call.
+//
+// Public key:  (c0, c1) = (u b + e0 + m, u a + e1), u ternary, e_i errors.
+// Symmetric:   (c0, c1) = (-a s + e + m, a), a expanded from a fresh seed
+//              kept in Ciphertext::c1_seed (serialized instead of c1).
+// Decryption:  m' = c0 + c1 s (+ c2 s^2), at the ciphertext's level/scale.
+#ifndef BLINDFOLD_CKKS_ENCRYPTOR_H_
+#define BLINDFOLD_CKKS_ENCRYPTOR_H_
+
+#include "absl/status/statusor.h"
+#include "base/status.h"
+#include "ckks/ciphertext.h"
+#include "ckks/keys.h"
+#include "ckks/parameters.h"
+
+namespace blindfold::ckks {
+
+class Encryptor {
+ public:
+  Encryptor(ParametersPtr params, PublicKey pk);
+  Encryptor(ParametersPtr params, SecretKey sk);
+
+  // Encrypts at the plaintext's level and scale. Errors (InvalidArgument,
+  // "Encrypt: ..."): plaintext from other parameters or malformed.
+  absl::Status Encrypt(const Plaintext& pt, Ciphertext* out) const;
+  absl::StatusOr<Ciphertext> EncryptNew(const Plaintext& pt) const;
+
+ private:
+  ParametersPtr params_;
+  std::optional<PublicKey> pk_;
+  std::optional<SecretKey> sk_;
+};
+
+class Decryptor {
+ public:
+  Decryptor(ParametersPtr params, SecretKey sk);
+
+  // Errors: ciphertext from other parameters, malformed, or degree > 2.
+  absl::Status Decrypt(const Ciphertext& ct, Plaintext* out) const;
+  absl::StatusOr<Plaintext> DecryptNew(const Ciphertext& ct) const;
+
+ private:
+  ParametersPtr params_;
+  SecretKey sk_;
+};
+
+// Checks that `ct` is well formed for `params`: fingerprint, 2 or 3 polys of
+// the right shape in NTT form, level in range, power-of-two slots, positive
+// finite scale. `op` prefixes the error message.
+absl::Status ValidateCiphertext(const Parameters& params, const Ciphertext& ct,
+                                absl::string_view op);
+absl::Status ValidatePlaintext(const Parameters& params, const Plaintext& pt,
+                               absl::string_view op);
+
+// The c1 of a seeded symmetric encryption at `level`, from its seed.
+void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
+                        ring::RnsPoly* c1);
+
+}  // namespace blindfold::ckks
+
+#endif  // BLINDFOLD_CKKS_ENCRYPTOR_H_

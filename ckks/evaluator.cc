@@ -1,0 +1,622 @@
+#include "ckks/evaluator.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "ckks/encryptor.h"
+#include "math/vec_ops.h"
+#include "ring/automorphism.h"
+
+namespace blindfold::ckks {
+
+using ring::RnsPoly;
+
+namespace {
+
+inline uint64_t ReduceSigned128(__int128 v, const math::Modulus& q) {
+  if (v >= 0) return math::BarrettReduce128(static_cast<math::u128>(v), q);
+  const uint64_t r = math::BarrettReduce128(static_cast<math::u128>(-v), q);
+  return r == 0 ? 0 : q.value - r;
+}
+
+bool IsPowerOfTwo(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
+
+}  // namespace
+
+Evaluator::Evaluator(ParametersPtr params,
+                     std::shared_ptr<const EvaluationKeys> keys)
+    : params_(std::move(params)), keys_(std::move(keys)) {
+  const int L = params_->num_q();
+  double acc = 0;
+  for (int l = 0; l < L; ++l) {
+    acc += std::log2(static_cast<double>(params_->q(l)));
+    log_q_prefix_.push_back(acc);
+  }
+  const std::size_t n = params_->n();
+  imag_.resize(L);
+  for (int i = 0; i < L; ++i) {
+    imag_[i].assign(n, 0);
+    imag_[i][n / 2] = 1;
+    params_->ring().ntt(i).Forward(imag_[i].data());
+  }
+  if (keys_) {
+    for (const auto& [g, key] : keys_->galois.keys) {
+      automorphism_index_.emplace(g, ring::AutomorphismNttIndex(params_->log_n(), g));
+    }
+  }
+}
+
+uint64_t Evaluator::GaloisElementForRotation(int steps) const {
+  return ring::GaloisElementForRotation(steps, params_->log_n());
+}
+
+absl::Status Evaluator::CheckBinary(const Ciphertext& a, const Ciphertext& b,
+                                    absl::string_view op, bool same_scale) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, op));
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, b, op));
+  if (a.level() != b.level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": levels differ (", a.level(), " vs ", b.level(),
+        "); DropLevel the higher operand first"));
+  }
+  if (a.slots != b.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": slot counts differ (", a.slots, " vs ", b.slots, ")"));
+  }
+  if (same_scale && !a.scale.Matches(b.scale)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": scales differ (", a.scale.ToString(), " vs ", b.scale.ToString(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::CheckScaleFits(Scale scale, int level,
+                                       absl::string_view op) const {
+  if (!(scale.log2() < log_q_prefix_[level] - 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": result scale ", scale.ToString(), " does not fit the modulus at level ",
+        level, " (2^", static_cast<int>(log_q_prefix_[level]), "); rescale first"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::Add(const Ciphertext& a, const Ciphertext& b,
+                            Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(CheckBinary(a, b, "Add", true));
+  const Ciphertext& big = a.degree() >= b.degree() ? a : b;
+  const Ciphertext& small = a.degree() >= b.degree() ? b : a;
+  Ciphertext r;
+  r.polys = big.polys;
+  for (std::size_t i = 0; i < small.polys.size(); ++i) {
+    ring::Add(params_->ring(), r.polys[i], small.polys[i], &r.polys[i]);
+  }
+  r.scale = a.scale;
+  r.slots = a.slots;
+  r.fingerprint = a.fingerprint;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
+                            Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(CheckBinary(a, b, "Sub", true));
+  Ciphertext r;
+  const std::size_t deg = std::max(a.polys.size(), b.polys.size());
+  r.polys.resize(deg);
+  for (std::size_t i = 0; i < deg; ++i) {
+    if (i < a.polys.size() && i < b.polys.size()) {
+      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true);
+      ring::Sub(params_->ring(), a.polys[i], b.polys[i], &r.polys[i]);
+    } else if (i < a.polys.size()) {
+      r.polys[i] = a.polys[i];
+    } else {
+      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true);
+      ring::Negate(params_->ring(), b.polys[i], &r.polys[i]);
+    }
+  }
+  r.scale = a.scale;
+  r.slots = a.slots;
+  r.fingerprint = a.fingerprint;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::Negate(const Ciphertext& a, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Negate"));
+  Ciphertext r = a;
+  r.c1_seed.reset();
+  for (auto& p : r.polys) ring::Negate(params_->ring(), p, &p);
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+namespace {
+absl::Status CheckPlainOperand(const Parameters& params, const Ciphertext& a,
+                               const Plaintext& b, absl::string_view op,
+                               bool same_scale) {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(params, a, op));
+  BF_RETURN_IF_ERROR(ValidatePlaintext(params, b, op));
+  if (b.level() < a.level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": plaintext level ", b.level(), " below ciphertext level ", a.level()));
+  }
+  if (a.slots != b.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": slot counts differ (", a.slots, " vs ", b.slots, ")"));
+  }
+  if (same_scale && !a.scale.Matches(b.scale)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": scales differ (", a.scale.ToString(), " vs ", b.scale.ToString(), ")"));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status Evaluator::AddPlain(const Ciphertext& a, const Plaintext& b,
+                                 Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "AddPlain", true));
+  Ciphertext r = a;
+  r.c1_seed.reset();
+  ring::Add(params_->ring(), r.polys[0], b.poly, &r.polys[0]);
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::SubPlain(const Ciphertext& a, const Plaintext& b,
+                                 Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "SubPlain", true));
+  Ciphertext r = a;
+  r.c1_seed.reset();
+  ring::Sub(params_->ring(), r.polys[0], b.poly, &r.polys[0]);
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+void Evaluator::ApplyConstant(RnsPoly* poly, __int128 re, __int128 im,
+                              bool multiply) const {
+  const ring::RingContext& ring = params_->ring();
+  const std::size_t n = params_->n();
+  ParallelFor(poly->num_q(), [&](std::size_t i) {
+    const math::Modulus& q = ring.q(i);
+    const uint64_t a = ReduceSigned128(re, q);
+    uint64_t* x = poly->limb(i);
+    if (im == 0) {
+      if (multiply) {
+        math::MulScalarModVec(x, a, x, n, q);
+      } else {
+        math::AddScalarModVec(x, a, x, n, q.value);
+      }
+      return;
+    }
+    const uint64_t b = ReduceSigned128(im, q);
+    std::vector<uint64_t> t(n);
+    math::MulScalarModVec(imag_[i].data(), b, t.data(), n, q);
+    math::AddScalarModVec(t.data(), a, t.data(), n, q.value);
+    if (multiply) {
+      math::MulModVec(x, t.data(), x, n, q);
+    } else {
+      math::AddModVec(x, t.data(), x, n, q.value);
+    }
+  });
+}
+
+namespace {
+absl::StatusOr<std::pair<__int128, __int128>> ScaleConstant(
+    std::complex<double> c, double scale, absl::string_view op) {
+  const double re = std::round(c.real() * scale);
+  const double im = std::round(c.imag() * scale);
+  constexpr double kLimit = 1.329227995784916e36;  // 2^120
+  if (!(std::abs(re) < kLimit) || !(std::abs(im) < kLimit)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": constant times scale is not finite or reaches 2^120"));
+  }
+  return std::make_pair(static_cast<__int128>(re), static_cast<__int128>(im));
+}
+}  // namespace
+
+absl::Status Evaluator::AddConst(const Ciphertext& a, std::complex<double> c,
+                                 Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "AddConst"));
+  BF_ASSIGN_OR_RETURN(auto k, ScaleConstant(c, a.scale.value(), "AddConst"));
+  Ciphertext r = a;
+  r.c1_seed.reset();
+  ApplyConstant(&r.polys[0], k.first, k.second, /*multiply=*/false);
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> c,
+                                      Scale const_scale, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "MultiplyConst"));
+  if (!(const_scale.value() >= 1.0) || !std::isfinite(const_scale.value())) {
+    return absl::InvalidArgumentError("MultiplyConst: constant scale must be >= 1");
+  }
+  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * const_scale, a.level(), "MultiplyConst"));
+  BF_ASSIGN_OR_RETURN(auto k, ScaleConstant(c, const_scale.value(), "MultiplyConst"));
+  Ciphertext r = a;
+  r.c1_seed.reset();
+  for (auto& p : r.polys) ApplyConstant(&p, k.first, k.second, /*multiply=*/true);
+  r.scale = a.scale * const_scale;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::MultiplyPlain(const Ciphertext& a, const Plaintext& b,
+                                      Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "MultiplyPlain", false));
+  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * b.scale, a.level(), "MultiplyPlain"));
+  Ciphertext r = a;
+  r.c1_seed.reset();
+  for (auto& p : r.polys) ring::MulPointwise(params_->ring(), p, b.poly, &p);
+  r.scale = a.scale * b.scale;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
+                                 Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(CheckBinary(a, b, "Multiply", false));
+  if (a.degree() != 1 || b.degree() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Multiply: operands have degree ", a.degree(), " and ", b.degree(),
+        ", expected 1; Relinearize first"));
+  }
+  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * b.scale, a.level(), "Multiply"));
+  const ring::RingContext& ring = params_->ring();
+  const std::size_t n = params_->n();
+  const int nq = a.level() + 1;
+  Ciphertext r;
+  r.polys.assign(3, RnsPoly(n, nq, 0, true));
+  ParallelFor(nq, [&](std::size_t i) {
+    const math::Modulus& q = ring.q(i);
+    const uint64_t* a0 = a.polys[0].limb(i);
+    const uint64_t* a1 = a.polys[1].limb(i);
+    const uint64_t* b0 = b.polys[0].limb(i);
+    const uint64_t* b1 = b.polys[1].limb(i);
+    math::MulModVec(a0, b0, r.polys[0].limb(i), n, q);
+    math::MulModVec(a1, b1, r.polys[2].limb(i), n, q);
+    const uint64_t* pa[2] = {a0, a1};
+    const uint64_t* pb[2] = {b1, b0};
+    math::DotProductModVec(pa, pb, 2, r.polys[1].limb(i), n, q);
+  });
+  r.scale = a.scale * b.scale;
+  r.slots = a.slots;
+  r.fingerprint = a.fingerprint;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
+  const ring::HybridDecomposition& dec = params_->decomposition();
+  const int l = a.num_q() - 1;
+  RnsPoly a_coeff = a;
+  ring::FromNtt(params_->ring(), &a_coeff);
+  const int digits = dec.NumDigits(l);
+  ext->resize(digits);
+  for (int j = 0; j < digits; ++j) {
+    (*ext)[j] = RnsPoly(params_->n(), l + 1, params_->num_p(), true);
+    dec.ModUp(a_coeff, a, j, &(*ext)[j]);
+  }
+}
+
+void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
+                                    const SwitchingKey& key, RnsPoly* d0,
+                                    RnsPoly* d1) const {
+  const ring::RingContext& ring = params_->ring();
+  const std::size_t n = params_->n();
+  const int nq = ext[0].num_q(), np = params_->num_p();
+  const int L = params_->num_q();
+  const int digits = static_cast<int>(ext.size());
+  RnsPoly acc0(n, nq, np, true), acc1(n, nq, np, true);
+  ParallelFor(nq + np, [&](std::size_t i) {
+    const int key_limb = static_cast<int>(i) < nq ? static_cast<int>(i)
+                                                  : static_cast<int>(i) + L - nq;
+    const math::Modulus& m = ring.modulus(acc0.modulus_index(i, ring));
+    const uint64_t* e[64];
+    const uint64_t* kb[64];
+    const uint64_t* ka[64];
+    for (int j = 0; j < digits; ++j) {
+      e[j] = ext[j].limb(i);
+      kb[j] = key.b[j].limb(key_limb);
+      ka[j] = key.a[j].limb(key_limb);
+    }
+    math::DotProductModVec(e, kb, digits, acc0.limb(i), n, m);
+    math::DotProductModVec(e, ka, digits, acc1.limb(i), n, m);
+  });
+  const ring::HybridDecomposition& dec = params_->decomposition();
+  *d0 = RnsPoly(n, nq, 0, true);
+  *d1 = RnsPoly(n, nq, 0, true);
+  dec.ModDown(&acc0, d0);
+  dec.ModDown(&acc1, d1);
+}
+
+absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Relinearize"));
+  if (a.degree() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Relinearize: ciphertext has degree ", a.degree(), ", expected 2"));
+  }
+  if (!keys_ || !keys_->relin) {
+    return absl::FailedPreconditionError("Relinearize: no relinearization key");
+  }
+  std::vector<RnsPoly> ext;
+  Decompose(a.polys[2], &ext);
+  RnsPoly d0, d1;
+  KeySwitchDecomposed(ext, keys_->relin->key, &d0, &d1);
+  Ciphertext r;
+  r.polys.resize(2);
+  r.polys[0] = a.polys[0];
+  r.polys[1] = a.polys[1];
+  ring::Add(params_->ring(), r.polys[0], d0, &r.polys[0]);
+  ring::Add(params_->ring(), r.polys[1], d1, &r.polys[1]);
+  r.scale = a.scale;
+  r.slots = a.slots;
+  r.fingerprint = a.fingerprint;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::MulRelin(const Ciphertext& a, const Ciphertext& b,
+                                 Ciphertext* out) const {
+  if (!keys_ || !keys_->relin) {
+    return absl::FailedPreconditionError("MulRelin: no relinearization key");
+  }
+  Ciphertext t;
+  BF_RETURN_IF_ERROR(AnnotateStatus(Multiply(a, b, &t), "MulRelin"));
+  return Relinearize(t, out);
+}
+
+absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Rescale"));
+  const int l = a.level();
+  if (l == 0) return absl::InvalidArgumentError("Rescale: ciphertext at level 0");
+  const ring::RingContext& ring = params_->ring();
+  const std::size_t n = params_->n();
+  const math::Modulus& ql = ring.q(l);
+  const uint64_t half = ql.value >> 1;
+  Ciphertext r;
+  r.polys.resize(a.polys.size());
+  for (std::size_t p = 0; p < a.polys.size(); ++p) {
+    // Centered remainder: last = [x + half]_{q_l}; x - (last - half) is
+    // divisible by q_l and the quotient is round(x / q_l).
+    AlignedVector<uint64_t> last(a.polys[p].limb(l), a.polys[p].limb(l) + n);
+    ring.ntt(l).Inverse(last.data());
+    math::AddScalarModVec(last.data(), half, last.data(), n, ql.value);
+    RnsPoly& dst = r.polys[p];
+    dst = RnsPoly(n, l, 0, true);
+    ParallelFor(l, [&](std::size_t i) {
+      const math::Modulus& qi = ring.q(i);
+      std::vector<uint64_t> t(n);
+      math::ReduceVec(last.data(), t.data(), n, qi);
+      math::AddScalarModVec(t.data(), qi.value - half % qi.value, t.data(), n, qi.value);
+      ring.ntt(i).Forward(t.data());
+      math::SubModVec(a.polys[p].limb(i), t.data(), dst.limb(i), n, qi.value);
+      math::MulScalarModVec(dst.limb(i), params_->q_inv_mod_q(l, i), dst.limb(i), n, qi);
+    });
+  }
+  r.scale = a.scale / static_cast<double>(ql.value);
+  r.slots = a.slots;
+  r.fingerprint = a.fingerprint;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::DropLevel(const Ciphertext& a, int level,
+                                  Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "DropLevel"));
+  if (level < 0 || level > a.level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DropLevel: target level ", level, " outside [0, ", a.level(), "]"));
+  }
+  Ciphertext r = a;
+  for (auto& p : r.polys) p.TruncateQ(level + 1);
+  if (level != a.level()) r.c1_seed.reset();
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const SwitchingKey*> Evaluator::GaloisKey(uint64_t g,
+                                                         absl::string_view op,
+                                                         int steps) const {
+  if (keys_) {
+    auto it = keys_->galois.keys.find(g);
+    if (it != keys_->galois.keys.end()) return &it->second;
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      op, ": no Galois key for ",
+      g == ring::GaloisElementForConjugation(params_->log_n())
+          ? std::string("conjugation")
+          : absl::StrCat("rotation ", steps),
+      " (galois element ", g, ")"));
+}
+
+const std::vector<uint32_t>& Evaluator::AutomorphismIndex(uint64_t g) const {
+  auto it = automorphism_index_.find(g);
+  BF_CHECK(it != automorphism_index_.end());  // built for every key
+  return it->second;
+}
+
+void Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
+                            const SwitchingKey& key, Ciphertext* out) const {
+  const std::vector<uint32_t>& idx = AutomorphismIndex(g);
+  const std::size_t n = params_->n();
+  const int nq = a.level() + 1;
+  RnsPoly rc0(n, nq, 0, true), rc1(n, nq, 0, true);
+  ring::ApplyAutomorphismNtt(a.polys[0], idx, &rc0);
+  ring::ApplyAutomorphismNtt(a.polys[1], idx, &rc1);
+  std::vector<RnsPoly> ext;
+  Decompose(rc1, &ext);
+  RnsPoly d0, d1;
+  KeySwitchDecomposed(ext, key, &d0, &d1);
+  ring::Add(params_->ring(), rc0, d0, &rc0);
+  Ciphertext r;
+  r.polys.resize(2);
+  r.polys[0] = std::move(rc0);
+  r.polys[1] = std::move(d1);
+  r.scale = a.scale;
+  r.slots = a.slots;
+  r.fingerprint = a.fingerprint;
+  *out = std::move(r);
+}
+
+absl::StatusOr<std::pair<uint64_t, const SwitchingKey*>>
+Evaluator::RotationKey(int steps, std::size_t slots, absl::string_view op) const {
+  // Keys are made for 5^(steps mod N/2); with fewer slots any element
+  // 5^(steps mod slots + t slots) rotates the same way, so try both.
+  const int64_t s = static_cast<int64_t>(slots);
+  const int64_t k = ((steps % s) + s) % s;
+  for (uint64_t g : {GaloisElementForRotation(steps),
+                     GaloisElementForRotation(static_cast<int>(k))}) {
+    if (keys_ && keys_->galois.Has(g)) return std::make_pair(g, &keys_->galois.keys.at(g));
+  }
+  BF_ASSIGN_OR_RETURN(const SwitchingKey* key,
+                      GaloisKey(GaloisElementForRotation(steps), op, steps));
+  return std::make_pair(GaloisElementForRotation(steps), key);
+}
+
+absl::Status Evaluator::Rotate(const Ciphertext& a, int steps, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Rotate"));
+  if (a.degree() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Rotate: ciphertext has degree ", a.degree(), ", expected 1"));
+  }
+  const int64_t slots = static_cast<int64_t>(a.slots);
+  if (steps % slots == 0) {
+    *out = a;
+    return absl::OkStatus();
+  }
+  BF_ASSIGN_OR_RETURN(auto gk, RotationKey(steps, a.slots, "Rotate"));
+  ApplyGalois(a, gk.first, *gk.second, out);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::Conjugate(const Ciphertext& a, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Conjugate"));
+  if (a.degree() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Conjugate: ciphertext has degree ", a.degree(), ", expected 1"));
+  }
+  const uint64_t g = ring::GaloisElementForConjugation(params_->log_n());
+  BF_ASSIGN_OR_RETURN(const SwitchingKey* key, GaloisKey(g, "Conjugate", 0));
+  ApplyGalois(a, g, *key, out);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
+                                      std::span<const int> steps,
+                                      std::vector<Ciphertext>* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "RotateHoisted"));
+  if (a.degree() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RotateHoisted: ciphertext has degree ", a.degree(), ", expected 1"));
+  }
+  const int64_t slots = static_cast<int64_t>(a.slots);
+  std::vector<uint64_t> gs;  // 0: identity
+  std::vector<const SwitchingKey*> keys;
+  for (int s : steps) {
+    gs.push_back(0);
+    keys.push_back(nullptr);
+    if (s % slots == 0) continue;
+    BF_ASSIGN_OR_RETURN(auto gk, RotationKey(s, a.slots, "RotateHoisted"));
+    gs.back() = gk.first;
+    keys.back() = gk.second;
+  }
+  // One decomposition of c1, shared: sigma_g commutes with ModUp up to a
+  // multiple of each digit's modulus, which the gadget cancels.
+  std::vector<RnsPoly> ext;
+  Decompose(a.polys[1], &ext);
+  const std::size_t n = params_->n();
+  const int nq = a.level() + 1;
+  std::vector<Ciphertext> result(steps.size());
+  std::vector<RnsPoly> rotated(ext.size());
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    if (gs[s] == 0) {
+      result[s] = a;
+      continue;
+    }
+    const std::vector<uint32_t>& idx = AutomorphismIndex(gs[s]);
+    for (std::size_t j = 0; j < ext.size(); ++j) {
+      rotated[j] = RnsPoly(n, nq, params_->num_p(), true);
+      ring::ApplyAutomorphismNtt(ext[j], idx, &rotated[j]);
+    }
+    RnsPoly d0, d1;
+    KeySwitchDecomposed(rotated, *keys[s], &d0, &d1);
+    Ciphertext& r = result[s];
+    r.polys.resize(2);
+    r.polys[0] = RnsPoly(n, nq, 0, true);
+    ring::ApplyAutomorphismNtt(a.polys[0], idx, &r.polys[0]);
+    ring::Add(params_->ring(), r.polys[0], d0, &r.polys[0]);
+    r.polys[1] = std::move(d1);
+    r.scale = a.scale;
+    r.slots = a.slots;
+    r.fingerprint = a.fingerprint;
+  }
+  *out = std::move(result);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::InnerSum(const Ciphertext& a, int stride, int count,
+                                 Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "InnerSum"));
+  if (stride < 1 || !IsPowerOfTwo(count) ||
+      static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "InnerSum: stride ", stride, " x count ", count,
+        " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
+  }
+  Ciphertext acc = a;
+  for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {
+    Ciphertext rot;
+    BF_RETURN_IF_ERROR(AnnotateStatus(Rotate(acc, static_cast<int>(s), &rot), "InnerSum"));
+    BF_RETURN_IF_ERROR(Add(acc, rot, &acc));
+  }
+  *out = std::move(acc);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::Replicate(const Ciphertext& a, int stride, int count,
+                                  Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Replicate"));
+  if (stride < 1 || !IsPowerOfTwo(count) ||
+      static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Replicate: stride ", stride, " x count ", count,
+        " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
+  }
+  Ciphertext acc = a;
+  for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {
+    Ciphertext rot;
+    BF_RETURN_IF_ERROR(AnnotateStatus(Rotate(acc, static_cast<int>(-s), &rot), "Replicate"));
+    BF_RETURN_IF_ERROR(Add(acc, rot, &acc));
+  }
+  *out = std::move(acc);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Ciphertext> Evaluator::AddNew(const Ciphertext& a,
+                                             const Ciphertext& b) const {
+  Ciphertext r;
+  BF_RETURN_IF_ERROR(Add(a, b, &r));
+  return r;
+}
+absl::StatusOr<Ciphertext> Evaluator::MulRelinNew(const Ciphertext& a,
+                                                  const Ciphertext& b) const {
+  Ciphertext r;
+  BF_RETURN_IF_ERROR(MulRelin(a, b, &r));
+  return r;
+}
+absl::StatusOr<Ciphertext> Evaluator::RescaleNew(const Ciphertext& a) const {
+  Ciphertext r;
+  BF_RETURN_IF_ERROR(Rescale(a, &r));
+  return r;
+}
+absl::StatusOr<Ciphertext> Evaluator::RotateNew(const Ciphertext& a, int steps) const {
+  Ciphertext r;
+  BF_RETURN_IF_ERROR(Rotate(a, steps, &r));
+  return r;
+}
+
+}  // namespace blindfold::ckks

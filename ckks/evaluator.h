@@ -1,0 +1,134 @@
+// File: ckks/evaluator.h
+// Homomorphic operations on CKKS ciphertexts.
+//
+// Every op validates its operands first (parameters fingerprint, shape,
+// level, scale, degree, slots, keys) and returns InvalidArgument or
+// FailedPrecondition with a message "<Op>: <what was seen vs expected>";
+// none aborts on misuse. Outputs are written last and may alias inputs.
+// Ops allocate their outputs and scratch per call. All methods are const and
+// may run concurrently on one Evaluator; each op is itself limb-parallel
+// over the thread pool of base/thread_pool.h.
+//
+// Levels and scales (Delta = scale): Add/Sub keep level and scale; Multiply*
+// multiplies scales (level unchanged); Rescale divides the scale by q_level
+// and drops one level; DropLevel only drops primes; rotations keep both.
+#ifndef BLINDFOLD_CKKS_EVALUATOR_H_
+#define BLINDFOLD_CKKS_EVALUATOR_H_
+
+#include <complex>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ckks/ciphertext.h"
+#include "ckks/keys.h"
+#include "ckks/parameters.h"
+
+namespace blindfold::ckks {
+
+// The server-side keys an Evaluator may use.
+struct EvaluationKeys {
+  std::optional<RelinKey> relin;
+  GaloisKeys galois;
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(ParametersPtr params,
+                     std::shared_ptr<const EvaluationKeys> keys = nullptr);
+
+  // out = a + b, a - b, -a. REQUIRES equal level, slots and scale (up to
+  // Scale::Matches); degrees may differ (the result has the larger).
+  absl::Status Add(const Ciphertext& a, const Ciphertext& b, Ciphertext* out) const;
+  absl::Status Sub(const Ciphertext& a, const Ciphertext& b, Ciphertext* out) const;
+  absl::Status Negate(const Ciphertext& a, Ciphertext* out) const;
+  // Plaintext at level >= a's (extra limbs ignored), same scale and slots.
+  absl::Status AddPlain(const Ciphertext& a, const Plaintext& b, Ciphertext* out) const;
+  absl::Status SubPlain(const Ciphertext& a, const Plaintext& b, Ciphertext* out) const;
+  // Adds the constant c to every slot (encoded at a's scale).
+  absl::Status AddConst(const Ciphertext& a, std::complex<double> c, Ciphertext* out) const;
+
+  // Tensor product: degree 2, scale a.scale * b.scale. REQUIRES degree 1,
+  // equal level and slots.
+  absl::Status Multiply(const Ciphertext& a, const Ciphertext& b, Ciphertext* out) const;
+  // Slot-wise product with a plaintext: scale a.scale * b.scale.
+  absl::Status MultiplyPlain(const Ciphertext& a, const Plaintext& b, Ciphertext* out) const;
+  // Multiplies every slot by c, encoded as round(c * const_scale): the
+  // result's scale is a.scale * const_scale (explicit bookkeeping; pass
+  // Scale(1) with an integer c to keep the scale).
+  absl::Status MultiplyConst(const Ciphertext& a, std::complex<double> c,
+                             Scale const_scale, Ciphertext* out) const;
+  // Degree 2 -> 1 with the relinearization key.
+  absl::Status Relinearize(const Ciphertext& a, Ciphertext* out) const;
+  // Multiply then Relinearize.
+  absl::Status MulRelin(const Ciphertext& a, const Ciphertext& b, Ciphertext* out) const;
+  // Divides by the last prime with rounding: level - 1, scale / q_level.
+  absl::Status Rescale(const Ciphertext& a, Ciphertext* out) const;
+  // Drops primes down to `level` (<= a's level); the scale is unchanged.
+  absl::Status DropLevel(const Ciphertext& a, int level, Ciphertext* out) const;
+
+  // Rotates slots left by `steps` (negative: right) within a.slots.
+  absl::Status Rotate(const Ciphertext& a, int steps, Ciphertext* out) const;
+  // Complex conjugation of every slot.
+  absl::Status Conjugate(const Ciphertext& a, Ciphertext* out) const;
+  // Rotations of one ciphertext by every step, sharing one decomposition
+  // (Halevi-Shoup hoisting): the costly ModUp runs once. out[i] is a rotated
+  // by steps[i].
+  absl::Status RotateHoisted(const Ciphertext& a, std::span<const int> steps,
+                             std::vector<Ciphertext>* out) const;
+  // out[i] = sum_{k < count} a[i + k * stride]: log2(count) rotations.
+  // REQUIRES: count a power of two, stride >= 1, stride * count <= slots.
+  absl::Status InnerSum(const Ciphertext& a, int stride, int count, Ciphertext* out) const;
+  // out[i] = sum_{k < count} a[i - k * stride]: copies a block of `stride`
+  // slots `count` times when the other slots are zero.
+  absl::Status Replicate(const Ciphertext& a, int stride, int count, Ciphertext* out) const;
+
+  // Allocating twins.
+  absl::StatusOr<Ciphertext> AddNew(const Ciphertext& a, const Ciphertext& b) const;
+  absl::StatusOr<Ciphertext> MulRelinNew(const Ciphertext& a, const Ciphertext& b) const;
+  absl::StatusOr<Ciphertext> RescaleNew(const Ciphertext& a) const;
+  absl::StatusOr<Ciphertext> RotateNew(const Ciphertext& a, int steps) const;
+
+  // Galois elements an op would need: for planning key sets.
+  uint64_t GaloisElementForRotation(int steps) const;
+
+  const ParametersPtr& params() const { return params_; }
+
+ private:
+  absl::Status CheckBinary(const Ciphertext& a, const Ciphertext& b,
+                           absl::string_view op, bool same_scale) const;
+  absl::Status CheckScaleFits(Scale scale, int level, absl::string_view op) const;
+  absl::StatusOr<const SwitchingKey*> GaloisKey(uint64_t g, absl::string_view op,
+                                                int steps) const;
+  // The Galois element and key that rotate `slots` slots by `steps`.
+  absl::StatusOr<std::pair<uint64_t, const SwitchingKey*>> RotationKey(
+      int steps, std::size_t slots, absl::string_view op) const;
+  const std::vector<uint32_t>& AutomorphismIndex(uint64_t g) const;
+
+  // ModUp of every digit of a (NTT form, Q_l).
+  void Decompose(const ring::RnsPoly& a, std::vector<ring::RnsPoly>* ext) const;
+  // (d0, d1) over Q_l with d0 + d1 s ~ a s' from a's decomposition.
+  void KeySwitchDecomposed(const std::vector<ring::RnsPoly>& ext,
+                           const SwitchingKey& key, ring::RnsPoly* d0,
+                           ring::RnsPoly* d1) const;
+  // Applies sigma_g via its key: the rotation core.
+  void ApplyGalois(const Ciphertext& a, uint64_t g, const SwitchingKey& key,
+                   Ciphertext* out) const;
+  // The constant polynomial re + im X^(N/2), scaled and rounded, added to or
+  // multiplied into `poly` (NTT form).
+  void ApplyConstant(ring::RnsPoly* poly, __int128 re, __int128 im,
+                     bool multiply) const;
+
+  ParametersPtr params_;
+  std::shared_ptr<const EvaluationKeys> keys_;
+  std::map<uint64_t, std::vector<uint32_t>> automorphism_index_;
+  std::vector<double> log_q_prefix_;         // log2(Q_l)
+  std::vector<std::vector<uint64_t>> imag_;  // NTT of X^(N/2), per Q limb
+};
+
+}  // namespace blindfold::ckks
+
+#endif  // BLINDFOLD_CKKS_EVALUATOR_H_

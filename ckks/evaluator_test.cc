@@ -1,0 +1,334 @@
+// Every evaluator op against the same computation on complex doubles, with a
+// precision bound on log2 of the largest slot error. Each op runs at two
+// insecure toy rings (dnum 4 and 3) and at the 128-bit N = 2^13 preset.
+#include "ckks/evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "ckks/test_util.h"
+
+namespace blindfold::ckks {
+namespace {
+
+using testing::Context;
+using testing::Log2MaxError;
+using testing::RandomComplex;
+using cvec = std::vector<std::complex<double>>;
+
+// Precision bounds (log2 of the largest slot error) for inputs in the unit
+// box, valid up to N = 2^13 with scale 2^40: a fresh encryption is ~2^-23 at
+// N = 2^13; key switching and rescaling add a few bits. A bug (wrong key,
+// wrong rotation, scale slip) gives errors near 2^0 or worse.
+constexpr double kFresh = -20;
+constexpr double kAfterMul = -17;
+
+const std::vector<int> kRotations = {1, 2, 3, 4, 5, 8, 16, 32, 64, 100, -1, -2, -4, -7};
+
+struct Setting {
+  const char* name;
+  ParametersLiteral literal;
+  bool secure;
+};
+
+std::vector<Setting> Settings() {
+  return {
+      {"InsecureLogN10", TestPresetLiteral(TestPreset::kTestInsecureLogN10), false},
+      {"InsecureLogN11P2", TestPresetLiteral(TestPreset::kTestInsecureLogN11P2), false},
+      {"Ckks128LogN13", PresetLiteral(Preset::kCkks128LogN13LogQP180), true},
+  };
+}
+
+Context& GetContext(const Setting& s) {
+  static std::map<std::string, std::unique_ptr<Context>> cache;
+  auto& c = cache[s.name];
+  if (!c) c = Context::Make(s.literal, s.secure, kRotations, /*conjugation=*/true);
+  return *c;
+}
+
+class EvaluatorTest : public ::testing::TestWithParam<Setting> {
+ protected:
+  void SetUp() override {
+    ctx_ = &GetContext(GetParam());
+    seed_ = 0x5eed0000 + ::testing::UnitTest::GetInstance()->random_seed();
+    rng_.seed(seed_);
+    slots_ = ctx_->params->max_slots();
+  }
+  // Printed with every failure so a run can be reproduced.
+  std::string Trace() const { return "input seed " + std::to_string(seed_); }
+
+  Context* ctx_;
+  Evaluator& ev() { return *ctx_->evaluator; }
+  uint64_t seed_;
+  std::mt19937_64 rng_;
+  std::size_t slots_;
+};
+
+cvec Map2(const cvec& a, const cvec& b, auto f) {
+  cvec r(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = f(a[i], b[i]);
+  return r;
+}
+
+cvec RotateRef(const cvec& a, int k) {
+  const int64_t n = a.size();
+  cvec r(n);
+  for (int64_t i = 0; i < n; ++i) r[i] = a[(((i + k) % n) + n) % n];
+  return r;
+}
+
+TEST_P(EvaluatorTest, EncryptDecryptPublicAndSymmetric) {
+  SCOPED_TRACE(Trace());
+  auto v = RandomComplex(slots_, rng_);
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(ctx_->Encrypt(v)), v), kFresh);
+  Plaintext pt;
+  ASSERT_TRUE(ctx_->encoder->Encode(v, slots_, ctx_->params->max_level(),
+                                    ctx_->params->default_scale(), &pt).ok());
+  Ciphertext ct;
+  ASSERT_TRUE(ctx_->sym_encryptor->Encrypt(pt, &ct).ok());
+  ASSERT_TRUE(ct.c1_seed.has_value());
+  ring::RnsPoly c1;
+  ExpandCiphertextC1(*ctx_->params, *ct.c1_seed, ct.level(), &c1);
+  EXPECT_EQ(c1, ct.polys[1]);
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(ct), v), kFresh);
+}
+
+TEST_P(EvaluatorTest, AddSubNegate) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a), cb = ctx_->Encrypt(b);
+  Ciphertext out;
+  ASSERT_TRUE(ev().Add(ca, cb, &out).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::plus<>())), kFresh);
+  ASSERT_TRUE(ev().Sub(ca, cb, &out).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::minus<>())), kFresh);
+  ASSERT_TRUE(ev().Negate(ca, &out).ok());
+  cvec neg(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) neg[i] = -a[i];
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), neg), kFresh);
+  // Aliasing: out is an input.
+  ASSERT_TRUE(ev().Add(ca, ca, &ca).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(ca), Map2(a, a, std::plus<>())), kFresh);
+}
+
+TEST_P(EvaluatorTest, PlainAndConstantOperands) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a);
+  Plaintext pb;
+  ASSERT_TRUE(ctx_->encoder->Encode(b, slots_, ctx_->params->max_level(),
+                                    ctx_->params->default_scale(), &pb).ok());
+  Ciphertext out;
+  ASSERT_TRUE(ev().AddPlain(ca, pb, &out).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::plus<>())), kFresh);
+  ASSERT_TRUE(ev().SubPlain(ca, pb, &out).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::minus<>())), kFresh);
+
+  const std::complex<double> c(0.75, -1.25);
+  ASSERT_TRUE(ev().AddConst(ca, c, &out).ok());
+  cvec want(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) want[i] = a[i] + c;
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kFresh);
+
+  ASSERT_TRUE(ev().MultiplyPlain(ca, pb, &out).ok());
+  ASSERT_TRUE(ev().Rescale(out, &out).ok());
+  EXPECT_EQ(out.level(), ctx_->params->max_level() - 1);
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::multiplies<>())), kAfterMul);
+
+  for (std::complex<double> k : {std::complex<double>(-2.5, 0), c}) {
+    ASSERT_TRUE(ev().MultiplyConst(ca, k, ctx_->params->default_scale(), &out).ok());
+    EXPECT_NEAR(out.scale.log2(), 2 * ctx_->params->default_scale().log2(), 1e-9);
+    ASSERT_TRUE(ev().Rescale(out, &out).ok());
+    for (std::size_t i = 0; i < a.size(); ++i) want[i] = a[i] * k;
+    EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul) << k;
+  }
+  // Integer constant at scale 1 keeps the scale.
+  ASSERT_TRUE(ev().MultiplyConst(ca, 3.0, Scale(1), &out).ok());
+  EXPECT_EQ(out.scale, ca.scale);
+  for (std::size_t i = 0; i < a.size(); ++i) want[i] = 3.0 * a[i];
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul);
+}
+
+TEST_P(EvaluatorTest, MultiplyRelinearizeRescale) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a), cb = ctx_->Encrypt(b);
+  Ciphertext t;
+  ASSERT_TRUE(ev().Multiply(ca, cb, &t).ok());
+  EXPECT_EQ(t.degree(), 2);
+  const auto prod = Map2(a, b, std::multiplies<>());
+  // Degree-2 ciphertexts decrypt directly too.
+  Ciphertext t_rescaled;
+  ASSERT_TRUE(ev().Rescale(t, &t_rescaled).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(t_rescaled), prod), kAfterMul);
+  ASSERT_TRUE(ev().Relinearize(t, &t).ok());
+  EXPECT_EQ(t.degree(), 1);
+  ASSERT_TRUE(ev().Rescale(t, &t).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(t), prod), kAfterMul);
+  EXPECT_NEAR(t.scale.log2(), ctx_->params->default_scale().log2(), 0.1);
+}
+
+TEST_P(EvaluatorTest, SquaringChainToLevelZero) {
+  SCOPED_TRACE(Trace());
+  // |x| < 1 so that x^(2^k) stays bounded and the error grows ~2^k.
+  auto a = RandomComplex(slots_, rng_, 0.7);
+  auto ct = ctx_->Encrypt(a);
+  cvec want = a;
+  while (ct.level() > 0) {
+    ASSERT_TRUE(ev().MulRelin(ct, ct, &ct).ok());
+    ASSERT_TRUE(ev().Rescale(ct, &ct).ok());
+    for (auto& x : want) x = x * x;
+  }
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(ct), want), -12);
+}
+
+TEST_P(EvaluatorTest, DropLevelThenCombine) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a), cb = ctx_->Encrypt(b);
+  Ciphertext low;
+  ASSERT_TRUE(ev().DropLevel(cb, 0, &low).ok());
+  EXPECT_EQ(low.level(), 0);
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(low), b), kFresh);
+  Ciphertext out;
+  auto s = ev().Add(ca, low, &out);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("levels differ"), std::string::npos) << s;
+  ASSERT_TRUE(ev().DropLevel(ca, 0, &ca).ok());
+  ASSERT_TRUE(ev().Add(ca, low, &out).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::plus<>())), kFresh);
+}
+
+TEST_P(EvaluatorTest, RotationsAndConjugation) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a);
+  for (int k : kRotations) {
+    Ciphertext out;
+    ASSERT_TRUE(ev().Rotate(ca, k, &out).ok()) << k;
+    EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), RotateRef(a, k)), kAfterMul) << "step " << k;
+  }
+  Ciphertext out;
+  ASSERT_TRUE(ev().Conjugate(ca, &out).ok());
+  cvec conj(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) conj[i] = std::conj(a[i]);
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), conj), kAfterMul);
+  // Rotations compose: 1 then 2 is 3, after a multiplication and rescale.
+  ASSERT_TRUE(ev().MulRelin(ca, ca, &out).ok());
+  ASSERT_TRUE(ev().Rescale(out, &out).ok());
+  ASSERT_TRUE(ev().Rotate(out, 1, &out).ok());
+  ASSERT_TRUE(ev().Rotate(out, 2, &out).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out),
+                         RotateRef(Map2(a, a, std::multiplies<>()), 3)), kAfterMul);
+  // Missing key: a clear error, no crash.
+  auto s = ev().Rotate(ca, 6, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("rotation 6"), std::string::npos) << s;
+}
+
+TEST_P(EvaluatorTest, HoistedRotationsMatchSingleRotations) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a);
+  Ciphertext low;
+  ASSERT_TRUE(ev().DropLevel(ca, 1, &low).ok());  // also at a lower level
+  for (const Ciphertext* c : {&ca, &low}) {
+    std::vector<Ciphertext> outs;
+    std::vector<int> steps = kRotations;
+    steps.push_back(0);
+    ASSERT_TRUE(ev().RotateHoisted(*c, steps, &outs).ok());
+    ASSERT_EQ(outs.size(), steps.size());
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      EXPECT_LT(Log2MaxError(ctx_->Decrypt(outs[i]), RotateRef(a, steps[i])), kAfterMul)
+          << "step " << steps[i] << " level " << c->level();
+    }
+  }
+}
+
+TEST_P(EvaluatorTest, SparseSlotsRotateWithinTheirSpan) {
+  SCOPED_TRACE(Trace());
+  const std::size_t slots = 64;
+  auto a = RandomComplex(slots, rng_);
+  auto ca = ctx_->Encrypt(a, slots);
+  for (int k : {1, 5, -1, -7, 100}) {
+    Ciphertext out;
+    ASSERT_TRUE(ev().Rotate(ca, k, &out).ok()) << k;
+    EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), RotateRef(a, k)), kAfterMul) << k;
+  }
+}
+
+TEST_P(EvaluatorTest, InnerSumAndReplicate) {
+  SCOPED_TRACE(Trace());
+  auto a = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a);
+  const int stride = 1, count = 8;
+  Ciphertext out;
+  ASSERT_TRUE(ev().InnerSum(ca, stride, count, &out).ok());
+  cvec want(slots_);
+  for (std::size_t i = 0; i < slots_; ++i)
+    for (int k = 0; k < count; ++k) want[i] += a[(i + k * stride) % slots_];
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul);
+  // Replicate a 4-slot block 4 times with stride 4 (keys for -4, -8).
+  cvec block(slots_, 0);
+  for (int i = 0; i < 4; ++i) block[i] = a[i];
+  auto cb = ctx_->Encrypt(block);
+  auto s = ev().Replicate(cb, 4, 4, &out);
+  // -8 has no key in this set: the error names it.
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("rotation -8"), std::string::npos) << s;
+  ASSERT_TRUE(ev().Replicate(cb, 2, 2, &out).ok());  // key -2
+  cvec rep(slots_, 0);
+  for (int i = 0; i < 4; ++i) rep[i] = block[i];
+  for (int i = 2; i < 6; ++i) rep[i] += block[i - 2];
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), rep), kAfterMul);
+}
+
+TEST_P(EvaluatorTest, MisuseGivesErrorsNotCrashes) {
+  auto a = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a);
+  Ciphertext out;
+  // Scale mismatch.
+  Ciphertext sq;
+  ASSERT_TRUE(ev().MulRelin(ca, ca, &sq).ok());
+  Ciphertext ca_dropped;
+  auto s = ev().Add(ca, sq, &out);
+  EXPECT_NE(s.message().find("scales differ"), std::string::npos) << s;
+  // Degree 2 into Multiply / Rotate.
+  ASSERT_TRUE(ev().Multiply(ca, ca, &sq).ok());
+  EXPECT_FALSE(ev().Multiply(sq, ca, &out).ok());
+  EXPECT_FALSE(ev().Rotate(sq, 1, &out).ok());
+  EXPECT_FALSE(ev().Relinearize(ca, &out).ok());
+  // Rescale at level 0.
+  ASSERT_TRUE(ev().DropLevel(ca, 0, &ca_dropped).ok());
+  s = ev().Rescale(ca_dropped, &out);
+  EXPECT_EQ(s.message(), "Rescale: ciphertext at level 0");
+  // Scale overflow: 2^40 * 2^40 does not fit a 50-bit level-0 modulus.
+  s = ev().Multiply(ca_dropped, ca_dropped, &out);
+  EXPECT_NE(s.message().find("does not fit"), std::string::npos) << s;
+  // Malformed ciphertexts.
+  Ciphertext bad = ca;
+  bad.polys.pop_back();
+  EXPECT_FALSE(ev().Add(bad, ca, &out).ok());
+  bad = ca;
+  bad.polys[1].TruncateQ(1);
+  s = ev().Add(bad, ca, &out);
+  EXPECT_FALSE(s.ok());
+  bad = ca;
+  bad.fingerprint ^= 1;
+  s = ev().Rescale(bad, &out);
+  EXPECT_NE(s.message().find("other parameters"), std::string::npos) << s;
+  bad = ca;
+  bad.slots = 3;
+  EXPECT_FALSE(ev().Negate(bad, &out).ok());
+  // No keys at all.
+  Evaluator bare(ctx_->params);
+  EXPECT_EQ(bare.Relinearize(sq, &out).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(bare.Conjugate(ca, &out).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rings, EvaluatorTest, ::testing::ValuesIn(Settings()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace blindfold::ckks

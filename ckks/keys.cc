@@ -1,0 +1,136 @@
+#include "ckks/keys.h"
+
+#include "base/thread_pool.h"
+#include "ring/automorphism.h"
+#include "ring/sampler.h"
+
+namespace blindfold::ckks {
+
+namespace {
+// Sampler domains (nonces) keep the seeded streams of one seed independent.
+constexpr uint64_t kDomainPublicKeyA = 1;
+constexpr uint64_t kDomainSwitchingKeyA = 2;  // + digit
+}  // namespace
+
+KeyGenerator::KeyGenerator(ParametersPtr params) : params_(std::move(params)) {}
+
+ring::RnsPoly KeyGenerator::SampleErrorNtt(Prng& prng, int num_q, int num_p) const {
+  const ParametersLiteral& lit = params_->literal();
+  std::vector<int64_t> e =
+      ring::SampleError(prng, params_->n(), lit.error, lit.error_sigma);
+  ring::RnsPoly poly(params_->n(), num_q, num_p, false);
+  ring::SetFromSigned(params_->ring(), e, &poly);
+  SecureZero(e.data(), e.size() * sizeof(int64_t));
+  ring::ToNtt(params_->ring(), &poly);
+  return poly;
+}
+
+SecretKey KeyGenerator::GenSecretKey() const {
+  Prng prng(Seed::FromOs(), 0);
+  const ParametersLiteral& lit = params_->literal();
+  std::vector<int64_t> s =
+      lit.secret == SecretDistribution::kSparseTernary
+          ? ring::SampleTernaryFixedWeight(prng, params_->n(),
+                                           lit.secret_hamming_weight)
+          : ring::SampleTernary(prng, params_->n());
+  ring::RnsPoly poly(params_->n(), params_->num_q(), params_->num_p(), false);
+  ring::SetFromSigned(params_->ring(), s, &poly);
+  SecureZero(s.data(), s.size() * sizeof(int64_t));
+  ring::ToNtt(params_->ring(), &poly);
+  return SecretKey(std::move(poly), params_->fingerprint());
+}
+
+PublicKey KeyGenerator::GenPublicKey(const SecretKey& sk) const {
+  const ring::RingContext& ring = params_->ring();
+  const int L = params_->num_q();
+  PublicKey pk;
+  pk.fingerprint = params_->fingerprint();
+  pk.a = ring::RnsPoly(params_->n(), L, 0, true);
+  ring::SampleUniform(ring, Seed::FromOs(), kDomainPublicKeyA, &pk.a);
+  Prng prng(Seed::FromOs(), 0);
+  pk.b = SampleErrorNtt(prng, L, 0);
+  ring::RnsPoly as(params_->n(), L, 0, true);
+  ring::MulPointwise(ring, pk.a, sk.poly(), &as);  // uses sk's Q limbs
+  ring::Sub(ring, pk.b, as, &pk.b);
+  return pk;
+}
+
+void ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
+                         ring::RnsPoly* a) {
+  *a = ring::RnsPoly(params.n(), params.num_q(), params.num_p(), true);
+  ring::SampleUniform(params.ring(), seed, kDomainSwitchingKeyA + digit, a);
+}
+
+SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
+                                           const ring::RnsPoly& s_prime) const {
+  const ring::RingContext& ring = params_->ring();
+  const ring::HybridDecomposition& dec = params_->decomposition();
+  const int L = params_->num_q(), K = params_->num_p();
+  const std::size_t n = params_->n();
+  SwitchingKey key;
+  key.fingerprint = params_->fingerprint();
+  key.seed = Seed::FromOs();
+  Prng prng(Seed::FromOs(), 0);
+  const int dnum = dec.dnum();
+  key.a.resize(dnum);
+  key.b.resize(dnum);
+  for (int j = 0; j < dnum; ++j) {
+    ExpandSwitchingKeyA(*params_, key.seed, j, &key.a[j]);
+    ring::RnsPoly b = SampleErrorNtt(prng, L, K);
+    ring::RnsPoly as(n, L, K, true);
+    ring::MulPointwise(ring, key.a[j], sk.poly(), &as);
+    ring::Sub(ring, b, as, &b);
+    // + P s' on the limbs of digit j (g_j is 1 there, 0 on other Q limbs and
+    // P g_j = 0 mod every p_k).
+    const int start = j * dec.alpha();
+    const int end = std::min(start + dec.alpha(), L);
+    ParallelFor(end - start, [&](std::size_t t) {
+      const int i = start + static_cast<int>(t);
+      const math::Modulus& qi = ring.q(i);
+      for (std::size_t x = 0; x < n; ++x) {
+        const uint64_t ps = math::MulMod(s_prime.limb(i)[x], dec.p_mod_q(i), qi);
+        b.limb(i)[x] = math::AddMod(b.limb(i)[x], ps, qi.value);
+      }
+    });
+    key.b[j] = std::move(b);
+  }
+  return key;
+}
+
+RelinKey KeyGenerator::GenRelinKey(const SecretKey& sk) const {
+  ring::RnsPoly s2(params_->n(), params_->num_q(), params_->num_p(), true);
+  ring::MulPointwise(params_->ring(), sk.poly(), sk.poly(), &s2);
+  RelinKey rk{GenSwitchingKey(sk, s2)};
+  s2.SecureWipe();
+  return rk;
+}
+
+SwitchingKey KeyGenerator::GenGaloisKey(const SecretKey& sk,
+                                        uint64_t galois_element) const {
+  ring::RnsPoly rotated(params_->n(), params_->num_q(), params_->num_p(), true);
+  ring::ApplyAutomorphismNtt(
+      sk.poly(), ring::AutomorphismNttIndex(params_->log_n(), galois_element),
+      &rotated);
+  SwitchingKey key = GenSwitchingKey(sk, rotated);
+  rotated.SecureWipe();
+  return key;
+}
+
+GaloisKeys KeyGenerator::GenGaloisKeys(const SecretKey& sk,
+                                       std::span<const int> rotations,
+                                       bool conjugation) const {
+  GaloisKeys gk;
+  gk.fingerprint = params_->fingerprint();
+  for (int r : rotations) {
+    const uint64_t g = ring::GaloisElementForRotation(r, params_->log_n());
+    if (g == 1 || gk.Has(g)) continue;
+    gk.keys.emplace(g, GenGaloisKey(sk, g));
+  }
+  if (conjugation) {
+    const uint64_t g = ring::GaloisElementForConjugation(params_->log_n());
+    gk.keys.emplace(g, GenGaloisKey(sk, g));
+  }
+  return gk;
+}
+
+}  // namespace blindfold::ckks
