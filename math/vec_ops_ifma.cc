@@ -9,10 +9,11 @@
 // is fully reduced to [0, q), so results are bit-identical to the portable
 // kernels in math/vec_ops.cc. This file is compiled with -mavx512ifma and
 // must only be entered after CpuHasIfma() (base/cpu_features.h).
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized on their own
 // _mm512_undefined_* idiom (GCC bug 105593); nothing here is uninitialized.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 
