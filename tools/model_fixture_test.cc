@@ -3,7 +3,10 @@
 // the reference executor's logits on the first fixture images agree with
 // PyTorch's float64 logits to 1e-4 absolute, and the manifest agrees with
 // what the C++ side imports and applies (input shape, preprocessing, depth).
-// The full 10,000-image comparison is models/check_reference.py.
+// On all 10,000 test images the executor's accuracy equals the manifest's
+// (PyTorch float64). The full 10,000-image logit comparison needs PyTorch and
+// is models/check_reference.py.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -96,6 +99,26 @@ TEST_P(ModelFixtureTest, LogitsMatchPyTorch) {
   EXPECT_EQ(same_class, static_cast<int>(indices.size()));
   std::printf("%s: %zu images, max |logit - PyTorch| = %.3g\n",
               GetParam().c_str(), indices.size(), max_diff);
+}
+
+TEST_P(ModelFixtureTest, FullTestSetAccuracyMatchesManifest) {
+  const json manifest = ReadJson(Dir() + "manifest.json");
+  ASSERT_FALSE(manifest.is_discarded());
+  auto g = compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
+                                     data::Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status();
+  ASSERT_EQ(test->count, manifest["test_images"].get<int>());
+  int correct = 0;
+  for (int i = 0; i < test->count; ++i) {
+    ir::Tensor x{g->value(g->inputs()[0]).shape, test->Preprocessed(i)};
+    auto y = runtime::RunReference(*g, x);
+    ASSERT_TRUE(y.ok()) << y.status();
+    const auto best = std::max_element(y->data.begin(), y->data.end());
+    correct += (best - y->data.begin()) == test->labels[i];
+  }
+  EXPECT_EQ(correct, manifest["test_correct"].get<int>());
 }
 
 INSTANTIATE_TEST_SUITE_P(ShippedModels, ModelFixtureTest,
