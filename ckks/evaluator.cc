@@ -441,21 +441,26 @@ const std::vector<uint32_t>& Evaluator::AutomorphismIndex(uint64_t g) const {
 
 void Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
                             const SwitchingKey& key, Ciphertext* out) const {
-  const std::vector<uint32_t>& idx = AutomorphismIndex(g);
-  const std::size_t n = params_->n();
-  const int nq = a.level() + 1;
-  RnsPoly rc0(n, nq, 0, true), rc1(n, nq, 0, true);
-  ring::ApplyAutomorphismNtt(a.polys[0], idx, &rc0);
-  ring::ApplyAutomorphismNtt(a.polys[1], idx, &rc1);
   std::vector<RnsPoly> ext;
-  Decompose(rc1, &ext);
+  Decompose(a.polys[1], &ext);
+  RotateDecomposed(a, ext, g, key, out);
+}
+
+void Evaluator::RotateDecomposed(const Ciphertext& a,
+                                 const std::vector<RnsPoly>& ext, uint64_t g,
+                                 const SwitchingKey& key,
+                                 Ciphertext* out) const {
+  // With the key of keys.h, d0 + d1 sigma_g^-1(s) ~ c1 s, so
+  // sigma_g(c0 + d0) + sigma_g(d1) s ~ sigma_g(c0 + c1 s): one permutation
+  // of each output polynomial, none of the digits.
   RnsPoly d0, d1;
   KeySwitchDecomposed(ext, key, &d0, &d1);
-  ring::Add(params_->ring(), rc0, d0, &rc0);
+  ring::Add(params_->ring(), a.polys[0], d0, &d0);
+  const std::vector<uint32_t>& idx = AutomorphismIndex(g);
   Ciphertext r;
-  r.polys.resize(2);
-  r.polys[0] = std::move(rc0);
-  r.polys[1] = std::move(d1);
+  r.polys.assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true));
+  ring::ApplyAutomorphismNtt(d0, idx, &r.polys[0]);
+  ring::ApplyAutomorphismNtt(d1, idx, &r.polys[1]);
   r.scale = a.scale;
   r.slots = a.slots;
   r.fingerprint = a.fingerprint;
@@ -524,35 +529,17 @@ absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
     gs.back() = gk.first;
     keys.back() = gk.second;
   }
-  // One decomposition of c1, shared: sigma_g commutes with ModUp up to a
-  // multiple of each digit's modulus, which the gadget cancels.
+  // One decomposition of c1, shared by every rotation: the Galois keys are
+  // permuted by sigma_g^-1 (keys.h), so the digits are used as they are.
   std::vector<RnsPoly> ext;
   Decompose(a.polys[1], &ext);
-  const std::size_t n = params_->n();
-  const int nq = a.level() + 1;
   std::vector<Ciphertext> result(steps.size());
-  std::vector<RnsPoly> rotated(ext.size());
   for (std::size_t s = 0; s < steps.size(); ++s) {
     if (gs[s] == 0) {
       result[s] = a;
-      continue;
+    } else {
+      RotateDecomposed(a, ext, gs[s], *keys[s], &result[s]);
     }
-    const std::vector<uint32_t>& idx = AutomorphismIndex(gs[s]);
-    for (std::size_t j = 0; j < ext.size(); ++j) {
-      rotated[j] = RnsPoly(n, nq, params_->num_p(), true);
-      ring::ApplyAutomorphismNtt(ext[j], idx, &rotated[j]);
-    }
-    RnsPoly d0, d1;
-    KeySwitchDecomposed(rotated, *keys[s], &d0, &d1);
-    Ciphertext& r = result[s];
-    r.polys.resize(2);
-    r.polys[0] = RnsPoly(n, nq, 0, true);
-    ring::ApplyAutomorphismNtt(a.polys[0], idx, &r.polys[0]);
-    ring::Add(params_->ring(), r.polys[0], d0, &r.polys[0]);
-    r.polys[1] = std::move(d1);
-    r.scale = a.scale;
-    r.slots = a.slots;
-    r.fingerprint = a.fingerprint;
   }
   *out = std::move(result);
   return absl::OkStatus();

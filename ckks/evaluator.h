@@ -117,6 +117,9 @@ class Evaluator {
   // Applies sigma_g via its key: the rotation core.
   void ApplyGalois(const Ciphertext& a, uint64_t g, const SwitchingKey& key,
                    Ciphertext* out) const;
+  // sigma_g(a) from the decomposition `ext` of a's c1 (shared when hoisting).
+  void RotateDecomposed(const Ciphertext& a, const std::vector<ring::RnsPoly>& ext,
+                        uint64_t g, const SwitchingKey& key, Ciphertext* out) const;
   // The constant polynomial re + im X^(N/2), scaled and rounded, added to or
   // multiplied into `poly` (NTT form).
   void ApplyConstant(ring::RnsPoly* poly, __int128 re, __int128 im,

@@ -107,13 +107,21 @@ RelinKey KeyGenerator::GenRelinKey(const SecretKey& sk) const {
 
 SwitchingKey KeyGenerator::GenGaloisKey(const SecretKey& sk,
                                         uint64_t galois_element) const {
+  // Key switching s into sigma_g^-1(s): b_j = -a_j sigma_g^-1(s) + e_j +
+  // P g_j s. This is the usual key for sigma_g(s) with sigma_g^-1 applied to
+  // both halves, so the evaluator switches the *unrotated* c_1 and applies
+  // sigma_g once to the result (see keys.h).
+  const uint64_t two_n = uint64_t{2} << params_->log_n();
+  uint64_t g_inv = 1;  // g^(N/2 - 1) = g^-1: (Z/2N)^* has exponent N/2
+  for (uint64_t e = params_->n() / 2 - 1, b = galois_element % two_n; e;
+       e >>= 1, b = b * b % two_n) {
+    if (e & 1) g_inv = g_inv * b % two_n;
+  }
   ring::RnsPoly rotated(params_->n(), params_->num_q(), params_->num_p(), true);
   ring::ApplyAutomorphismNtt(
-      sk.poly(), ring::AutomorphismNttIndex(params_->log_n(), galois_element),
-      &rotated);
-  SwitchingKey key = GenSwitchingKey(sk, rotated);
-  rotated.SecureWipe();
-  return key;
+      sk.poly(), ring::AutomorphismNttIndex(params_->log_n(), g_inv), &rotated);
+  const SecretKey encrypting(std::move(rotated), sk.fingerprint());  // wiped
+  return GenSwitchingKey(encrypting, sk.poly());
 }
 
 GaloisKeys KeyGenerator::GenGaloisKeys(const SecretKey& sk,

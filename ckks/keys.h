@@ -5,8 +5,12 @@
 // decomposition (ring/basis.h), over Q P in NTT form:
 //   b_j = -a_j s + e_j + P g_j s',   a_j uniform from a seed,
 // where g_j = 1 mod the primes of digit j and 0 mod the other primes of Q.
-// Relinearization keys use s' = s^2; the Galois key of element g uses
-// s' = sigma_g(s) (it switches sigma_g-rotated ciphertexts back to s).
+// Relinearization keys use s' = s^2. The Galois key of element g is stored
+// permuted by sigma_g^-1 (as in Lattigo; Bossuat et al., EUROCRYPT 2021,
+// Sec. 5): b_j = -a_j sigma_g^-1(s) + e_j + P g_j s, so that a rotation
+// key-switches the unrotated c_1 and applies sigma_g once to the two output
+// polynomials. With hoisting, the decomposed digits are then shared as they
+// are instead of being permuted once per rotation.
 #ifndef BLINDFOLD_CKKS_KEYS_H_
 #define BLINDFOLD_CKKS_KEYS_H_
 
@@ -76,7 +80,7 @@ class KeyGenerator {
   // if `conjugation`, for complex conjugation. Duplicates collapse.
   GaloisKeys GenGaloisKeys(const SecretKey& sk, std::span<const int> rotations,
                            bool conjugation) const;
-  // Key for one Galois element (odd, < 2N).
+  // Key for one Galois element (odd, < 2N), in the permuted form above.
   SwitchingKey GenGaloisKey(const SecretKey& sk, uint64_t galois_element) const;
 
   // Switching key from s' (NTT form over Q P) to sk.
