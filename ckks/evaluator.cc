@@ -390,7 +390,7 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
     ParallelFor(l, [&](std::size_t i) {
       const math::Modulus& qi = ring.q(i);
       std::vector<uint64_t> t(n);
-      math::ReduceVec(last.data(), t.data(), n, qi);
+      math::ReduceVec(last.data(), t.data(), n, qi, ql.bits);
       math::AddScalarModVec(t.data(), qi.value - half % qi.value, t.data(), n, qi.value);
       ring.ntt(i).Forward(t.data());
       math::SubModVec(a.polys[p].limb(i), t.data(), dst.limb(i), n, qi.value);

@@ -40,7 +40,11 @@ void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
 }
 
 void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
-               const Modulus& q) {
+               const Modulus& q, int input_bits) {
+  if (input_bits <= 52 && UseIfma(q, n)) {
+    internal::MulScalarModVecIfma(a, 1, out, n, q);
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) out[i] = BarrettReduce64(a[i], q);
 }
 

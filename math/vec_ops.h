@@ -39,9 +39,12 @@ void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
 void DotProductModVec(const uint64_t* const* a, const uint64_t* const* b,
                       int k, uint64_t* out, std::size_t n, const Modulus& q);
 
-// out = a mod q for inputs in [0, 2^64): reduces a residue of another prime.
+// out = a mod q: reduces residues of another prime. REQUIRES: every a[i] <
+// 2^input_bits. With input_bits <= 52 (residues of primes below 2^52) the
+// IFMA path reduces as a Shoup product by 1, whose quotient estimate is off
+// by at most one for such inputs.
 void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
-               const Modulus& q);
+               const Modulus& q, int input_bits = 64);
 
 namespace internal {
 // Portable kernels (always available; tests compare paths against them).

@@ -108,6 +108,20 @@ TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
         internal::MulScalarModVecIfma(a.data(), w, got.data(), n, q);
         ASSERT_EQ(got, expect) << "MulScalarModVec q=" << qv << " w=" << w;
       }
+      // Residues of a larger prime (up to 2^52 - 1), as basis conversion
+      // and rescaling reduce them.
+      std::vector<uint64_t> wide(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        wide[i] = (i % 4 == 0) ? (uint64_t{1} << 52) - 1 - i : rng() >> 12;
+      }
+      for (KernelPath path : {KernelPath::kPortable, KernelPath::kIfma}) {
+        ASSERT_TRUE(SetKernelPath(path));
+        ReduceVec(wide.data(), got.data(), n, q, 52);
+        for (std::size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(got[i], wide[i] % qv) << "ReduceVec q=" << qv << " "
+                                          << KernelPathName(path);
+        }
+      }
       for (int k : {1, 2, 8, 63, 64}) {
         std::vector<std::vector<uint64_t>> as(k), bs(k);
         std::vector<const uint64_t*> ap, bp;

@@ -47,7 +47,8 @@ void BasisConverter::Convert(const uint64_t* const* src,
   if (k == 1) {
     // B/b_0 = 1: the conversion is a plain reduction.
     ParallelFor(targets.size(), [&](std::size_t t) {
-      math::ReduceVec(src[0], dst[t], n, ctx_->modulus(targets[t]));
+      math::ReduceVec(src[0], dst[t], n, ctx_->modulus(targets[t]),
+                      ctx_->modulus(source_[0]).bits);
     });
     return;
   }
