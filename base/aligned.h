@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace blindfold {
@@ -25,6 +26,16 @@ struct AlignedAllocator {
   }
   void deallocate(T* p, std::size_t) noexcept {
     ::operator delete(p, std::align_val_t(kCacheLine));
+  }
+  // Default-initialization: vector(n) and resize(n) leave words unset (no
+  // memset of buffers a kernel overwrites next); vector(n, 0) still zeroes.
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
   template <typename U>
   bool operator==(const AlignedAllocator<U>&) const {

@@ -89,9 +89,15 @@ absl::Status Evaluator::Add(const Ciphertext& a, const Ciphertext& b,
   const Ciphertext& big = a.degree() >= b.degree() ? a : b;
   const Ciphertext& small = a.degree() >= b.degree() ? b : a;
   Ciphertext r;
-  r.polys = big.polys;
-  for (std::size_t i = 0; i < small.polys.size(); ++i) {
-    ring::Add(params_->ring(), r.polys[i], small.polys[i], &r.polys[i]);
+  r.polys.resize(big.polys.size());
+  for (std::size_t i = 0; i < big.polys.size(); ++i) {
+    if (i < small.polys.size()) {
+      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true,
+                           RnsPoly::Uninitialized{});
+      ring::Add(params_->ring(), big.polys[i], small.polys[i], &r.polys[i]);
+    } else {
+      r.polys[i] = big.polys[i];
+    }
   }
   r.scale = a.scale;
   r.slots = a.slots;
@@ -108,12 +114,12 @@ absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
   r.polys.resize(deg);
   for (std::size_t i = 0; i < deg; ++i) {
     if (i < a.polys.size() && i < b.polys.size()) {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true);
+      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
       ring::Sub(params_->ring(), a.polys[i], b.polys[i], &r.polys[i]);
     } else if (i < a.polys.size()) {
       r.polys[i] = a.polys[i];
     } else {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true);
+      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
       ring::Negate(params_->ring(), b.polys[i], &r.polys[i]);
     }
   }
@@ -269,7 +275,7 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
   const std::size_t n = params_->n();
   const int nq = a.level() + 1;
   Ciphertext r;
-  r.polys.assign(3, RnsPoly(n, nq, 0, true));
+  r.polys.assign(3, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
   ParallelFor(nq, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
     const uint64_t* a0 = a.polys[0].limb(i);
@@ -297,7 +303,8 @@ void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
   const int digits = dec.NumDigits(l);
   ext->resize(digits);
   for (int j = 0; j < digits; ++j) {
-    (*ext)[j] = RnsPoly(params_->n(), l + 1, params_->num_p(), true);
+    (*ext)[j] = RnsPoly(params_->n(), l + 1, params_->num_p(), true,
+                        RnsPoly::Uninitialized{});
     dec.ModUp(a_coeff, a, j, &(*ext)[j]);
   }
 }
@@ -310,7 +317,8 @@ void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
   const int nq = ext[0].num_q(), np = params_->num_p();
   const int L = params_->num_q();
   const int digits = static_cast<int>(ext.size());
-  RnsPoly acc0(n, nq, np, true), acc1(n, nq, np, true);
+  RnsPoly acc0(n, nq, np, true, RnsPoly::Uninitialized{});
+  RnsPoly acc1(n, nq, np, true, RnsPoly::Uninitialized{});
   ParallelFor(nq + np, [&](std::size_t i) {
     const int key_limb = static_cast<int>(i) < nq ? static_cast<int>(i)
                                                   : static_cast<int>(i) + L - nq;
@@ -327,8 +335,8 @@ void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
     math::DotProductModVec(e, ka, digits, acc1.limb(i), n, m);
   });
   const ring::HybridDecomposition& dec = params_->decomposition();
-  *d0 = RnsPoly(n, nq, 0, true);
-  *d1 = RnsPoly(n, nq, 0, true);
+  *d0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+  *d1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   dec.ModDown(&acc0, d0);
   dec.ModDown(&acc1, d1);
 }
@@ -386,7 +394,7 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
     ring.ntt(l).Inverse(last.data());
     math::AddScalarModVec(last.data(), half, last.data(), n, ql.value);
     RnsPoly& dst = r.polys[p];
-    dst = RnsPoly(n, l, 0, true);
+    dst = RnsPoly(n, l, 0, true, RnsPoly::Uninitialized{});
     ParallelFor(l, [&](std::size_t i) {
       const math::Modulus& qi = ring.q(i);
       std::vector<uint64_t> t(n);
@@ -458,7 +466,8 @@ void Evaluator::RotateDecomposed(const Ciphertext& a,
   ring::Add(params_->ring(), a.polys[0], d0, &d0);
   const std::vector<uint32_t>& idx = AutomorphismIndex(g);
   Ciphertext r;
-  r.polys.assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true));
+  r.polys.assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
+                            RnsPoly::Uninitialized{}));
   ring::ApplyAutomorphismNtt(d0, idx, &r.polys[0]);
   ring::ApplyAutomorphismNtt(d1, idx, &r.polys[1]);
   r.scale = a.scale;

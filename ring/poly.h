@@ -24,6 +24,12 @@ class RnsPoly {
   RnsPoly(std::size_t n, int num_q, int num_p, bool ntt)
       : n_(n), num_q_(num_q), num_p_(num_p), ntt_(ntt),
         data_(n * (num_q + num_p), 0) {}
+  // As above with the words left unset, for outputs whose every limb the
+  // caller overwrites before reading (hot paths skip the memset).
+  struct Uninitialized {};
+  RnsPoly(std::size_t n, int num_q, int num_p, bool ntt, Uninitialized)
+      : n_(n), num_q_(num_q), num_p_(num_p), ntt_(ntt),
+        data_(n * (num_q + num_p)) {}
 
   std::size_t n() const { return n_; }
   int num_q() const { return num_q_; }
