@@ -4,6 +4,7 @@
 // generation, at three 128-bit presets:
 //   N = 2^13  kCkks128LogN13LogQP180   |Q| = 3,  dnum 3
 //   N = 2^14  kCkks128LogN14LogQP380   |Q| = 8,  dnum 8
+//   N = 2^14  kCkks128LogN14LogQP430   |Q| = 8,  dnum 4 (|P| = 2)
 //   N = 2^15  kCkks128LogN15LogQP872   |Q| = 20, dnum 10
 // Ciphertexts are fresh, so every op runs at the top level |Q| - 1 (the
 // most limbs: the worst case of each preset).
@@ -19,7 +20,7 @@
 //       seconds per rotation.
 //   engine_bench --summary [--threads=K]
 //       A quick fixed set of timings (median of 5-21 samples each, no Google
-//       Benchmark repetitions) at N = 2^13 and 2^14, printed as a compact
+//       Benchmark repetitions) at N = 2^13 and 2^14 (dnum 8 and 4), printed as a compact
 //       table, then the serialized sizes. About 5-10 s on two cores (plus
 //       a line with the load average: other processes skew timings).
 //   engine_bench --sizes
@@ -71,11 +72,12 @@
 namespace blindfold::ckks {
 namespace {
 
-constexpr Preset kAllPresets[] = {Preset::kCkks128LogN13LogQP180,
-                                  Preset::kCkks128LogN14LogQP380,
-                                  Preset::kCkks128LogN15LogQP872};
+constexpr Preset kAllPresets[] = {
+    Preset::kCkks128LogN13LogQP180, Preset::kCkks128LogN14LogQP380,
+    Preset::kCkks128LogN14LogQP430, Preset::kCkks128LogN15LogQP872};
 constexpr Preset kSummaryPresets[] = {Preset::kCkks128LogN13LogQP180,
-                                      Preset::kCkks128LogN14LogQP380};
+                                      Preset::kCkks128LogN14LogQP380,
+                                      Preset::kCkks128LogN14LogQP430};
 constexpr int kHoistCounts[] = {1, 4, 16};
 constexpr int kMaxHoist = 16;
 

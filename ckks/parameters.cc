@@ -44,6 +44,7 @@ ParametersLiteral PresetLiteral(Preset preset) {
   switch (preset) {
     case Preset::kCkks128LogN13LogQP180: return Make(13, 50, 40, 2, 50, 1, 40);
     case Preset::kCkks128LogN14LogQP380: return Make(14, 50, 40, 7, 50, 1, 40);
+    case Preset::kCkks128LogN14LogQP430: return Make(14, 50, 40, 7, 50, 2, 40);
     case Preset::kCkks128LogN15LogQP872: return Make(15, 50, 38, 19, 50, 2, 38);
     case Preset::kCkks128LogN16LogQP1690: return Make(16, 50, 40, 36, 50, 4, 40);
   }
@@ -54,6 +55,7 @@ std::string PresetName(Preset preset) {
   switch (preset) {
     case Preset::kCkks128LogN13LogQP180: return "Ckks128LogN13LogQP180";
     case Preset::kCkks128LogN14LogQP380: return "Ckks128LogN14LogQP380";
+    case Preset::kCkks128LogN14LogQP430: return "Ckks128LogN14LogQP430";
     case Preset::kCkks128LogN15LogQP872: return "Ckks128LogN15LogQP872";
     case Preset::kCkks128LogN16LogQP1690: return "Ckks128LogN16LogQP1690";
   }

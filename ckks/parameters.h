@@ -49,6 +49,8 @@ struct ParametersLiteral {
 enum class Preset {
   kCkks128LogN13LogQP180,   // Q = 50+40+40, P = 50: 3 data primes
   kCkks128LogN14LogQP380,   // Q = 50+7x40,  P = 50: 8 data primes, dnum 8
+  kCkks128LogN14LogQP430,   // Q = 50+7x40,  P = 2x50: the same chain, dnum 4
+                            // (smaller keys, faster key switching)
   kCkks128LogN15LogQP872,   // Q = 50+19x38, P = 2x50: 20 data primes, dnum 10
   kCkks128LogN16LogQP1690,  // Q = 50+36x40, P = 4x50: 37 data primes, dnum 10
 };

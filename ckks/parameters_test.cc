@@ -9,7 +9,8 @@ namespace {
 
 TEST(ParametersTest, EveryPresetIsAccepted128Bit) {
   for (Preset p : {Preset::kCkks128LogN13LogQP180, Preset::kCkks128LogN14LogQP380,
-                   Preset::kCkks128LogN15LogQP872, Preset::kCkks128LogN16LogQP1690}) {
+                   Preset::kCkks128LogN14LogQP430, Preset::kCkks128LogN15LogQP872,
+                   Preset::kCkks128LogN16LogQP1690}) {
     auto params = Parameters::Create(PresetLiteral(p));
     ASSERT_TRUE(params.ok()) << PresetName(p) << ": " << params.status();
     EXPECT_TRUE((*params)->secure());
@@ -23,6 +24,10 @@ TEST(ParametersTest, EveryPresetIsAccepted128Bit) {
   auto p14 = Parameters::Create(PresetLiteral(Preset::kCkks128LogN14LogQP380));
   EXPECT_EQ((*p14)->num_q(), 8);
   EXPECT_EQ((*p14)->dnum(), 8);
+  auto p14d4 = Parameters::Create(PresetLiteral(Preset::kCkks128LogN14LogQP430));
+  EXPECT_EQ((*p14d4)->num_q(), 8);
+  EXPECT_EQ((*p14d4)->num_p(), 2);
+  EXPECT_EQ((*p14d4)->dnum(), 4);
   auto p15 = Parameters::Create(PresetLiteral(Preset::kCkks128LogN15LogQP872));
   EXPECT_EQ((*p15)->num_q(), 20);
   EXPECT_EQ((*p15)->dnum(), 10);

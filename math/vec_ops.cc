@@ -1,5 +1,7 @@
 #include "math/vec_ops.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 #include "base/cpu_features.h"
 
@@ -81,6 +83,40 @@ void internal::DotProductModVecPortable(const uint64_t* const* a,
       for (std::size_t j = 0; j < len; ++j) acc[j] += static_cast<u128>(ai[j]) * bi[j];
     }
     for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128(acc[j], q);
+  }
+}
+
+void internal::DotScalarModVecPortable(const uint64_t* const* a,
+                                       const uint64_t* w, int k, uint64_t* out,
+                                       std::size_t n, const Modulus& q) {
+  // Products are < 2^128 / 64 for a[i] < 2^64 - 1 and w[i] < 2^58 only, so
+  // the accumulator is reduced after every product when q is that large.
+  constexpr std::size_t kBlock = 64;
+  const bool lazy = q.bits <= 58;
+  u128 acc[kBlock];
+  for (std::size_t base = 0; base < n; base += kBlock) {
+    const std::size_t len = std::min(kBlock, n - base);
+    for (std::size_t j = 0; j < len; ++j) acc[j] = 0;
+    for (int i = 0; i < k; ++i) {
+      const uint64_t* ai = a[i] + base;
+      const uint64_t wi = w[i];
+      for (std::size_t j = 0; j < len; ++j) {
+        acc[j] += static_cast<u128>(ai[j]) * wi;
+        if (!lazy) acc[j] = BarrettReduce128(acc[j], q);
+      }
+    }
+    for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128(acc[j], q);
+  }
+}
+
+void DotScalarModVec(const uint64_t* const* a, const uint64_t* w, int k,
+                     uint64_t* out, std::size_t n, const Modulus& q,
+                     int input_bits) {
+  BF_DCHECK(k >= 1 && k <= 64);
+  if (input_bits <= 50 && UseIfma(q, n)) {
+    internal::DotScalarModVecIfma(a, w, k, out, n, q);
+  } else {
+    internal::DotScalarModVecPortable(a, w, k, out, n, q);
   }
 }
 

@@ -39,6 +39,13 @@ void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
 void DotProductModVec(const uint64_t* const* a, const uint64_t* const* b,
                       int k, uint64_t* out, std::size_t n, const Modulus& q);
 
+// out = sum_{i < k} a[i] * w[i] mod q for scalar weights w[i] < q: the
+// inner loop of RNS basis conversion. REQUIRES: 1 <= k <= 64; every a[i] has
+// n words below 2^input_bits (input_bits <= 50 lets the IFMA path run).
+void DotScalarModVec(const uint64_t* const* a, const uint64_t* w, int k,
+                     uint64_t* out, std::size_t n, const Modulus& q,
+                     int input_bits = 64);
+
 // out = a mod q: reduces residues of another prime. REQUIRES: every a[i] <
 // 2^input_bits. With input_bits <= 52 (residues of primes below 2^52) the
 // IFMA path reduces as a Shoup product by 1, whose quotient estimate is off
@@ -55,6 +62,9 @@ void MulScalarModVecPortable(const uint64_t* a, uint64_t w, uint64_t* out,
 void DotProductModVecPortable(const uint64_t* const* a,
                               const uint64_t* const* b, int k, uint64_t* out,
                               std::size_t n, const Modulus& q);
+void DotScalarModVecPortable(const uint64_t* const* a, const uint64_t* w,
+                             int k, uint64_t* out, std::size_t n,
+                             const Modulus& q);
 // AVX-512 IFMA kernels. REQUIRES: CpuHasIfma(), q.bits <= 50, n % 8 == 0.
 void MulModVecIfma(const uint64_t* a, const uint64_t* b, uint64_t* out,
                    std::size_t n, const Modulus& q);
@@ -63,6 +73,9 @@ void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
 void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
                           int k, uint64_t* out, std::size_t n,
                           const Modulus& q);
+// REQUIRES also: a[i] words < 2^50.
+void DotScalarModVecIfma(const uint64_t* const* a, const uint64_t* w, int k,
+                         uint64_t* out, std::size_t n, const Modulus& q);
 }  // namespace internal
 
 }  // namespace blindfold::math

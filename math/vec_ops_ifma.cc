@@ -136,10 +136,13 @@ namespace {
 // (Lo < 2^52, H < 64 q^2 / 2^52 < 16 q < 2^54):
 //   h = H mod q, t = h (2^52 mod q) mod q in [0, 2q) (Shoup),
 //   p mod q = (t + Lo) mod q with t + Lo < 2^54.
-template <int kVecs>
-inline void DotBlock(const uint64_t* const* a, const uint64_t* const* b, int k,
-                     std::size_t base, uint64_t* out, const Lanes& c,
-                     __m512i mu54, __m512i r52, __m512i r52_shoup) {
+// With kScalarB, b[i] is a scalar weight broadcast to every lane (wb[i]); the
+// same bounds hold for a[i] < 2^50 and weights < q (H < 64 * 2^48).
+template <int kVecs, bool kScalarB = false>
+inline void DotBlock(const uint64_t* const* a, const uint64_t* const* b,
+                     const __m512i* wb, int k, std::size_t base, uint64_t* out,
+                     const Lanes& c, __m512i mu54, __m512i r52,
+                     __m512i r52_shoup) {
   __m512i lo[kVecs], hi[kVecs];
   for (int v = 0; v < kVecs; ++v) {
     lo[v] = _mm512_setzero_si512();
@@ -147,10 +150,10 @@ inline void DotBlock(const uint64_t* const* a, const uint64_t* const* b, int k,
   }
   for (int i = 0; i < k; ++i) {
     const uint64_t* ai = a[i] + base;
-    const uint64_t* bi = b[i] + base;
     for (int v = 0; v < kVecs; ++v) {
       const __m512i x = _mm512_loadu_si512(ai + 8 * v);
-      const __m512i y = _mm512_loadu_si512(bi + 8 * v);
+      const __m512i y =
+          kScalarB ? wb[i] : _mm512_loadu_si512(b[i] + base + 8 * v);
       lo[v] = _mm512_madd52lo_epu64(lo[v], x, y);
       hi[v] = _mm512_madd52hi_epu64(hi[v], x, y);
     }
@@ -167,6 +170,42 @@ inline void DotBlock(const uint64_t* const* a, const uint64_t* const* b, int k,
 
 }  // namespace
 
+namespace {
+
+// The reduction constants of DotBlock, per modulus.
+struct DotConstants {
+  explicit DotConstants(uint64_t qv)
+      : c(qv),
+        mu54(_mm512_set1_epi64(static_cast<int64_t>((uint64_t{1} << 54) / qv))) {
+    const uint64_t r = (uint64_t{1} << 52) % qv;
+    r52 = _mm512_set1_epi64(static_cast<int64_t>(r));
+    r52_shoup = _mm512_set1_epi64(static_cast<int64_t>(
+        static_cast<uint64_t>((static_cast<u128>(r) << 52) / qv)));
+  }
+  Lanes c;
+  __m512i mu54, r52, r52_shoup;
+};
+
+template <bool kScalarB>
+void DotAll(const uint64_t* const* a, const uint64_t* const* b,
+            const __m512i* wb, int k, uint64_t* out, std::size_t n,
+            const DotConstants& d) {
+  // 32 words per block: 8 accumulators plus the streamed operands stay in
+  // registers.
+  constexpr int kBlockVecs = 4;
+  std::size_t base = 0;
+  for (; base + 8 * kBlockVecs <= n; base += 8 * kBlockVecs) {
+    DotBlock<kBlockVecs, kScalarB>(a, b, wb, k, base, out, d.c, d.mu54, d.r52,
+                                   d.r52_shoup);
+  }
+  for (; base < n; base += 8) {
+    DotBlock<1, kScalarB>(a, b, wb, k, base, out, d.c, d.mu54, d.r52,
+                          d.r52_shoup);
+  }
+}
+
+}  // namespace
+
 // REQUIRES: q.bits <= 50, n % 8 == 0, 1 <= k <= 64, inputs in [0, q), out
 // not aliasing any input.
 void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
@@ -176,24 +215,20 @@ void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
     DotProductModVecPortable(a, b, k, out, n, q);
     return;
   }
-  const Lanes c(q.value);
-  const uint64_t qv = q.value;
-  const __m512i mu54 = _mm512_set1_epi64(
-      static_cast<int64_t>((uint64_t{1} << 54) / qv));
-  const uint64_t r52 = (uint64_t{1} << 52) % qv;
-  const __m512i r52v = _mm512_set1_epi64(static_cast<int64_t>(r52));
-  const __m512i r52_shoup = _mm512_set1_epi64(static_cast<int64_t>(
-      static_cast<uint64_t>((static_cast<u128>(r52) << 52) / qv)));
-  // 32 words per block: 8 accumulators plus the streamed operands stay in
-  // registers.
-  constexpr int kBlockVecs = 4;
-  std::size_t base = 0;
-  for (; base + 8 * kBlockVecs <= n; base += 8 * kBlockVecs) {
-    DotBlock<kBlockVecs>(a, b, k, base, out, c, mu54, r52v, r52_shoup);
+  DotAll<false>(a, b, nullptr, k, out, n, DotConstants(q.value));
+}
+
+// REQUIRES: q.bits <= 50, n % 8 == 0, 1 <= k <= 64, a[i] words < 2^50,
+// w[i] < q, out not aliasing any input.
+void DotScalarModVecIfma(const uint64_t* const* a, const uint64_t* w, int k,
+                         uint64_t* out, std::size_t n, const Modulus& q) {
+  if (q.value < 8) {
+    DotScalarModVecPortable(a, w, k, out, n, q);
+    return;
   }
-  for (; base < n; base += 8) {
-    DotBlock<1>(a, b, k, base, out, c, mu54, r52v, r52_shoup);
-  }
+  __m512i wb[64];
+  for (int i = 0; i < k; ++i) wb[i] = _mm512_set1_epi64(static_cast<int64_t>(w[i]));
+  DotAll<true>(a, nullptr, wb, k, out, n, DotConstants(q.value));
 }
 
 }  // namespace blindfold::math::internal

@@ -70,6 +70,22 @@ TEST(VecOpsTest, DotProductAndPathsAgree) {
         for (std::size_t j = 0; j < n; ++j) ASSERT_EQ(out[j], MulMod(as[0][j], bs[0][j], q));
         MulScalarModVec(as[0].data(), bs[0][7], out.data(), n, q);
         for (std::size_t j = 0; j < n; ++j) ASSERT_EQ(out[j], MulMod(as[0][j], bs[0][7], q));
+        // Scalar weights b[i][0] over inputs of a larger (50-bit) prime.
+        std::vector<uint64_t> w(k);
+        std::vector<std::vector<uint64_t>> wide(k);
+        std::vector<const uint64_t*> wp;
+        for (int i = 0; i < k; ++i) {
+          w[i] = bs[i][0];
+          wide[i] = Rand(n, (uint64_t{1} << 50) - 27, rng);
+          wp.push_back(wide[i].data());
+        }
+        std::vector<uint64_t> want(n, 0);
+        for (int i = 0; i < k; ++i)
+          for (std::size_t j = 0; j < n; ++j)
+            want[j] = AddMod(want[j], MulMod(wide[i][j] % qv, w[i], q), qv);
+        DotScalarModVec(wp.data(), w.data(), k, out.data(), n, q, 50);
+        ASSERT_EQ(out, want) << "DotScalar " << KernelPathName(path) << " k=" << k
+                             << " bits=" << bits;
       }
     }
   }
@@ -138,6 +154,20 @@ TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
         internal::DotProductModVecIfma(ap.data(), bp.data(), k, got.data(), n,
                                        q);
         ASSERT_EQ(got, expect) << "DotProduct q=" << qv << " k=" << k;
+        // Scalar weights q - 1 over 50-bit inputs near the top.
+        std::vector<uint64_t> w(k, qv - 1);
+        std::vector<std::vector<uint64_t>> top(k, std::vector<uint64_t>(n));
+        std::vector<const uint64_t*> tp;
+        for (int i = 0; i < k; ++i) {
+          for (std::size_t j = 0; j < n; ++j) {
+            top[i][j] = (uint64_t{1} << 50) - 1 - (j % 5 ? rng() % 1024 : 0);
+          }
+          tp.push_back(top[i].data());
+        }
+        internal::DotScalarModVecPortable(tp.data(), w.data(), k, expect.data(),
+                                          n, q);
+        internal::DotScalarModVecIfma(tp.data(), w.data(), k, got.data(), n, q);
+        ASSERT_EQ(got, expect) << "DotScalar q=" << qv << " k=" << k;
       }
     }
   }

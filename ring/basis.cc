@@ -59,25 +59,16 @@ void BasisConverter::Convert(const uint64_t* const* src,
     math::MulScalarModVec(src[i], inv_hat_[i], yp + n * i, n,
                           ctx_->modulus(source_[i]));
   });
+  std::vector<const uint64_t*> ys(k);
+  int y_bits = 0;  // y_i < b_i
+  for (int i = 0; i < k; ++i) {
+    ys[i] = yp + n * i;
+    y_bits = std::max(y_bits, ctx_->modulus(source_[i]).bits);
+  }
   ParallelFor(targets.size(), [&](std::size_t t) {
-    const Modulus& mt = ctx_->modulus(targets[t]);
-    const uint64_t* hat = hat_[targets[t]].data();
     BF_DCHECK(!hat_[targets[t]].empty());
-    uint64_t* out = dst[t];
-    constexpr std::size_t kBlock = 64;
-    u128 acc[kBlock];
-    for (std::size_t base = 0; base < n; base += kBlock) {
-      const std::size_t len = std::min(kBlock, n - base);
-      for (std::size_t x = 0; x < len; ++x) acc[x] = 0;
-      for (int i = 0; i < k; ++i) {
-        const uint64_t* yi = yp + n * i + base;
-        const uint64_t h = hat[i];
-        for (std::size_t x = 0; x < len; ++x) acc[x] += static_cast<u128>(yi[x]) * h;
-      }
-      for (std::size_t x = 0; x < len; ++x) {
-        out[base + x] = math::BarrettReduce128(acc[x], mt);
-      }
-    }
+    math::DotScalarModVec(ys.data(), hat_[targets[t]].data(), k, dst[t], n,
+                          ctx_->modulus(targets[t]), y_bits);
   });
 }
 
