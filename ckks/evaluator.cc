@@ -331,8 +331,7 @@ void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
       kb[j] = key.b[j].limb(key_limb);
       ka[j] = key.a[j].limb(key_limb);
     }
-    math::DotProductModVec(e, kb, digits, acc0.limb(i), n, m);
-    math::DotProductModVec(e, ka, digits, acc1.limb(i), n, m);
+    math::DotProductModVec2(e, kb, ka, digits, acc0.limb(i), acc1.limb(i), n, m);
   });
   const ring::HybridDecomposition& dec = params_->decomposition();
   *d0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});

@@ -109,6 +109,18 @@ void internal::DotScalarModVecPortable(const uint64_t* const* a,
   }
 }
 
+void DotProductModVec2(const uint64_t* const* a, const uint64_t* const* b0,
+                       const uint64_t* const* b1, int k, uint64_t* out0,
+                       uint64_t* out1, std::size_t n, const Modulus& q) {
+  BF_DCHECK(k >= 1 && k <= 64 && out0 != out1);
+  if (UseIfma(q, n)) {
+    internal::DotProductModVec2Ifma(a, b0, b1, k, out0, out1, n, q);
+  } else {
+    internal::DotProductModVecPortable(a, b0, k, out0, n, q);
+    internal::DotProductModVecPortable(a, b1, k, out1, n, q);
+  }
+}
+
 void DotScalarModVec(const uint64_t* const* a, const uint64_t* w, int k,
                      uint64_t* out, std::size_t n, const Modulus& q,
                      int input_bits) {

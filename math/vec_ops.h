@@ -39,6 +39,13 @@ void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
 void DotProductModVec(const uint64_t* const* a, const uint64_t* const* b,
                       int k, uint64_t* out, std::size_t n, const Modulus& q);
 
+// Two dot products sharing a: out0 = a . b0, out1 = a . b1 (key switching's
+// inner product with both halves of a key, reading each digit once).
+// REQUIRES: as DotProductModVec; out0 and out1 distinct.
+void DotProductModVec2(const uint64_t* const* a, const uint64_t* const* b0,
+                       const uint64_t* const* b1, int k, uint64_t* out0,
+                       uint64_t* out1, std::size_t n, const Modulus& q);
+
 // out = sum_{i < k} a[i] * w[i] mod q for scalar weights w[i] < q: the
 // inner loop of RNS basis conversion. REQUIRES: 1 <= k <= 64; every a[i] has
 // n words below 2^input_bits (input_bits <= 50 lets the IFMA path run).
@@ -73,6 +80,9 @@ void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
 void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
                           int k, uint64_t* out, std::size_t n,
                           const Modulus& q);
+void DotProductModVec2Ifma(const uint64_t* const* a, const uint64_t* const* b0,
+                           const uint64_t* const* b1, int k, uint64_t* out0,
+                           uint64_t* out1, std::size_t n, const Modulus& q);
 // REQUIRES also: a[i] words < 2^50.
 void DotScalarModVecIfma(const uint64_t* const* a, const uint64_t* w, int k,
                          uint64_t* out, std::size_t n, const Modulus& q);

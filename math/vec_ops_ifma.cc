@@ -129,49 +129,6 @@ void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
 
 namespace {
 
-// Dot product over kVecs * 8 consecutive words starting at `base`. The k
-// products a_i b_i < q^2 are accumulated without reduction as
-// sum(lo52) + 2^52 sum(hi52), with 64-bit lane accumulators: sum(lo52) <
-// 64 * 2^52 and sum(hi52) < 64 * 2^48 cannot overflow. With p = H 2^52 + Lo
-// (Lo < 2^52, H < 64 q^2 / 2^52 < 16 q < 2^54):
-//   h = H mod q, t = h (2^52 mod q) mod q in [0, 2q) (Shoup),
-//   p mod q = (t + Lo) mod q with t + Lo < 2^54.
-// With kScalarB, b[i] is a scalar weight broadcast to every lane (wb[i]); the
-// same bounds hold for a[i] < 2^50 and weights < q (H < 64 * 2^48).
-template <int kVecs, bool kScalarB = false>
-inline void DotBlock(const uint64_t* const* a, const uint64_t* const* b,
-                     const __m512i* wb, int k, std::size_t base, uint64_t* out,
-                     const Lanes& c, __m512i mu54, __m512i r52,
-                     __m512i r52_shoup) {
-  __m512i lo[kVecs], hi[kVecs];
-  for (int v = 0; v < kVecs; ++v) {
-    lo[v] = _mm512_setzero_si512();
-    hi[v] = _mm512_setzero_si512();
-  }
-  for (int i = 0; i < k; ++i) {
-    const uint64_t* ai = a[i] + base;
-    for (int v = 0; v < kVecs; ++v) {
-      const __m512i x = _mm512_loadu_si512(ai + 8 * v);
-      const __m512i y =
-          kScalarB ? wb[i] : _mm512_loadu_si512(b[i] + base + 8 * v);
-      lo[v] = _mm512_madd52lo_epu64(lo[v], x, y);
-      hi[v] = _mm512_madd52hi_epu64(hi[v], x, y);
-    }
-  }
-  for (int v = 0; v < kVecs; ++v) {
-    const __m512i h_full = _mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52));
-    const __m512i low = _mm512_and_si512(lo[v], c.mask52);
-    const __m512i h = Reduce54(h_full, mu54, c);
-    const __m512i t = MulShoupLazy(h, r52, r52_shoup, c);
-    _mm512_storeu_si512(out + base + 8 * v,
-                        Reduce54(_mm512_add_epi64(t, low), mu54, c));
-  }
-}
-
-}  // namespace
-
-namespace {
-
 // The reduction constants of DotBlock, per modulus.
 struct DotConstants {
   explicit DotConstants(uint64_t qv)
@@ -186,22 +143,79 @@ struct DotConstants {
   __m512i mu54, r52, r52_shoup;
 };
 
-template <bool kScalarB>
-void DotAll(const uint64_t* const* a, const uint64_t* const* b,
-            const __m512i* wb, int k, uint64_t* out, std::size_t n,
-            const DotConstants& d) {
-  // 32 words per block: 8 accumulators plus the streamed operands stay in
-  // registers.
-  constexpr int kBlockVecs = 4;
+// The second operands of kOuts dot products sharing their first operands a:
+// per-word vectors b[o][i], or (kScalar) one weight per term, broadcast.
+template <int kOuts, bool kScalar>
+struct SecondOperands {
+  const uint64_t* const* b[kOuts];
+  const __m512i* wb;  // kScalar: wb[i]
+  __m512i Load(int o, int i, std::size_t at) const {
+    if constexpr (kScalar) {
+      return wb[i];
+    } else {
+      return _mm512_loadu_si512(b[o][i] + at);
+    }
+  }
+};
+
+// kOuts dot products over kVecs * 8 consecutive words starting at `base`,
+// each loaded word of a used by every output. The k products a_i b_i < q^2
+// are accumulated without reduction as sum(lo52) + 2^52 sum(hi52), with
+// 64-bit lane accumulators: sum(lo52) < 64 * 2^52 and sum(hi52) < 64 * 2^48
+// cannot overflow. With p = H 2^52 + Lo (Lo < 2^52, H < 64 q^2 / 2^52 <
+// 16 q < 2^54):
+//   h = H mod q, t = h (2^52 mod q) mod q in [0, 2q) (Shoup),
+//   p mod q = (t + Lo) mod q with t + Lo < 2^54.
+// Scalar weights < q over a[i] < 2^50 keep the same bounds (H < 64 * 2^48).
+template <int kVecs, int kOuts, bool kScalar>
+inline void DotBlock(const uint64_t* const* a,
+                     const SecondOperands<kOuts, kScalar>& b, int k,
+                     std::size_t base, uint64_t* const* out,
+                     const DotConstants& d) {
+  __m512i lo[kOuts][kVecs], hi[kOuts][kVecs];
+  for (int o = 0; o < kOuts; ++o) {
+    for (int v = 0; v < kVecs; ++v) {
+      lo[o][v] = _mm512_setzero_si512();
+      hi[o][v] = _mm512_setzero_si512();
+    }
+  }
+  for (int i = 0; i < k; ++i) {
+    const uint64_t* ai = a[i] + base;
+    for (int v = 0; v < kVecs; ++v) {
+      const __m512i x = _mm512_loadu_si512(ai + 8 * v);
+      for (int o = 0; o < kOuts; ++o) {
+        const __m512i y = b.Load(o, i, base + 8 * v);
+        lo[o][v] = _mm512_madd52lo_epu64(lo[o][v], x, y);
+        hi[o][v] = _mm512_madd52hi_epu64(hi[o][v], x, y);
+      }
+    }
+  }
+  const Lanes& c = d.c;
+  for (int o = 0; o < kOuts; ++o) {
+    for (int v = 0; v < kVecs; ++v) {
+      const __m512i h_full =
+          _mm512_add_epi64(hi[o][v], _mm512_srli_epi64(lo[o][v], 52));
+      const __m512i low = _mm512_and_si512(lo[o][v], c.mask52);
+      const __m512i h = Reduce54(h_full, d.mu54, c);
+      const __m512i t = MulShoupLazy(h, d.r52, d.r52_shoup, c);
+      _mm512_storeu_si512(out[o] + base + 8 * v,
+                          Reduce54(_mm512_add_epi64(t, low), d.mu54, c));
+    }
+  }
+}
+
+template <int kOuts, bool kScalar>
+void DotAll(const uint64_t* const* a, const SecondOperands<kOuts, kScalar>& b,
+            int k, uint64_t* const* out, std::size_t n, uint64_t q) {
+  const DotConstants d(q);
+  // 32 words per block (16 for two outputs): the accumulators plus the
+  // streamed operands stay in registers.
+  constexpr int kBlockVecs = kOuts == 1 ? 4 : 2;
   std::size_t base = 0;
   for (; base + 8 * kBlockVecs <= n; base += 8 * kBlockVecs) {
-    DotBlock<kBlockVecs, kScalarB>(a, b, wb, k, base, out, d.c, d.mu54, d.r52,
-                                   d.r52_shoup);
+    DotBlock<kBlockVecs>(a, b, k, base, out, d);
   }
-  for (; base < n; base += 8) {
-    DotBlock<1, kScalarB>(a, b, wb, k, base, out, d.c, d.mu54, d.r52,
-                          d.r52_shoup);
-  }
+  for (; base < n; base += 8) DotBlock<1>(a, b, k, base, out, d);
 }
 
 }  // namespace
@@ -215,7 +229,22 @@ void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
     DotProductModVecPortable(a, b, k, out, n, q);
     return;
   }
-  DotAll<false>(a, b, nullptr, k, out, n, DotConstants(q.value));
+  SecondOperands<1, false> second{{b}, nullptr};
+  DotAll(a, second, k, &out, n, q.value);
+}
+
+// As DotProductModVecIfma for two second operands: out0 = a.b0, out1 = a.b1.
+void DotProductModVec2Ifma(const uint64_t* const* a, const uint64_t* const* b0,
+                           const uint64_t* const* b1, int k, uint64_t* out0,
+                           uint64_t* out1, std::size_t n, const Modulus& q) {
+  if (q.value < 8) {
+    DotProductModVecPortable(a, b0, k, out0, n, q);
+    DotProductModVecPortable(a, b1, k, out1, n, q);
+    return;
+  }
+  SecondOperands<2, false> second{{b0, b1}, nullptr};
+  uint64_t* out[2] = {out0, out1};
+  DotAll(a, second, k, out, n, q.value);
 }
 
 // REQUIRES: q.bits <= 50, n % 8 == 0, 1 <= k <= 64, a[i] words < 2^50,
@@ -228,7 +257,8 @@ void DotScalarModVecIfma(const uint64_t* const* a, const uint64_t* w, int k,
   }
   __m512i wb[64];
   for (int i = 0; i < k; ++i) wb[i] = _mm512_set1_epi64(static_cast<int64_t>(w[i]));
-  DotAll<true>(a, nullptr, wb, k, out, n, DotConstants(q.value));
+  SecondOperands<1, true> second{{nullptr}, wb};
+  DotAll(a, second, k, &out, n, q.value);
 }
 
 }  // namespace blindfold::math::internal

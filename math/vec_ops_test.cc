@@ -66,6 +66,14 @@ TEST(VecOpsTest, DotProductAndPathsAgree) {
         std::vector<uint64_t> out(n);
         DotProductModVec(ap.data(), bp.data(), k, out.data(), n, q);
         ASSERT_EQ(out, expect) << KernelPathName(path) << " k=" << k << " bits=" << bits;
+        std::vector<uint64_t> out2(n);
+        DotProductModVec2(ap.data(), bp.data(), ap.data(), k, out2.data(), out.data(), n, q);
+        ASSERT_EQ(out2, expect) << "DotProductModVec2 " << KernelPathName(path);
+        for (std::size_t j = 0; j < n; ++j) {
+          uint64_t sq = 0;
+          for (int i = 0; i < k; ++i) sq = AddMod(sq, MulMod(as[i][j], as[i][j], q), qv);
+          ASSERT_EQ(out[j], sq) << "DotProductModVec2 " << KernelPathName(path);
+        }
         MulModVec(as[0].data(), bs[0].data(), out.data(), n, q);
         for (std::size_t j = 0; j < n; ++j) ASSERT_EQ(out[j], MulMod(as[0][j], bs[0][j], q));
         MulScalarModVec(as[0].data(), bs[0][7], out.data(), n, q);
@@ -115,7 +123,7 @@ TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
         a[i] = (r % 3 == 0) ? qv - 1 : (r % 3 == 1) ? 0 : rng() % qv;
         b[i] = (i % 2) ? qv - 1 : rng() % qv;
       }
-      std::vector<uint64_t> expect(n), got(n);
+      std::vector<uint64_t> expect(n), got(n), want2(n);
       internal::MulModVecPortable(a.data(), b.data(), expect.data(), n, q);
       internal::MulModVecIfma(a.data(), b.data(), got.data(), n, q);
       ASSERT_EQ(got, expect) << "MulModVec q=" << qv << " n=" << n;
@@ -154,6 +162,14 @@ TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
         internal::DotProductModVecIfma(ap.data(), bp.data(), k, got.data(), n,
                                        q);
         ASSERT_EQ(got, expect) << "DotProduct q=" << qv << " k=" << k;
+        std::vector<uint64_t> got2(n);
+        std::vector<const uint64_t*> rev(bp.rbegin(), bp.rend());
+        internal::DotProductModVecPortable(ap.data(), rev.data(), k,
+                                           want2.data(), n, q);
+        internal::DotProductModVec2Ifma(ap.data(), bp.data(), rev.data(), k,
+                                        got.data(), got2.data(), n, q);
+        ASSERT_EQ(got, expect) << "DotProduct2 q=" << qv << " k=" << k;
+        ASSERT_EQ(got2, want2) << "DotProduct2 q=" << qv << " k=" << k;
         // Scalar weights q - 1 over 50-bit inputs near the top.
         std::vector<uint64_t> w(k, qv - 1);
         std::vector<std::vector<uint64_t>> top(k, std::vector<uint64_t>(n));
