@@ -58,16 +58,7 @@
 #include "ckks/evaluator.h"
 #include "ckks/keys.h"
 #include "ckks/parameters.h"
-// BLINDFOLD_CKKS_HAS_SERIALIZATION (set by engine_bench.cmake) says whether
-// blindfold_ckks compiles ckks/serialization.cc; without it, the header alone
-// decides.
-#if __has_include("ckks/serialization.h") && \
-    (!defined(BLINDFOLD_CKKS_HAS_SERIALIZATION) || BLINDFOLD_CKKS_HAS_SERIALIZATION)
 #include "ckks/serialization.h"
-#define BLINDFOLD_HAVE_SERIALIZATION 1
-#else
-#define BLINDFOLD_HAVE_SERIALIZATION 0
-#endif
 
 namespace blindfold::ckks {
 namespace {
@@ -375,18 +366,14 @@ std::string FormatTime(double s, bool pad = true) {
   return t;
 }
 
-[[maybe_unused]] std::string FormatBytes(std::size_t bytes) {
+std::string FormatBytes(std::size_t bytes) {
   return absl::StrFormat("%12zu B  %9.3f MB", bytes, static_cast<double>(bytes) / 1e6);
 }
 
-// ===========================================================================
-// SerializedSizes(): serialized sizes of parameters, plaintexts, ciphertexts
-// and keys, from ckks/serialization.h. Until that header exists this prints
-// a placeholder row, so the benchmark builds either way.
-// ===========================================================================
+// Serialized sizes of parameters, plaintexts, ciphertexts and keys
+// (ckks/serialization.h).
 void SerializedSizes(Ctx& c) {
   const PresetFacts f = Facts(c.preset);
-#if BLINDFOLD_HAVE_SERIALIZATION
   c.EnsureRelin();
   const Parameters& params = *c.params;
   Ciphertext rescaled;
@@ -409,10 +396,6 @@ void SerializedSizes(Ctx& c) {
   row("public key", SerializePublicKey(params, c.pk));
   row("relinearization key", SerializeRelinKey(params, *c.keys->relin));
   row("Galois key (one rotation)", SerializeGaloisKeys(params, one_galois));
-#else
-  std::printf("  %-34s 2^%-2d (ckks/serialization not in this build yet)\n",
-              "serialized sizes", f.log_n);
-#endif
 }
 
 void PrintSizesHeader() {
