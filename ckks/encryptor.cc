@@ -3,12 +3,12 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ckks/sampling_domains.h"
 #include "ring/sampler.h"
 
 namespace blindfold::ckks {
 
 namespace {
-constexpr uint64_t kDomainCiphertextA = 3;
 
 bool ValidSlots(std::size_t slots, std::size_t n) {
   return slots != 0 && (slots & (slots - 1)) == 0 && slots <= n / 2;
@@ -108,7 +108,7 @@ absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {
   } else {
     Seed seed = Seed::FromOs();
     ct.polys[1] = ring::RnsPoly(n, nq, 0, true);
-    ring::SampleUniform(ring, seed, kDomainCiphertextA, &ct.polys[1]);
+    ring::SampleUniform(ring, seed, kDomainCiphertextC1, &ct.polys[1]);
     ring::RnsPoly e = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
     ct.polys[0] = ring::RnsPoly(n, nq, 0, true);
     ring::MulPointwise(ring, ct.polys[1], sk_->poly(), &ct.polys[0]);
@@ -133,7 +133,7 @@ absl::StatusOr<Ciphertext> Encryptor::EncryptNew(const Plaintext& pt) const {
 void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
                         ring::RnsPoly* c1) {
   *c1 = ring::RnsPoly(params.n(), level + 1, 0, true);
-  ring::SampleUniform(params.ring(), seed, kDomainCiphertextA, c1);
+  ring::SampleUniform(params.ring(), seed, kDomainCiphertextC1, c1);
 }
 
 Decryptor::Decryptor(ParametersPtr params, SecretKey sk)

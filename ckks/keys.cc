@@ -1,16 +1,11 @@
 #include "ckks/keys.h"
 
 #include "base/thread_pool.h"
+#include "ckks/sampling_domains.h"
 #include "ring/automorphism.h"
 #include "ring/sampler.h"
 
 namespace blindfold::ckks {
-
-namespace {
-// Sampler domains (nonces) keep the seeded streams of one seed independent.
-constexpr uint64_t kDomainPublicKeyA = 1;
-constexpr uint64_t kDomainSwitchingKeyA = 2;  // + digit
-}  // namespace
 
 KeyGenerator::KeyGenerator(ParametersPtr params) : params_(std::move(params)) {}
 
@@ -45,14 +40,20 @@ PublicKey KeyGenerator::GenPublicKey(const SecretKey& sk) const {
   const int L = params_->num_q();
   PublicKey pk;
   pk.fingerprint = params_->fingerprint();
-  pk.a = ring::RnsPoly(params_->n(), L, 0, true);
-  ring::SampleUniform(ring, Seed::FromOs(), kDomainPublicKeyA, &pk.a);
+  pk.seed = Seed::FromOs();
+  ExpandPublicKeyA(*params_, pk.seed, &pk.a);
   Prng prng(Seed::FromOs(), 0);
   pk.b = SampleErrorNtt(prng, L, 0);
   ring::RnsPoly as(params_->n(), L, 0, true);
   ring::MulPointwise(ring, pk.a, sk.poly(), &as);  // uses sk's Q limbs
   ring::Sub(ring, pk.b, as, &pk.b);
   return pk;
+}
+
+void ExpandPublicKeyA(const Parameters& params, const Seed& seed,
+                      ring::RnsPoly* a) {
+  *a = ring::RnsPoly(params.n(), params.num_q(), 0, true);
+  ring::SampleUniform(params.ring(), seed, kDomainPublicKeyA, a);
 }
 
 void ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,

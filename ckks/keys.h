@@ -46,9 +46,11 @@ class SecretKey {
   uint64_t fingerprint_ = 0;
 };
 
-// (b, a) = (-a s + e, a) over Q, NTT form.
+// (b, a) = (-a s + e, a) over Q, NTT form; a is expanded from `seed`, so
+// a serialized public key is the seed and b.
 struct PublicKey {
   ring::RnsPoly b, a;
+  Seed seed;  // a = ExpandPublicKeyA(seed)
   uint64_t fingerprint = 0;
 };
 
@@ -94,6 +96,9 @@ class KeyGenerator {
   ParametersPtr params_;
 };
 
+// Expands the uniform polynomial a of a public key (over Q).
+void ExpandPublicKeyA(const Parameters& params, const Seed& seed,
+                      ring::RnsPoly* a);
 // Expands the uniform polynomial a_j of digit j of a switching key.
 void ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
                          ring::RnsPoly* a);

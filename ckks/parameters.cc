@@ -124,6 +124,21 @@ absl::StatusOr<std::shared_ptr<const Parameters>> Parameters::Build(
   if (lit.q.size() > 128 || lit.p.size() > 64) {
     return fail(lit.q.size(), " + ", lit.p.size(), " primes, at most 128 + 64");
   }
+  for (const auto* primes : {&lit.q, &lit.p}) {
+    for (uint64_t v : *primes) {
+      if (v < 3 || v >> math::kMaxModulusBits != 0) {
+        return fail("prime ", v, " outside [3, 2^", math::kMaxModulusBits, ")");
+      }
+    }
+  }
+  if (lit.secret != SecretDistribution::kUniformTernary &&
+      lit.secret != SecretDistribution::kSparseTernary) {
+    return fail("unknown secret distribution ", static_cast<int>(lit.secret));
+  }
+  if (lit.error != ring::ErrorDistribution::kDiscreteGaussian &&
+      lit.error != ring::ErrorDistribution::kCenteredBinomial) {
+    return fail("unknown error distribution ", static_cast<int>(lit.error));
+  }
   lit.log_q.clear();
   lit.log_p.clear();
   for (uint64_t v : lit.q) lit.log_q.push_back(64 - __builtin_clzll(v));

@@ -87,6 +87,25 @@ TEST(ParametersTest, RejectsMalformedLiterals) {
   auto too_big = base;
   too_big.log_q = {62};
   EXPECT_FALSE(Parameters::Create(too_big).ok());
+  // Explicit primes out of range are named before anything uses them.
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 62}) {
+    auto zero = base;
+    zero.q = {v, 1000000007};
+    zero.p = {998244353};
+    auto s = Parameters::CreateInsecureForTesting(zero).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("outside [3, 2^61)"), std::string::npos) << s;
+  }
+  auto bad_secret = base;
+  bad_secret.secret = static_cast<SecretDistribution>(7);
+  EXPECT_NE(Parameters::CreateInsecureForTesting(bad_secret).status().message().find(
+                "unknown secret distribution 7"),
+            std::string::npos);
+  auto bad_error = base;
+  bad_error.error = static_cast<ring::ErrorDistribution>(9);
+  EXPECT_NE(Parameters::Create(bad_error).status().message().find(
+                "unknown error distribution 9"),
+            std::string::npos);
 }
 
 TEST(ParametersTest, FingerprintDependsOnModuli) {

@@ -10,7 +10,8 @@
 //   kCiphertext (16 bytes): level u16, degree u8, reserved u8 = 0, slots u32,
 //     scale f64; if seeded (flags bit 0; degree 1 only) a 32-byte seed and
 //     c0, else c0..c_degree, each level + 1 limbs.
-//   kPublicKey (4 bytes): |Q| u16, |P| u16 (= 0); then b, a over Q.
+//   kPublicKey (36 bytes): |Q| u16, |P| u16 (= 0), seed[32]; then b over Q
+//     (a is re-expanded from the seed).
 //   kRelinKey (40 bytes): |Q| u16, |P| u16, dnum u16, reserved u16 = 0,
 //     seed[32]; then b_0..b_{dnum-1} over Q P.
 //   kGaloisKeys (16 bytes): |Q| u16, |P| u16, dnum u16, reserved u16 = 0,
@@ -44,7 +45,7 @@ constexpr uint8_t kFlagSeeded = 1;
 constexpr std::size_t kParamsFieldsSize = 20;
 constexpr std::size_t kPlaintextFieldsSize = 16;
 constexpr std::size_t kCiphertextFieldsSize = 16;
-constexpr std::size_t kPublicKeyFieldsSize = 4;
+constexpr std::size_t kPublicKeyFieldsSize = 4 + Seed::kSize;
 constexpr std::size_t kRelinFieldsSize = 8 + Seed::kSize;
 constexpr std::size_t kGaloisFieldsSize = 16;
 constexpr std::size_t kGaloisEntryFixedSize = 8 + Seed::kSize;
@@ -795,14 +796,20 @@ absl::StatusOr<std::string> SerializePublicKey(const Parameters& params,
   const int L = params.num_q();
   BF_RETURN_IF_ERROR(CheckKeyPoly(params, pk.b, L, 0, op, "public key b"));
   BF_RETURN_IF_ERROR(CheckKeyPoly(params, pk.a, L, 0, op, "public key a"));
+  ring::RnsPoly a;
+  ExpandPublicKeyA(params, pk.seed, &a);
+  if (!(a == pk.a)) {
+    return Error(op, "public key a is not the expansion of the key's seed; "
+                 "only seeded public keys can be serialized");
+  }
   const std::size_t total = kSerializationHeaderSize + kPublicKeyFieldsSize +
-                            2 * PolyBytes(params, L, 0);
+                            PolyBytes(params, L, 0);
   Writer w(total);
   WriteHeader(w, ObjectType::kPublicKey, 0, params.fingerprint(), total);
   w.U16(static_cast<uint16_t>(L));
   w.U16(0);
+  w.Bytes(pk.seed.bytes().data(), Seed::kSize);
   BF_RETURN_IF_ERROR(w.Poly(params, pk.b, op, "public key b"));
-  BF_RETURN_IF_ERROR(w.Poly(params, pk.a, op, "public key a"));
   return std::move(w).Finish();
 }
 
@@ -821,14 +828,15 @@ absl::StatusOr<PublicKey> DeserializePublicKey(const Parameters& params,
     return Error(op, "public key has ", num_q, " Q and ", num_p,
                  " P primes, expected ", L, " and 0");
   }
+  PublicKey pk;
+  pk.seed = r.ReadSeed();
   BF_RETURN_IF_ERROR(CheckLength(r.size(),
                                  kSerializationHeaderSize +
                                      kPublicKeyFieldsSize +
-                                     2 * PolyBytes(params, L, 0),
+                                     PolyBytes(params, L, 0),
                                  op, "a public key"));
-  PublicKey pk;
   BF_RETURN_IF_ERROR(r.Poly(params, L, 0, op, "public key b", &pk.b));
-  BF_RETURN_IF_ERROR(r.Poly(params, L, 0, op, "public key a", &pk.a));
+  ExpandPublicKeyA(params, pk.seed, &pk.a);
   if (r.overrun() || r.remaining() != 0)
     return Error(op, "internal length mismatch");
   pk.fingerprint = params.fingerprint();

@@ -301,7 +301,8 @@ TEST(SerializationTest, PublicKeyRoundTrip) {
   const Parameters& p = *c.params;
   auto bytes = SerializePublicKey(p, c.pk);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
-  EXPECT_EQ(bytes->size(), 24 + 4 + 2 * PolyBytes(p, p.num_q(), 0));
+  // Seed instead of a: half the size of (b, a).
+  EXPECT_EQ(bytes->size(), 24 + 4 + 32 + PolyBytes(p, p.num_q(), 0));
   auto back = DeserializePublicKey(p, *bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(back->b == c.pk.b);
@@ -449,6 +450,10 @@ TEST(SerializationTest, SerializeValidatesInput) {
   pk.a.TruncateQ(1);
   ExpectError(SerializePublicKey(p, pk), "SerializePublicKey",
               "public key a has 1 Q");
+  pk = c.pk;
+  pk.a.limb(0)[3] ^= 1;
+  ExpectError(SerializePublicKey(p, pk), "SerializePublicKey",
+              "public key a is not the expansion of the key's seed");
 }
 
 // ---------------------------------------------------------------------------
@@ -645,7 +650,7 @@ TEST(MalformedTest, RejectsOutOfRangeResidue) {
                    (uint64_t{1} << bits0) - 1, ", not below the prime"));
   // Public key b, limb 2, coefficient 1 := q_2 exactly.
   s = o.public_key;
-  std::size_t off = (24 + 4 + PolyBytes(p, 2, 0)) * 8;  // bit offset of limb 2
+  std::size_t off = (24 + 4 + 32 + PolyBytes(p, 2, 0)) * 8;  // limb 2 of b
   const int bits2 = std::bit_width(p.q(2));
   off += bits2;  // coefficient 1
   for (int b = 0; b < bits2; ++b) {
