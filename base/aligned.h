@@ -1,6 +1,7 @@
 // File: base/aligned.h
 // 64-byte aligned vectors (one cache line, one AVX-512 register), used for
-// every polynomial buffer so SIMD kernels may use aligned loads.
+// every polynomial buffer so SIMD kernels may use aligned loads. Storage comes
+// from the buffer cache (base/buffer_cache.h), which recycles large buffers.
 #ifndef BLINDFOLD_BASE_ALIGNED_H_
 #define BLINDFOLD_BASE_ALIGNED_H_
 
@@ -10,9 +11,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/buffer_cache.h"
+
 namespace blindfold {
 
-inline constexpr std::size_t kCacheLine = 64;
+inline constexpr std::size_t kCacheLine = kBufferAlignment;
 
 template <typename T>
 struct AlignedAllocator {
@@ -21,11 +24,11 @@ struct AlignedAllocator {
   template <typename U>
   AlignedAllocator(const AlignedAllocator<U>&) {}  // NOLINT
   T* allocate(std::size_t n) {
-    return static_cast<T*>(
-        ::operator new(n * sizeof(T), std::align_val_t(kCacheLine)));
+    if (n > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(AllocateBuffer(n * sizeof(T)));
   }
-  void deallocate(T* p, std::size_t) noexcept {
-    ::operator delete(p, std::align_val_t(kCacheLine));
+  void deallocate(T* p, std::size_t n) noexcept {
+    FreeBuffer(p, n * sizeof(T));
   }
   // Default-initialization: vector(n) and resize(n) leave words unset (no
   // memset of buffers a kernel overwrites next); vector(n, 0) still zeroes.

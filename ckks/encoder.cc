@@ -14,7 +14,7 @@ namespace {
 
 bool IsPowerOfTwo(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
-void BitReversePermute(std::vector<std::complex<double>>& v) {
+void BitReversePermute(std::span<std::complex<double>> v) {
   const std::size_t n = v.size();
   for (std::size_t i = 1, j = 0; i < n; ++i) {
     std::size_t bit = n >> 1;
@@ -72,7 +72,7 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
   }
 }
 
-void Encoder::Embed(std::vector<std::complex<double>>& vals) const {
+void Encoder::Embed(std::span<std::complex<double>> vals) const {
   const std::size_t size = vals.size();
   const std::size_t m = 2 * params_->n();
   BitReversePermute(vals);
@@ -90,7 +90,7 @@ void Encoder::Embed(std::vector<std::complex<double>>& vals) const {
   }
 }
 
-void Encoder::EmbedInverse(std::vector<std::complex<double>>& vals) const {
+void Encoder::EmbedInverse(std::span<std::complex<double>> vals) const {
   const std::size_t size = vals.size();
   const std::size_t m = 2 * params_->n();
   for (std::size_t len = size; len >= 2; len >>= 1) {
@@ -131,7 +131,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
     return absl::InvalidArgumentError(
         absl::StrCat("Encode: scale ", scale.value(), " is not >= 1"));
   }
-  std::vector<std::complex<double>> w(slots);
+  AlignedVector<std::complex<double>> w(slots);  // zero padded
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i].real()) || !std::isfinite(values[i].imag())) {
       return absl::InvalidArgumentError(
@@ -145,7 +145,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
   const std::size_t gap = n / (2 * slots);
   const double delta = scale.value();
   constexpr double kLimit = 1.329227995784916e36;  // 2^120
-  std::vector<__int128> coeff(2 * slots);
+  AlignedVector<__int128> coeff(2 * slots);  // every entry written below
   bool small = true;
   for (std::size_t k = 0; k < slots; ++k) {
     const double re = std::round(w[k].real() * delta);
@@ -180,7 +180,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
 
 absl::Status Encoder::Encode(std::span<const double> values, std::size_t slots,
                              int level, Scale scale, Plaintext* out) const {
-  std::vector<std::complex<double>> c(values.begin(), values.end());
+  AlignedVector<std::complex<double>> c(values.begin(), values.end());
   return Encode(c, slots, level, scale, out);
 }
 
@@ -193,7 +193,7 @@ absl::StatusOr<Plaintext> Encoder::EncodeNew(std::span<const double> values) con
 }
 
 void Encoder::ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
-                         std::vector<long double>* out) const {
+                         AlignedVector<long double>* out) const {
   const int l = coeff.num_q() - 1;
   const CrtLevel& c = crt_[l];
   const std::size_t n = coeff.n();
@@ -236,7 +236,7 @@ absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
   ring::RnsPoly coeff = pt.poly;
   ring::FromNtt(params_->ring(), &coeff);
   const std::size_t gap = n / (2 * pt.slots);
-  std::vector<long double> c;
+  AlignedVector<long double> c;
   ComposeCrt(coeff, gap, &c);
   const long double inv_scale = 1.0L / pt.scale.value();
   std::vector<std::complex<double>> w(pt.slots);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/aligned.h"
 #include "ckks/ciphertext.h"
 #include "ckks/parameters.h"
 #include "math/modarith.h"
@@ -47,15 +48,15 @@ class Encoder {
   // The special FFT on a power-of-two length n <= N/2, in place:
   // Embed maps w to z_j = sum_k w_k xi^(k 5^j), xi = exp(2 pi i / 4n);
   // EmbedInverse is its exact inverse. Public for tests of the embedding.
-  void Embed(std::vector<std::complex<double>>& vals) const;
-  void EmbedInverse(std::vector<std::complex<double>>& vals) const;
+  void Embed(std::span<std::complex<double>> vals) const;
+  void EmbedInverse(std::span<std::complex<double>> vals) const;
 
   const ParametersPtr& params() const { return params_; }
 
  private:
   // Signed coefficients of a plaintext at `level` (CRT-composed).
   void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
-                  std::vector<long double>* out) const;
+                  AlignedVector<long double>* out) const;
 
   ParametersPtr params_;
   std::vector<std::complex<double>> ksi_;  // exp(2 pi i k / 2N), k <= 2N

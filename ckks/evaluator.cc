@@ -198,7 +198,7 @@ void Evaluator::ApplyConstant(RnsPoly* poly, __int128 re, __int128 im,
       return;
     }
     const uint64_t b = ReduceSigned128(im, q);
-    std::vector<uint64_t> t(n);
+    AlignedVector<uint64_t> t(n);  // written next
     math::MulScalarModVec(imag_[i].data(), b, t.data(), n, q);
     math::AddScalarModVec(t.data(), a, t.data(), n, q.value);
     if (multiply) {
@@ -396,7 +396,7 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
     dst = RnsPoly(n, l, 0, true, RnsPoly::Uninitialized{});
     ParallelFor(l, [&](std::size_t i) {
       const math::Modulus& qi = ring.q(i);
-      std::vector<uint64_t> t(n);
+      AlignedVector<uint64_t> t(n);  // written next
       math::ReduceVec(last.data(), t.data(), n, qi, ql.bits);
       math::AddScalarModVec(t.data(), qi.value - half % qi.value, t.data(), n, qi.value);
       ring.ntt(i).Forward(t.data());
