@@ -23,7 +23,9 @@ TEST(PrimesTest, NttPrimesAreDistinctPrimesOfRightShape) {
     EXPECT_TRUE(IsPrime(q));
     EXPECT_EQ(q % two_n, 1u);
     EXPECT_EQ(64 - __builtin_clzll(q), 40);
-    if (i > 0) EXPECT_LT(q, (*primes)[i - 1]);
+    if (i > 0) {
+      EXPECT_LT(q, (*primes)[i - 1]);
+    }
   }
   auto more = GenerateNttPrimes(40, 2, two_n, *primes);
   ASSERT_TRUE(more.ok());

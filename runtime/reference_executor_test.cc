@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace blindfold::runtime {
@@ -23,7 +24,7 @@ Tensor RunOne(OpKind op, const Tensor& x, std::vector<Tensor> constants,
   Graph g;
   std::vector<ValueId> ins = {g.AddInput("x", x.shape)};
   for (size_t i = 0; i < constants.size(); ++i) {
-    ins.push_back(g.AddConstant("c" + std::to_string(i), constants[i]));
+    ins.push_back(g.AddConstant(absl::StrCat("c", i), constants[i]));
   }
   g.AddOutput(g.AddNode(op, "n", ins, "y", std::move(attrs)));
   absl::Status s = compiler::ir::InferShapes(g);

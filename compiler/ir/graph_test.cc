@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "compiler/ir/analysis.h"
 #include "compiler/ir/dump.h"
 #include "gtest/gtest.h"
@@ -24,7 +25,7 @@ absl::StatusOr<Shape> InferOne(OpKind op, Shape x, std::vector<Tensor> weights,
   Graph g;
   std::vector<ValueId> ins = {g.AddInput("x", std::move(x))};
   for (size_t i = 0; i < weights.size(); ++i) {
-    ins.push_back(g.AddConstant("w" + std::to_string(i), weights[i]));
+    ins.push_back(g.AddConstant(absl::StrCat("w", i), weights[i]));
   }
   ValueId y = g.AddNode(op, "n", ins, "y", std::move(attrs));
   g.AddOutput(y);
