@@ -12,6 +12,17 @@ namespace {
 
 thread_local bool t_in_worker = false;
 
+// About 20-50 microseconds of polling.
+constexpr int kSpinPolls = 1 << 12;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
 class Pool {
  public:
   Pool() {
@@ -41,6 +52,11 @@ class Pool {
     }
   }
 
+  // The caller drains the loop alongside whichever workers wake up in time.
+  // When the caller runs out of indices the loop is closed: a worker that
+  // wakes later skips it, so the caller waits only for workers still
+  // running an index, never for one that has not woken yet (a wake-up can
+  // take longer than a whole short loop).
   void Run(std::size_t n, absl::FunctionRef<void(std::size_t)> fn) {
     std::lock_guard<std::mutex> run_lock(run_mu_);  // one loop at a time
     {
@@ -48,13 +64,16 @@ class Pool {
       fn_ = &fn;
       n_ = n;
       next_.store(0, std::memory_order_relaxed);
-      pending_ = static_cast<int>(workers_.size());
+      open_ = true;
+      active_ = 0;
       ++generation_;
+      published_.store(generation_, std::memory_order_release);
     }
     cv_.notify_all();
     Drain();
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    open_ = false;
+    done_cv_.wait(lock, [this] { return active_ == 0; });
     fn_ = nullptr;
   }
 
@@ -74,16 +93,25 @@ class Pool {
   // thread first takes the lock is not missed.
   void WorkerLoop(uint64_t seen) {
     for (;;) {
+      // Ops issue ParallelFors back to back (tens of microseconds apart):
+      // poll briefly for the next one before sleeping on the condition
+      // variable, whose wake-up costs about as much as a short loop.
+      for (int spin = 0; spin < kSpinPolls; ++spin) {
+        if (published_.load(std::memory_order_acquire) != seen) break;
+        CpuRelax();
+      }
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return generation_ != seen; });
         seen = generation_;
         if (stop_) return;
+        if (!open_) continue;  // the caller already finished this loop
+        ++active_;
       }
       Drain();
       {
         std::lock_guard<std::mutex> lock(mu_);
-        if (--pending_ == 0) done_cv_.notify_one();
+        if (--active_ == 0) done_cv_.notify_one();
       }
     }
   }
@@ -93,9 +121,11 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   std::vector<std::thread> workers_;
   uint64_t generation_ = 0;
+  std::atomic<uint64_t> published_{0};  // generation_, readable without mu_
   bool stop_ = false;
   int size_ = 1;
-  int pending_ = 0;
+  bool open_ = false;  // the current loop still accepts workers
+  int active_ = 0;     // workers inside the current loop
   std::size_t n_ = 0;
   std::atomic<std::size_t> next_{0};
   absl::FunctionRef<void(std::size_t)>* fn_ = nullptr;
