@@ -2,6 +2,8 @@
 #
 #   blindfold_library(NAME SRCS a.cc b.cc DEPS other_lib)
 #   blindfold_test(NAME SRCS a_test.cc DEPS lib)   -- a gtest binary run by ctest
+#   blindfold_test(... BOTH_KERNELS)   -- also run whole with BLINDFOLD_KERNEL=portable,
+#                                         so the portable path is tested on IFMA machines
 #
 # Includes are written from the source root ("ckks/evaluator.h").
 
@@ -16,7 +18,7 @@ function(blindfold_test name)
   if(NOT BLINDFOLD_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "BOTH_KERNELS" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   if(NOT ARG_TIMEOUT)
@@ -24,4 +26,9 @@ function(blindfold_test name)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+  if(ARG_BOTH_KERNELS)
+    add_test(NAME ${name}_portable_kernels COMMAND ${name})
+    set_tests_properties(${name}_portable_kernels PROPERTIES
+      ENVIRONMENT BLINDFOLD_KERNEL=portable TIMEOUT ${ARG_TIMEOUT})
+  endif()
 endfunction()

@@ -67,47 +67,50 @@ void internal::MulScalarModVecPortable(const uint64_t* a, uint64_t w,
   }
 }
 
-void internal::DotProductModVecPortable(const uint64_t* const* a,
-                                        const uint64_t* const* b, int k,
-                                        uint64_t* out, std::size_t n,
-                                        const Modulus& q) {
-  // Products are < 2^122, so up to 64 of them fit a 128-bit accumulator.
-  constexpr std::size_t kBlock = 64;
-  u128 acc[kBlock];
-  for (std::size_t base = 0; base < n; base += kBlock) {
-    const std::size_t len = std::min(kBlock, n - base);
-    for (std::size_t j = 0; j < len; ++j) acc[j] = 0;
-    for (int i = 0; i < k; ++i) {
-      const uint64_t* ai = a[i] + base;
-      const uint64_t* bi = b[i] + base;
-      for (std::size_t j = 0; j < len; ++j) acc[j] += static_cast<u128>(ai[j]) * bi[j];
-    }
-    for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128(acc[j], q);
-  }
-}
+namespace {
 
-void internal::DotScalarModVecPortable(const uint64_t* const* a,
-                                       const uint64_t* w, int k, uint64_t* out,
-                                       std::size_t n, const Modulus& q) {
-  // Products are < 2^128 / 64 for a[i] < 2^64 - 1 and w[i] < 2^58 only, so
-  // the accumulator is reduced after every product when q is that large.
+// sum_i a[i][j] * weight(i, j) mod q in blocks of 64 words with 128-bit
+// accumulators, reduced once per block when `lazy` (every term below
+// 2^122, so 64 of them fit) and after every term otherwise.
+template <typename Weight>
+void DotPortable(const uint64_t* const* a, Weight weight, int k, uint64_t* out,
+                 std::size_t n, const Modulus& q, bool lazy) {
   constexpr std::size_t kBlock = 64;
-  const bool lazy = q.bits <= 58;
   u128 acc[kBlock];
   for (std::size_t base = 0; base < n; base += kBlock) {
     const std::size_t len = std::min(kBlock, n - base);
     for (std::size_t j = 0; j < len; ++j) acc[j] = 0;
     for (int i = 0; i < k; ++i) {
       const uint64_t* ai = a[i] + base;
-      const uint64_t wi = w[i];
       for (std::size_t j = 0; j < len; ++j) {
-        acc[j] += static_cast<u128>(ai[j]) * wi;
+        acc[j] += static_cast<u128>(ai[j]) * weight(i, base + j);
         if (!lazy) acc[j] = BarrettReduce128(acc[j], q);
       }
     }
     for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128(acc[j], q);
   }
 }
+
+}  // namespace
+
+void internal::DotProductModVecPortable(const uint64_t* const* a,
+                                        const uint64_t* const* b, int k,
+                                        uint64_t* out, std::size_t n,
+                                        const Modulus& q) {
+  // Inputs below q < 2^61: products < 2^122.
+  DotPortable(a, [b](int i, std::size_t j) { return b[i][j]; }, k, out, n, q,
+              /*lazy=*/true);
+}
+
+void internal::DotScalarModVecPortable(const uint64_t* const* a,
+                                       const uint64_t* w, int k, uint64_t* out,
+                                       std::size_t n, const Modulus& q) {
+  // a[i] < 2^64 and w[i] < q: products < 2^122 while q < 2^58.
+  DotPortable(a, [w](int i, std::size_t) { return w[i]; }, k, out, n, q,
+              /*lazy=*/q.bits <= 58);
+}
+
+
 
 void DotProductModVec2(const uint64_t* const* a, const uint64_t* const* b0,
                        const uint64_t* const* b1, int k, uint64_t* out0,
