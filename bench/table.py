@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""Turns engine_bench JSON output into the Markdown tables of docs/benchmarks.md.
+
+Usage:
+  ./build/bench/engine_bench --benchmark_repetitions=3 \\
+      --benchmark_report_aggregates_only=true \\
+      --benchmark_out=ifma.json --benchmark_out_format=json
+  /usr/bin/python3 bench/table.py ifma.json [portable.json ...]
+
+One table per input file: a row per op, a column per parameter set
+(logN/L/dnum), each cell the median wall time of the repetitions. Hoisted
+rotations also show the cost of each rotation after the first.
+"""
+
+import json
+import re
+import sys
+
+
+def fmt(ns):
+    if ns < 1e3:
+        return f"{ns:.0f} ns"
+    if ns < 1e6:
+        return f"{ns / 1e3:.1f} µs"
+    if ns < 1e9:
+        return f"{ns / 1e6:.2f} ms"
+    return f"{ns / 1e9:.2f} s"
+
+
+UNIT = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def table(path):
+    data = json.load(open(path))
+    rows, cols, cells = [], [], {}
+    kernel = threads = None
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name", "median") != "median" or b.get("error_occurred"):
+            continue
+        m = re.match(r"(.+?)/(logN:\d+/L:\d+/dnum:\d+)/threads:(\d+)/(\w+)", b["name"])
+        if not m:
+            continue
+        op, col, threads, kernel = m.group(1), m.group(2), m.group(3), m.group(4)
+        if op not in rows:
+            rows.append(op)
+        if col not in cols:
+            cols.append(col)
+        cells[(op, col)] = b["real_time"] * UNIT[b["time_unit"]]
+    print(f"\n{path}: kernel {kernel}, threads {threads} "
+          f"(median of the repetitions, wall time)\n")
+    print("| op | " + " | ".join(c.replace("/", " ") for c in cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for op in rows:
+        line = []
+        for c in cols:
+            t = cells.get((op, c))
+            if t is None:
+                line.append("—")
+                continue
+            text = fmt(t)
+            k = re.match(r"rotate_hoisted/k:(\d+)", op)
+            one = cells.get(("rotate_hoisted/k:1", c))
+            if k and int(k.group(1)) > 1 and one is not None:
+                extra = (t - one) / (int(k.group(1)) - 1)
+                text += f" (+{fmt(extra)} each after the first)"
+            line.append(text)
+        print(f"| {op} | " + " | ".join(line) + " |")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    for path in sys.argv[1:]:
+        table(path)
+
+
+if __name__ == "__main__":
+    main()
