@@ -382,11 +382,12 @@ void SerializedSizes(Ctx& c) {
 
   auto row = [&](const char* what, const absl::StatusOr<std::string>& bytes) {
     if (!bytes.ok()) {
-      std::printf("  %-34s 2^%-2d %s\n", what, f.log_n,
+      std::printf("  %-34s 2^%-2d %4d %s\n", what, f.log_n, f.dnum,
                   std::string(bytes.status().ToString()).c_str());
       return;
     }
-    std::printf("  %-34s 2^%-2d %s\n", what, f.log_n, FormatBytes(bytes->size()).c_str());
+    std::printf("  %-34s 2^%-2d %4d %s\n", what, f.log_n, f.dnum,
+                FormatBytes(bytes->size()).c_str());
   };
   row("parameters", SerializeParameters(params));
   row("plaintext (top level)", SerializePlaintext(params, c.pt));
@@ -400,7 +401,7 @@ void SerializedSizes(Ctx& c) {
 
 void PrintSizesHeader() {
   std::printf("\nSerialized sizes (MB = 10^6 bytes), L = |Q| primes, top level:\n");
-  std::printf("  %-34s %-4s %14s %12s\n", "object", "N", "bytes", "MB");
+  std::printf("  %-34s %-4s %4s %14s %12s\n", "object", "N", "dnum", "bytes", "MB");
 }
 
 void RunSizes(std::span<const Preset> presets) {
