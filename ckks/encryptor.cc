@@ -149,6 +149,7 @@ absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
     ring::RnsPoly t(params_->n(), nq, 0, true);
     ring::MulPointwise(ring, acc, sk_.poly(), &t);
     ring::Add(ring, t, ct.polys[i], &acc);
+    t.SecureWipe();  // c s with c public gives s
   }
   out->poly = std::move(acc);
   out->scale = ct.scale;

@@ -47,6 +47,7 @@ PublicKey KeyGenerator::GenPublicKey(const SecretKey& sk) const {
   ring::RnsPoly as(params_->n(), L, 0, true);
   ring::MulPointwise(ring, pk.a, sk.poly(), &as);  // uses sk's Q limbs
   ring::Sub(ring, pk.b, as, &pk.b);
+  as.SecureWipe();  // a s with a public gives s
   return pk;
 }
 
@@ -81,6 +82,7 @@ SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
     ring::RnsPoly as(n, L, K, true);
     ring::MulPointwise(ring, key.a[j], sk.poly(), &as);
     ring::Sub(ring, b, as, &b);
+    as.SecureWipe();  // a_j s with a_j public gives s
     // + P s' on the limbs of digit j (g_j is 1 there, 0 on other Q limbs and
     // P g_j = 0 mod every p_k).
     const int start = j * dec.alpha();
