@@ -1,6 +1,7 @@
 #include "math/vec_ops.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "base/check.h"
 #include "base/cpu_features.h"
@@ -105,6 +106,19 @@ void internal::DotProductModVecPortable(const uint64_t* const* a,
 void internal::DotScalarModVecPortable(const uint64_t* const* a,
                                        const uint64_t* w, int k, uint64_t* out,
                                        std::size_t n, const Modulus& q) {
+  // Fixed weights: one Shoup product per term (any a < 2^64, result in
+  // [0, 2q)), summed in 64 bits while 2 k q < 2^64, then one reduction;
+  // several times cheaper than a 128-bit Barrett reduction per word.
+  if (k <= 64 && q.bits + std::bit_width(static_cast<unsigned>(2 * k)) <= 63) {
+    uint64_t ws[64];
+    for (int i = 0; i < k; ++i) ws[i] = ShoupPrecompute(w[i], q.value);
+    for (std::size_t j = 0; j < n; ++j) {
+      uint64_t s = 0;
+      for (int i = 0; i < k; ++i) s += MulModShoupLazy(a[i][j], w[i], ws[i], q.value);
+      out[j] = BarrettReduce64(s, q);
+    }
+    return;
+  }
   // a[i] < 2^64 and w[i] < q: products < 2^122 while q < 2^58.
   DotPortable(a, [w](int i, std::size_t) { return w[i]; }, k, out, n, q,
               /*lazy=*/q.bits <= 58);
