@@ -27,7 +27,7 @@ for arg in "$@"; do
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parameters plaintext ciphertext public_key relin_key galois_keys)
+  targets=(parameters plaintext ciphertext public_key relin_key galois_keys onnx_import)
 fi
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -43,7 +43,7 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (run scripts
 echo "fuzz.sh: $mode run, ${seconds}s per fuzzer: ${targets[*]}"
 run env CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja \
   -DBLINDFOLD_BUILD_FUZZ=ON -DBLINDFOLD_BUILD_TESTS=OFF \
-  -DBLINDFOLD_BUILD_BENCH=OFF -DBLINDFOLD_BUILD_FRONTEND=OFF \
+  -DBLINDFOLD_BUILD_BENCH=OFF -DBLINDFOLD_BUILD_FRONTEND=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=("${t}_fuzzer"); done
@@ -64,6 +64,10 @@ for t in "${targets[@]}"; do
   [ -d "$corpus" ] || { echo "fuzz.sh: no corpus $corpus" >&2; exit 1; }
   mkdir -p "$work/$t"
   cp "$corpus"/* "$work/$t/"
+  if [ "$t" = onnx_import ]; then
+    # Real exported models as seeds: the two smallest shipped ones.
+    cp models/logreg/logreg.onnx models/cnn-small/cnn-small.onnx "$work/$t/"
+  fi
   log="$work/$t.log"
   echo
   cmd=("$build/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=30
