@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Blindfold's libFuzzer targets (one per deserializer of
-# ckks/serialization.h) with clang, ASan and UBSan in build-fuzz/, and runs
+# ckks/serialization.h, and the ONNX importer) with clang, ASan and UBSan in
+# build-fuzz/, and runs
 # each over a temporary copy of its committed seed corpus (fuzz/corpus/<name>/;
 # new inputs go to the copy, never into the repository). Fails if any
 # fuzzer finds a crash, sanitizer report, leak, timeout or a round trip that

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine and runs Blindfold's whole test suite:
 # installs packages, builds (Release, Ninja), runs ctest (unit, cross-layer,
-# examples) and a short libFuzzer run of every deserializer.
+# examples) and a short libFuzzer run of every deserializer and the ONNX importer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
