@@ -494,6 +494,24 @@ absl::Status CheckKeyShape(const Parameters& params, uint64_t num_q,
   return absl::OkStatus();
 }
 
+// The shape fields shared by relin and Galois keys: |Q|, |P|, dnum and a
+// reserved u16.
+void WriteKeyShape(Writer& w, const Parameters& params) {
+  w.U16(static_cast<uint16_t>(params.num_q()));
+  w.U16(static_cast<uint16_t>(params.num_p()));
+  w.U16(static_cast<uint16_t>(params.dnum()));
+  w.U16(0);
+}
+
+absl::Status ReadKeyShape(Reader& r, const Parameters& params,
+                          absl::string_view op) {
+  const uint16_t num_q = r.U16();
+  const uint16_t num_p = r.U16();
+  const uint16_t dnum = r.U16();
+  BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after dnum"));
+  return CheckKeyShape(params, num_q, num_p, dnum, op);
+}
+
 absl::Status WriteSwitchingKeyB(Writer& w, const Parameters& params,
                                 const SwitchingKey& key, absl::string_view op,
                                 absl::string_view what) {
@@ -857,10 +875,7 @@ absl::StatusOr<std::string> SerializeRelinKey(const Parameters& params,
       dnum * PolyBytes(params, params.num_q(), params.num_p());
   Writer w(total);
   WriteHeader(w, ObjectType::kRelinKey, 0, params.fingerprint(), total);
-  w.U16(static_cast<uint16_t>(params.num_q()));
-  w.U16(static_cast<uint16_t>(params.num_p()));
-  w.U16(static_cast<uint16_t>(dnum));
-  w.U16(0);
+  WriteKeyShape(w, params);
   w.Bytes(rk.key.seed.bytes().data(), Seed::kSize);
   BF_RETURN_IF_ERROR(
       WriteSwitchingKeyB(w, params, rk.key, op, "relinearization key"));
@@ -876,15 +891,12 @@ absl::StatusOr<RelinKey> DeserializeRelinKey(const Parameters& params,
   BF_RETURN_IF_ERROR(
       CheckFingerprint(params, h.fingerprint, op, "relinearization key"));
   BF_RETURN_IF_ERROR(CheckFlags(h.flags, 0, op));
-  const uint16_t num_q = r.U16();
-  const uint16_t num_p = r.U16();
-  const uint16_t dnum = r.U16();
-  BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after dnum"));
-  BF_RETURN_IF_ERROR(CheckKeyShape(params, num_q, num_p, dnum, op));
+  BF_RETURN_IF_ERROR(ReadKeyShape(r, params, op));
   BF_RETURN_IF_ERROR(CheckLength(
       r.size(),
       kSerializationHeaderSize + kRelinFieldsSize +
-          std::size_t{dnum} * PolyBytes(params, params.num_q(), params.num_p()),
+          static_cast<std::size_t>(params.dnum()) *
+          PolyBytes(params, params.num_q(), params.num_p()),
       op, "a relinearization key"));
   const Seed seed = r.ReadSeed();
   RelinKey rk;
@@ -924,10 +936,7 @@ absl::StatusOr<std::string> SerializeGaloisKeys(const Parameters& params,
       kSerializationHeaderSize + kGaloisFieldsSize + gk.keys.size() * entry;
   Writer w(total);
   WriteHeader(w, ObjectType::kGaloisKeys, 0, params.fingerprint(), total);
-  w.U16(static_cast<uint16_t>(params.num_q()));
-  w.U16(static_cast<uint16_t>(params.num_p()));
-  w.U16(static_cast<uint16_t>(dnum));
-  w.U16(0);
+  WriteKeyShape(w, params);
   w.U32(static_cast<uint32_t>(gk.keys.size()));
   w.U32(0);
   for (const auto& [g, key] : gk.keys) {  // std::map: ascending elements
@@ -948,13 +957,9 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
   BF_RETURN_IF_ERROR(
       CheckFingerprint(params, h.fingerprint, op, "Galois keys"));
   BF_RETURN_IF_ERROR(CheckFlags(h.flags, 0, op));
-  const uint16_t num_q = r.U16();
-  const uint16_t num_p = r.U16();
-  const uint16_t dnum = r.U16();
-  BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after dnum"));
+  BF_RETURN_IF_ERROR(ReadKeyShape(r, params, op));
   const uint32_t count = r.U32();
   BF_RETURN_IF_ERROR(CheckReserved(r.U32(), op, "after count"));
-  BF_RETURN_IF_ERROR(CheckKeyShape(params, num_q, num_p, dnum, op));
   // At most one key per odd element below 2N; checked before any size math.
   if (count > params.n()) {
     return Error(op, "key count ", count, " exceeds N = ", params.n(),
@@ -962,7 +967,8 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
   }
   const std::size_t entry =
       kGaloisEntryFixedSize +
-      std::size_t{dnum} * PolyBytes(params, params.num_q(), params.num_p());
+      static_cast<std::size_t>(params.dnum()) *
+          PolyBytes(params, params.num_q(), params.num_p());
   BF_RETURN_IF_ERROR(CheckLength(
       r.size(), kSerializationHeaderSize + kGaloisFieldsSize + count * entry,
       op, absl::StrCat(count, " Galois keys")));
