@@ -397,6 +397,20 @@ absl::Status CheckFlags(uint8_t flags, uint8_t allowed, absl::string_view op) {
   return absl::OkStatus();
 }
 
+// ReadHeader for an object of `params`: also checks the fingerprint and that
+// only `allowed_flags` are set. Returns the flags.
+absl::StatusOr<uint8_t> ReadObjectHeader(Reader& r, const Parameters& params,
+                                         ObjectType type,
+                                         std::size_t fields_size,
+                                         uint8_t allowed_flags,
+                                         absl::string_view op) {
+  BF_ASSIGN_OR_RETURN(Header h, ReadHeader(r, type, fields_size, op));
+  BF_RETURN_IF_ERROR(CheckFingerprint(params, h.fingerprint, op,
+                                      TypeName(static_cast<uint8_t>(type))));
+  BF_RETURN_IF_ERROR(CheckFlags(h.flags, allowed_flags, op));
+  return h.flags;
+}
+
 absl::Status CheckReserved(uint64_t value, absl::string_view op,
                            absl::string_view field) {
   if (value != 0)
@@ -690,10 +704,8 @@ absl::StatusOr<Plaintext> DeserializePlaintext(const Parameters& params,
                                                std::string_view bytes) {
   constexpr absl::string_view op = "DeserializePlaintext";
   Reader r(bytes);
-  BF_ASSIGN_OR_RETURN(Header h, ReadHeader(r, ObjectType::kPlaintext,
-                                           kPlaintextFieldsSize, op));
-  BF_RETURN_IF_ERROR(CheckFingerprint(params, h.fingerprint, op, "plaintext"));
-  BF_RETURN_IF_ERROR(CheckFlags(h.flags, 0, op));
+  BF_RETURN_IF_ERROR(
+      ReadObjectHeader(r, params, ObjectType::kPlaintext, kPlaintextFieldsSize, 0, op).status());
   const uint16_t level = r.U16();
   BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after level"));
   const uint32_t slots = r.U32();
@@ -758,11 +770,11 @@ absl::StatusOr<Ciphertext> DeserializeCiphertext(const Parameters& params,
                                                  std::string_view bytes) {
   constexpr absl::string_view op = "DeserializeCiphertext";
   Reader r(bytes);
-  BF_ASSIGN_OR_RETURN(Header h, ReadHeader(r, ObjectType::kCiphertext,
-                                           kCiphertextFieldsSize, op));
-  BF_RETURN_IF_ERROR(CheckFingerprint(params, h.fingerprint, op, "ciphertext"));
-  BF_RETURN_IF_ERROR(CheckFlags(h.flags, kFlagSeeded, op));
-  const bool seeded = (h.flags & kFlagSeeded) != 0;
+  BF_ASSIGN_OR_RETURN(
+      const uint8_t flags,
+      ReadObjectHeader(r, params, ObjectType::kCiphertext,
+                       kCiphertextFieldsSize, kFlagSeeded, op));
+  const bool seeded = (flags & kFlagSeeded) != 0;
   const uint16_t level = r.U16();
   const uint8_t degree = r.U8();
   BF_RETURN_IF_ERROR(CheckReserved(r.U8(), op, "after degree"));
@@ -835,10 +847,8 @@ absl::StatusOr<PublicKey> DeserializePublicKey(const Parameters& params,
                                                std::string_view bytes) {
   constexpr absl::string_view op = "DeserializePublicKey";
   Reader r(bytes);
-  BF_ASSIGN_OR_RETURN(Header h, ReadHeader(r, ObjectType::kPublicKey,
-                                           kPublicKeyFieldsSize, op));
-  BF_RETURN_IF_ERROR(CheckFingerprint(params, h.fingerprint, op, "public key"));
-  BF_RETURN_IF_ERROR(CheckFlags(h.flags, 0, op));
+  BF_RETURN_IF_ERROR(
+      ReadObjectHeader(r, params, ObjectType::kPublicKey, kPublicKeyFieldsSize, 0, op).status());
   const uint16_t num_q = r.U16();
   const uint16_t num_p = r.U16();
   const int L = params.num_q();
@@ -886,11 +896,8 @@ absl::StatusOr<RelinKey> DeserializeRelinKey(const Parameters& params,
                                              std::string_view bytes) {
   constexpr absl::string_view op = "DeserializeRelinKey";
   Reader r(bytes);
-  BF_ASSIGN_OR_RETURN(
-      Header h, ReadHeader(r, ObjectType::kRelinKey, kRelinFieldsSize, op));
   BF_RETURN_IF_ERROR(
-      CheckFingerprint(params, h.fingerprint, op, "relinearization key"));
-  BF_RETURN_IF_ERROR(CheckFlags(h.flags, 0, op));
+      ReadObjectHeader(r, params, ObjectType::kRelinKey, kRelinFieldsSize, 0, op).status());
   BF_RETURN_IF_ERROR(ReadKeyShape(r, params, op));
   BF_RETURN_IF_ERROR(CheckLength(
       r.size(),
@@ -952,11 +959,8 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
                                                  std::string_view bytes) {
   constexpr absl::string_view op = "DeserializeGaloisKeys";
   Reader r(bytes);
-  BF_ASSIGN_OR_RETURN(
-      Header h, ReadHeader(r, ObjectType::kGaloisKeys, kGaloisFieldsSize, op));
   BF_RETURN_IF_ERROR(
-      CheckFingerprint(params, h.fingerprint, op, "Galois keys"));
-  BF_RETURN_IF_ERROR(CheckFlags(h.flags, 0, op));
+      ReadObjectHeader(r, params, ObjectType::kGaloisKeys, kGaloisFieldsSize, 0, op).status());
   BF_RETURN_IF_ERROR(ReadKeyShape(r, params, op));
   const uint32_t count = r.U32();
   BF_RETURN_IF_ERROR(CheckReserved(r.U32(), op, "after count"));
