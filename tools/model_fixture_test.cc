@@ -32,17 +32,41 @@ json ReadJson(const std::string& path) {
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
+// The Fashion-MNIST test split, loaded once for every model (nullptr with
+// the error printed if it cannot be read).
+const data::FashionMnist* TestSet() {
+  static const data::FashionMnist* test = [] {
+    auto t = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
+                                    data::Split::kTest);
+    if (!t.ok()) {
+      ADD_FAILURE() << t.status();
+      return static_cast<data::FashionMnist*>(nullptr);
+    }
+    return new data::FashionMnist(*std::move(t));
+  }();
+  return test;
+}
+
 class ModelFixtureTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::string Dir() const {
     return std::string(BLINDFOLD_SOURCE_DIR) + "/models/" + GetParam() + "/";
+  }
+  absl::StatusOr<ir::Graph> Import() const {
+    return compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  }
+  // The executor's logits on test image i.
+  static absl::StatusOr<ir::Tensor> Run(const ir::Graph& g,
+                                        const data::FashionMnist& test, int i) {
+    return runtime::RunReference(
+        g, ir::Tensor{g.value(g.inputs()[0]).shape, test.Preprocessed(i)});
   }
 };
 
 TEST_P(ModelFixtureTest, ManifestMatchesImportedGraph) {
   const json manifest = ReadJson(Dir() + "manifest.json");
   ASSERT_FALSE(manifest.is_discarded());
-  auto g = compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  auto g = Import();
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(manifest["name"], GetParam());
   EXPECT_EQ(manifest["input"]["shape"].get<ir::Shape>(),
@@ -68,11 +92,10 @@ TEST_P(ModelFixtureTest, ManifestMatchesImportedGraph) {
 TEST_P(ModelFixtureTest, LogitsMatchPyTorch) {
   const json fixture = ReadJson(Dir() + "fixture.json");
   ASSERT_FALSE(fixture.is_discarded());
-  auto g = compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  auto g = Import();
   ASSERT_TRUE(g.ok()) << g.status();
-  auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
-                                     data::Split::kTest);
-  ASSERT_TRUE(test.ok()) << test.status();
+  const data::FashionMnist* test = TestSet();
+  ASSERT_NE(test, nullptr);
   const auto& indices = fixture["indices"];
   const auto& logits = fixture["logits"];
   ASSERT_GE(indices.size(), 200u);
@@ -82,8 +105,7 @@ TEST_P(ModelFixtureTest, LogitsMatchPyTorch) {
   for (size_t k = 0; k < indices.size(); ++k) {
     const int i = indices[k].get<int>();
     ASSERT_EQ(fixture["labels"][k].get<int>(), test->labels[i]);
-    ir::Tensor x{g->value(g->inputs()[0]).shape, test->Preprocessed(i)};
-    auto y = runtime::RunReference(*g, x);
+    auto y = Run(*g, *test, i);
     ASSERT_TRUE(y.ok()) << y.status();
     const auto want = logits[k].get<std::vector<double>>();
     ASSERT_EQ(want.size(), y->data.size());
@@ -104,16 +126,14 @@ TEST_P(ModelFixtureTest, LogitsMatchPyTorch) {
 TEST_P(ModelFixtureTest, FullTestSetAccuracyMatchesManifest) {
   const json manifest = ReadJson(Dir() + "manifest.json");
   ASSERT_FALSE(manifest.is_discarded());
-  auto g = compiler::ImportOnnxFile(Dir() + GetParam() + ".onnx");
+  auto g = Import();
   ASSERT_TRUE(g.ok()) << g.status();
-  auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
-                                     data::Split::kTest);
-  ASSERT_TRUE(test.ok()) << test.status();
+  const data::FashionMnist* test = TestSet();
+  ASSERT_NE(test, nullptr);
   ASSERT_EQ(test->count, manifest["test_images"].get<int>());
   int correct = 0;
   for (int i = 0; i < test->count; ++i) {
-    ir::Tensor x{g->value(g->inputs()[0]).shape, test->Preprocessed(i)};
-    auto y = runtime::RunReference(*g, x);
+    auto y = Run(*g, *test, i);
     ASSERT_TRUE(y.ok()) << y.status();
     const auto best = std::max_element(y->data.begin(), y->data.end());
     correct += (best - y->data.begin()) == test->labels[i];
