@@ -45,8 +45,20 @@ class SlotBackend {
     for (size_t j = 0; j < acc.size(); ++j) acc[j] += y[j];
   }
   Ct Finish(const Ct& x) { return x; }
+  void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period) {
+    const Ct t = Tile(values, period, slots_);
+    for (size_t j = 0; j < x.size(); ++j) x[j] += t[j];
+  }
+  Ct Multiply(const Ct& a, const Ct& b) {
+    ++ciphertext_products;
+    Ct y(a.size());
+    for (size_t j = 0; j < a.size(); ++j) y[j] = a[j] * b[j];
+    return y;
+  }
+  Ct Square(const Ct& a) { return Multiply(a, a); }
 
-  int64_t rotations = 0, hoisted_rotations = 0, plain_products = 0;
+  int64_t rotations = 0, hoisted_rotations = 0, plain_products = 0,
+          ciphertext_products = 0;
 
  private:
   int64_t slots_;

@@ -11,7 +11,9 @@
 #include <random>
 #include <string>
 
+#include "circuits/slot_backend.h"
 #include "compiler/lower/lower.h"
+#include "compiler/lower/pack.h"
 #include "compiler/onnx/importer.h"
 #include "data/fashion_mnist.h"
 #include "gtest/gtest.h"
@@ -94,6 +96,46 @@ TEST_P(ShippedModelLowerTest, MatchesReferenceOnTestImagesWithManifestDepth) {
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_LT(MaxRelError(*got, want->data), 1e-9) << "image " << i;
   }
+}
+
+// The latency-mode plan run on exact slot vectors (rotations included)
+// computes what the unpacked program computes, in every slot of each period.
+TEST_P(ShippedModelLowerTest, PackedPlanOnSlotVectorsMatchesProgram) {
+  const std::string dir =
+      std::string(BLINDFOLD_SOURCE_DIR) + "/models/" + GetParam() + "/";
+  auto g = compiler::ImportOnnxFile(dir + GetParam() + ".onnx");
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto p = Lower(*g);
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto plan = compiler::PackLatency(*p, 1 << 15);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
+                                     data::Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status();
+  for (int i = 0; i < 2; ++i) {
+    const auto x = test->Preprocessed(i);
+    auto want = compiler::EvaluatePlain(*p, x);
+    ASSERT_TRUE(want.ok());
+    circuits::SlotBackend backend(plan->slots);
+    const auto y = runtime::ExecutePlan(
+        backend, *plan, circuits::Tile(x, plan->terms[0].period, plan->slots));
+    for (int64_t j = 0; j < plan->slots; ++j) {
+      const int64_t r = j % plan->output.period;
+      const double w = r < plan->output.dim ? (*want)[r] : 0.0;
+      ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j;
+    }
+    EXPECT_EQ(backend.rotations, plan->RotationCount());
+    EXPECT_EQ(backend.hoisted_rotations, plan->HoistedRotationCount());
+    EXPECT_EQ(backend.ciphertext_products, plan->CiphertextProductCount());
+  }
+  std::printf("%s: slots %lld, depth %d, rotations %lld + %lld hoisted, keys %zu, "
+              "plaintext products %lld, ciphertext products %lld\n",
+              GetParam().c_str(), static_cast<long long>(plan->slots), plan->depth,
+              static_cast<long long>(plan->RotationCount()),
+              static_cast<long long>(plan->HoistedRotationCount()),
+              plan->Rotations().size(),
+              static_cast<long long>(plan->PlainProductCount()),
+              static_cast<long long>(plan->CiphertextProductCount()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Polynomial, ShippedModelLowerTest,

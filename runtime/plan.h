@@ -1,0 +1,106 @@
+// File: runtime/plan.h
+// The plan: what the compiler hands the runtime. A packed program in the
+// affine-polynomial form (compiler/lower/program.h): every linear form is a
+// list of diagonal plans (circuits/linear_transform.h) over terms held as
+// tiled slot vectors. The runtime executes plans; it never runs compiler
+// passes.
+#ifndef BLINDFOLD_RUNTIME_PLAN_H_
+#define BLINDFOLD_RUNTIME_PLAN_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "circuits/linear_transform.h"
+
+namespace blindfold::runtime {
+
+// One part of a form: the linear transform of one term (or the term itself
+// when the part is the identity).
+struct PlanPart {
+  int term = 0;
+  bool identity = false;
+  circuits::LinearTransformPlan lt;  // unused when identity
+};
+
+// sum of parts + bias; the result has `period` (tiled) and `dim` entries.
+struct PlanForm {
+  int64_t dim = 0;
+  int64_t period = 0;
+  std::vector<PlanPart> parts;
+  std::vector<double> bias;  // dim values (zeros allowed)
+};
+
+struct PlanTerm {
+  enum class Kind { kInput = 0, kSquare = 1, kProduct = 2 };
+  Kind kind = Kind::kInput;
+  int64_t dim = 0;
+  int64_t period = 0;
+  PlanForm a, b;  // kSquare: a ⊙ a, kProduct: a ⊙ b
+  int depth = 0;
+};
+
+struct Plan {
+  std::string model;
+  int64_t slots = 0;
+  std::vector<int64_t> input_shape, output_shape;
+  std::vector<PlanTerm> terms;  // terms[0] is the input
+  PlanForm output;
+  int depth = 0;
+
+  // Every rotation the plan performs (the Galois key set), sorted, unique.
+  std::vector<int64_t> Rotations() const;
+  // Rotations performed per evaluation (hoisted baby steps counted apart).
+  int64_t RotationCount() const;
+  int64_t HoistedRotationCount() const;
+  int64_t PlainProductCount() const;
+  int64_t CiphertextProductCount() const;
+};
+
+// Runs a plan on a backend B (see circuits::ApplyLinearTransform) that also
+// provides:
+//   void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period);
+//   Ct Square(const Ct& x);                  // x ⊙ x, relinearized + rescaled
+//   Ct Multiply(const Ct& a, const Ct& b);   // a ⊙ b, relinearized + rescaled
+// and whose AddInPlace aligns levels and scales. Returns the output (period
+// plan.output.period).
+template <typename B>
+typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
+                            const std::vector<std::optional<typename B::Ct>>& terms) {
+  using Ct = typename B::Ct;
+  std::optional<Ct> acc;
+  for (const PlanPart& p : f.parts) {
+    Ct y = p.identity ? *terms[p.term]
+                      : circuits::ApplyLinearTransform(backend, p.lt, *terms[p.term]);
+    if (acc) {
+      backend.AddInPlace(*acc, y);
+    } else {
+      acc = std::move(y);
+    }
+  }
+  backend.AddPlainInPlace(*acc, f.bias, f.period);
+  return std::move(*acc);
+}
+
+template <typename B>
+typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input) {
+  using Ct = typename B::Ct;
+  std::vector<std::optional<Ct>> terms(plan.terms.size());
+  terms[0] = std::move(input);
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    const PlanTerm& t = plan.terms[k];
+    Ct a = EvaluateForm(backend, t.a, terms);
+    if (t.kind == PlanTerm::Kind::kProduct) {
+      Ct b = EvaluateForm(backend, t.b, terms);
+      terms[k] = backend.Multiply(a, b);
+    } else {
+      terms[k] = backend.Square(a);
+    }
+  }
+  return EvaluateForm(backend, plan.output, terms);
+}
+
+}  // namespace blindfold::runtime
+
+#endif  // BLINDFOLD_RUNTIME_PLAN_H_
