@@ -45,6 +45,7 @@ class SlotBackend {
     for (size_t j = 0; j < acc.size(); ++j) acc[j] += y[j];
   }
   Ct Finish(const Ct& x) { return x; }
+  Ct DropLevel(const Ct& x, int) { return x; }
   void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period) {
     const Ct t = Tile(values, period, slots_);
     for (size_t j = 0; j < x.size(); ++j) x[j] += t[j];

@@ -28,6 +28,9 @@ struct PlanPart {
 struct PlanForm {
   int64_t dim = 0;
   int64_t period = 0;
+  // Level of the result: each non-identity part drops its term to level + 1
+  // first, then one plaintext product and rescale bring it here.
+  int level = 0;
   std::vector<PlanPart> parts;
   std::vector<double> bias;  // dim values (zeros allowed)
 };
@@ -39,6 +42,7 @@ struct PlanTerm {
   int64_t period = 0;
   PlanForm a, b;  // kSquare: a ⊙ a, kProduct: a ⊙ b
   int depth = 0;
+  int level = 0;  // the forms' level - 1 (the input: the plan's depth)
 };
 
 struct Plan {
@@ -63,7 +67,8 @@ struct Plan {
 //   void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period);
 //   Ct Square(const Ct& x);                  // x ⊙ x, relinearized + rescaled
 //   Ct Multiply(const Ct& a, const Ct& b);   // a ⊙ b, relinearized + rescaled
-// and whose AddInPlace aligns levels and scales. Returns the output (period
+//   Ct DropLevel(const Ct& x, int level);
+// and whose MulPlain + Finish (rescale) land on the level's canonical scale. Returns the output (period
 // plan.output.period).
 template <typename B>
 typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
@@ -72,7 +77,8 @@ typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
   std::optional<Ct> acc;
   for (const PlanPart& p : f.parts) {
     Ct y = p.identity ? *terms[p.term]
-                      : circuits::ApplyLinearTransform(backend, p.lt, *terms[p.term]);
+                      : circuits::ApplyLinearTransform(
+                            backend, p.lt, backend.DropLevel(*terms[p.term], f.level + 1));
     if (acc) {
       backend.AddInPlace(*acc, y);
     } else {

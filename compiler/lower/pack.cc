@@ -12,7 +12,10 @@ namespace {
 
 using circuits::NextPowerOfTwo;
 
+// Packs `f` to produce its value at `level`; a part may stay the bare term
+// only when the term already sits at that level.
 absl::StatusOr<runtime::PlanForm> PackForm(const Program& p, const LinearForm& f,
+                                           int level, const std::vector<int>& levels,
                                            const std::vector<int64_t>& periods,
                                            int64_t slots,
                                            const circuits::RotationCost& cost,
@@ -21,10 +24,16 @@ absl::StatusOr<runtime::PlanForm> PackForm(const Program& p, const LinearForm& f
   out.dim = f.dim;
   out.period = NextPowerOfTwo(f.dim);
   out.bias = f.bias;
+  out.level = level;
   for (const auto& [term, m] : f.parts) {
     runtime::PlanPart part;
     part.term = term;
-    if (m.IsIdentity()) {
+    if (levels[term] < level + (m.IsIdentity() && levels[term] == level ? 0 : 1)) {
+      return absl::InternalError(absl::StrCat("PackLatency: ", where, ": term ",
+                                              term, " at level ", levels[term],
+                                              " is below the form's level ", level));
+    }
+    if (m.IsIdentity() && levels[term] == level) {
       part.identity = true;
     } else {
       auto lt = circuits::PlanLinearTransform(m.rows, m.cols, m.row, periods[term],
@@ -69,6 +78,16 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
   }
   BF_RETURN_IF_ERROR(need(program.output.dim, "the output"));
   plan.slots = slots;
+  // Levels: the input at the plan's depth; a form one below its deepest
+  // part's term (or at the term, for a bare term); both forms of a product
+  // at the lower of their levels; a term one below its forms.
+  std::vector<int> levels;
+  auto natural = [&](const LinearForm& f) {
+    if (f.IsShiftedTerm()) return levels[f.parts.begin()->first];
+    int l = plan.depth;
+    for (const auto& [t, m] : f.parts) l = std::min(l, levels[t] - 1);
+    return l;
+  };
   for (size_t k = 0; k < program.terms.size(); ++k) {
     const Term& t = program.terms[k];
     runtime::PlanTerm pt;
@@ -77,16 +96,29 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
     pt.period = periods[k];
     pt.depth = t.depth;
     const std::string where = absl::StrCat("term from '", t.source, "'");
-    if (t.kind != Term::Kind::kInput) {
-      BF_ASSIGN_OR_RETURN(pt.a, PackForm(program, t.a, periods, slots, cost, where));
+    if (t.kind == Term::Kind::kInput) {
+      pt.level = plan.depth;
+    } else {
+      int l = natural(t.a);
+      if (t.kind == Term::Kind::kProduct) l = std::min(l, natural(t.b));
+      BF_ASSIGN_OR_RETURN(pt.a, PackForm(program, t.a, l, levels, periods, slots,
+                                         cost, where));
+      if (t.kind == Term::Kind::kProduct) {
+        BF_ASSIGN_OR_RETURN(pt.b, PackForm(program, t.b, l, levels, periods,
+                                           slots, cost, where));
+      }
+      pt.level = l - 1;
     }
-    if (t.kind == Term::Kind::kProduct) {
-      BF_ASSIGN_OR_RETURN(pt.b, PackForm(program, t.b, periods, slots, cost, where));
-    }
+    levels.push_back(pt.level);
     plan.terms.push_back(std::move(pt));
   }
-  BF_ASSIGN_OR_RETURN(plan.output, PackForm(program, program.output, periods,
-                                            slots, cost, "the output"));
+  BF_ASSIGN_OR_RETURN(plan.output,
+                      PackForm(program, program.output, natural(program.output),
+                               levels, periods, slots, cost, "the output"));
+  if (plan.output.level != 0) {
+    return absl::InternalError(absl::StrCat("PackLatency: output at level ",
+                                            plan.output.level, ", expected 0"));
+  }
   return plan;
 }
 
