@@ -1,0 +1,105 @@
+// File: circuits/ckks_backend.cc
+#include "circuits/ckks_backend.h"
+
+#include "circuits/linear_transform.h"
+
+namespace blindfold::circuits {
+
+CkksBackend::CkksBackend(const ckks::Evaluator& evaluator,
+                         const ckks::Encoder& encoder, int top_level,
+                         ckks::Scale top_scale, int64_t slots)
+    : ev_(evaluator), enc_(encoder), slots_(slots), scales_(top_level + 1) {
+  scales_[top_level] = top_scale;
+  for (int l = top_level; l > 0; --l) {
+    const double q = static_cast<double>(ev_.params()->q(l));
+    scales_[l - 1] = ckks::Scale(scales_[l].value() / q * scales_[l].value());
+  }
+}
+
+bool CkksBackend::Ok(const absl::Status& s) {
+  if (!s.ok() && status_.ok()) status_ = s;
+  return s.ok();
+}
+
+ckks::Plaintext CkksBackend::EncodeTiled(const std::vector<double>& values,
+                                         int64_t period, int level,
+                                         ckks::Scale scale) {
+  ckks::Plaintext pt;
+  const std::vector<double> tiled = Tile(values, period, slots_);
+  Ok(enc_.Encode(tiled, static_cast<std::size_t>(slots_), level, scale, &pt));
+  return pt;
+}
+
+std::vector<CkksBackend::Ct> CkksBackend::RotateHoisted(
+    const Ct& x, const std::vector<int64_t>& steps) {
+  std::vector<Ct> out;
+  if (steps.empty() || !status_.ok()) {
+    out.resize(steps.size());
+    return out;
+  }
+  std::vector<int> s(steps.begin(), steps.end());
+  Ok(ev_.RotateHoisted(x, s, &out));
+  out.resize(steps.size());
+  hoisted_rotations += static_cast<int64_t>(steps.size());
+  key_switches += static_cast<int64_t>(steps.size());
+  return out;
+}
+
+CkksBackend::Ct CkksBackend::Rotate(const Ct& x, int64_t steps) {
+  Ct y;
+  if (status_.ok()) Ok(ev_.Rotate(x, static_cast<int>(steps), &y));
+  ++rotations;
+  ++key_switches;
+  return y;
+}
+
+CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const std::vector<double>& d,
+                                      int64_t period) {
+  Ct y;
+  if (!status_.ok()) return y;
+  const int l = x.level();
+  const ckks::Scale pt_scale(static_cast<double>(ev_.params()->q(l)) *
+                             scales_[l - 1].value() / x.scale.value());
+  const ckks::Plaintext pt = EncodeTiled(d, period, l, pt_scale);
+  if (status_.ok()) Ok(ev_.MultiplyPlain(x, pt, &y));
+  return y;
+}
+
+void CkksBackend::AddInPlace(Ct& acc, const Ct& y) {
+  if (status_.ok()) Ok(ev_.Add(acc, y, &acc));
+}
+
+CkksBackend::Ct CkksBackend::Finish(const Ct& x) {
+  Ct y;
+  if (status_.ok()) Ok(ev_.Rescale(x, &y));
+  return y;
+}
+
+CkksBackend::Ct CkksBackend::DropLevel(const Ct& x, int level) {
+  if (!status_.ok() || x.level() == level) return x;
+  Ct y;
+  Ok(ev_.DropLevel(x, level, &y));
+  return y;
+}
+
+void CkksBackend::AddPlainInPlace(Ct& x, const std::vector<double>& values,
+                                  int64_t period) {
+  if (!status_.ok()) return;
+  bool any = false;
+  for (double v : values) any |= v != 0.0;
+  if (!any) return;
+  const ckks::Plaintext pt = EncodeTiled(values, period, x.level(), x.scale);
+  if (status_.ok()) Ok(ev_.AddPlain(x, pt, &x));
+}
+
+CkksBackend::Ct CkksBackend::Multiply(const Ct& a, const Ct& b) {
+  Ct p, y;
+  if (status_.ok()) Ok(ev_.MulRelin(a, b, &p));
+  ++key_switches;
+  if (status_.ok()) Ok(ev_.Rescale(p, &y));
+  return y;
+}
+
+CkksBackend::Ct CkksBackend::Square(const Ct& x) { return Multiply(x, x); }
+
+}  // namespace blindfold::circuits

@@ -1,0 +1,66 @@
+// File: circuits/ckks_backend.h
+// The CKKS backend of the circuits (circuits/linear_transform.h,
+// runtime/plan.h): slot vectors are ciphertexts.
+//
+// Scales. Every value at level l has the canonical scale D_l, with D_top the
+// input's scale and D_(l-1) = D_l^2 / q_l: a square (or product) of two
+// level-l values rescaled by q_l lands on D_(l-1) exactly. A linear transform
+// of x (level l, scale s) multiplies by diagonals encoded at
+// q_l D_(l-1) / s, so after one rescale it also lands on D_(l-1), whatever
+// level x was dropped from. Adding values therefore never needs a scale fix.
+//
+// Errors inside an op (which a validated plan does not produce) are kept:
+// status() returns the first; later ops are skipped.
+#ifndef BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_
+#define BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ckks/ciphertext.h"
+#include "ckks/encoder.h"
+#include "ckks/evaluator.h"
+
+namespace blindfold::circuits {
+
+class CkksBackend {
+ public:
+  using Ct = ckks::Ciphertext;
+
+  // `top_level` and `top_scale`: the input's level and scale; `slots` the
+  // packing width.
+  CkksBackend(const ckks::Evaluator& evaluator, const ckks::Encoder& encoder,
+              int top_level, ckks::Scale top_scale, int64_t slots);
+
+  // The canonical scale of level l.
+  ckks::Scale CanonicalScale(int level) const { return scales_[level]; }
+
+  std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
+  Ct Rotate(const Ct& x, int64_t steps);
+  Ct MulPlain(const Ct& x, const std::vector<double>& diagonal, int64_t period);
+  void AddInPlace(Ct& acc, const Ct& y);
+  Ct Finish(const Ct& x);  // rescale
+  Ct DropLevel(const Ct& x, int level);
+  void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period);
+  Ct Square(const Ct& x);
+  Ct Multiply(const Ct& a, const Ct& b);
+
+  const absl::Status& status() const { return status_; }
+  int64_t rotations = 0, hoisted_rotations = 0, key_switches = 0;
+
+ private:
+  bool Ok(const absl::Status& s);
+  ckks::Plaintext EncodeTiled(const std::vector<double>& values, int64_t period,
+                              int level, ckks::Scale scale);
+
+  const ckks::Evaluator& ev_;
+  const ckks::Encoder& enc_;
+  int64_t slots_;
+  std::vector<ckks::Scale> scales_;  // by level
+  absl::Status status_;
+};
+
+}  // namespace blindfold::circuits
+
+#endif  // BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_
