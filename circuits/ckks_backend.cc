@@ -21,12 +21,10 @@ bool CkksBackend::Ok(const absl::Status& s) {
   return s.ok();
 }
 
-ckks::Plaintext CkksBackend::EncodeTiled(const std::vector<double>& values,
-                                         int64_t period, int level,
-                                         ckks::Scale scale) {
+ckks::Plaintext CkksBackend::Encode(const std::vector<double>& slot_values,
+                                    int level, ckks::Scale scale) {
   ckks::Plaintext pt;
-  const std::vector<double> tiled = Tile(values, period, slots_);
-  Ok(enc_.Encode(tiled, static_cast<std::size_t>(slots_), level, scale, &pt));
+  Ok(enc_.Encode(slot_values, static_cast<std::size_t>(slots_), level, scale, &pt));
   return pt;
 }
 
@@ -53,14 +51,14 @@ CkksBackend::Ct CkksBackend::Rotate(const Ct& x, int64_t steps) {
   return y;
 }
 
-CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const std::vector<double>& d,
+CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const SparseDiagonal& d,
                                       int64_t period) {
   Ct y;
   if (!status_.ok()) return y;
   const int l = x.level();
   const ckks::Scale pt_scale(static_cast<double>(ev_.params()->q(l)) *
                              scales_[l - 1].value() / x.scale.value());
-  const ckks::Plaintext pt = EncodeTiled(d, period, l, pt_scale);
+  const ckks::Plaintext pt = Encode(Tile(d, period, slots_), l, pt_scale);
   if (status_.ok()) Ok(ev_.MultiplyPlain(x, pt, &y));
   return y;
 }
@@ -88,7 +86,7 @@ void CkksBackend::AddPlainInPlace(Ct& x, const std::vector<double>& values,
   bool any = false;
   for (double v : values) any |= v != 0.0;
   if (!any) return;
-  const ckks::Plaintext pt = EncodeTiled(values, period, x.level(), x.scale);
+  const ckks::Plaintext pt = Encode(Tile(values, period, slots_), x.level(), x.scale);
   if (status_.ok()) Ok(ev_.AddPlain(x, pt, &x));
 }
 

@@ -21,6 +21,7 @@
 #include "ckks/ciphertext.h"
 #include "ckks/encoder.h"
 #include "ckks/evaluator.h"
+#include "circuits/linear_transform.h"
 
 namespace blindfold::circuits {
 
@@ -38,7 +39,7 @@ class CkksBackend {
 
   std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
   Ct Rotate(const Ct& x, int64_t steps);
-  Ct MulPlain(const Ct& x, const std::vector<double>& diagonal, int64_t period);
+  Ct MulPlain(const Ct& x, const SparseDiagonal& diagonal, int64_t period);
   void AddInPlace(Ct& acc, const Ct& y);
   Ct Finish(const Ct& x);  // rescale
   Ct DropLevel(const Ct& x, int level);
@@ -51,8 +52,8 @@ class CkksBackend {
 
  private:
   bool Ok(const absl::Status& s);
-  ckks::Plaintext EncodeTiled(const std::vector<double>& values, int64_t period,
-                              int level, ckks::Scale scale);
+  ckks::Plaintext Encode(const std::vector<double>& slot_values, int level,
+                         ckks::Scale scale);
 
   const ckks::Evaluator& ev_;
   const ckks::Encoder& enc_;

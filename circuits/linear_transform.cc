@@ -81,10 +81,20 @@ std::vector<double> Tile(const std::vector<double>& values, int64_t period,
   return out;
 }
 
+std::vector<double> Tile(const SparseDiagonal& values, int64_t period,
+                         int64_t slots) {
+  std::vector<double> out(slots, 0.0);
+  for (int64_t base = 0; base < slots; base += period) {
+    for (const auto& [i, v] : values) out[base + i] = v;
+  }
+  return out;
+}
+
 absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
     int64_t rows, int64_t cols,
     const std::vector<std::vector<std::pair<int32_t, double>>>& row_entries,
-    int64_t in_period, int64_t slots, const RotationCost& cost) {
+    int64_t in_period, int64_t slots, const RotationCost& cost,
+    int64_t baby_step) {
   if (!IsPowerOfTwo(slots) || !IsPowerOfTwo(in_period) || slots % in_period != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PlanLinearTransform: input period ", in_period, " and slots ", slots,
@@ -113,8 +123,8 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
   plan.sum_count = reduce ? in_period / plan.out_period : 1;
   const int64_t num_k = reduce ? plan.out_period : in_period;
 
-  // diagonal k -> values over `period` slots.
-  std::map<int64_t, std::vector<double>> diag;
+  // diagonal k -> (slot within the period -> value).
+  std::map<int64_t, std::map<int32_t, double>> diag;
   for (int64_t r = 0; r < rows; ++r) {
     for (const auto& [c, v] : row_entries[r]) {
       if (v == 0.0) continue;
@@ -126,18 +136,14 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
       if (!reduce) {
         // Slot j = r (period m'): reads column (r + k) mod p_in.
         const int64_t k = Mod(c - r, in_period);
-        auto& d = diag[k];
-        if (d.empty()) d.assign(plan.period, 0.0);
-        d[r] += v;
+        diag[k][static_cast<int32_t>(r)] += v;
       } else {
         // Slots j = r + t m' (t < p_in/m') each read column (j + k) mod p_in
         // with k < m': exactly one (t, k) reaches column c.
         const int64_t delta = Mod(c - r, in_period);
         const int64_t k = delta % plan.out_period;
         const int64_t t = delta / plan.out_period;
-        auto& d = diag[k];
-        if (d.empty()) d.assign(plan.period, 0.0);
-        d[r + t * plan.out_period] += v;
+        diag[k][static_cast<int32_t>(r + t * plan.out_period)] += v;
       }
     }
   }
@@ -154,6 +160,14 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
   for (int64_t b = 1; b <= num_k; b <<= 1) candidates.insert(b);
   const int64_t root = static_cast<int64_t>(std::sqrt(static_cast<double>(num_k)));
   for (int64_t b = 1; b <= 2 * root + 2 && b <= num_k; ++b) candidates.insert(b);
+  if (baby_step > 0) {
+    if (baby_step > num_k) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "PlanLinearTransform: baby step ", baby_step, " above the ", num_k,
+          " diagonal offsets"));
+    }
+    candidates = {baby_step};
+  }
   for (int64_t b : candidates) {
     std::set<int64_t> bs, gs;
     for (int64_t k : ks) {
@@ -171,12 +185,13 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
   for (auto& [k, v] : diag) {
     const int64_t g = k / best_b, b = k % best_b;
     // Pre-rotate by -gB so the giant rotation can follow the sum:
-    // rot(d, -gB)[j] = d[(j - gB) mod period].
-    std::vector<double> r(plan.period);
+    // rot(d, -gB)[j] = d[(j - gB) mod period]: slot i moves to i + gB.
+    SparseDiagonal r;
     const int64_t shift = g * best_b;
-    for (int64_t j = 0; j < plan.period; ++j) {
-      r[j] = v[Mod(j - shift, plan.period)];
+    for (const auto& [i, x] : v) {
+      if (x != 0.0) r.emplace_back(static_cast<int32_t>(Mod(i + shift, plan.period)), x);
     }
+    std::sort(r.begin(), r.end());
     plan.blocks[g][b] = std::move(r);
   }
   return plan;

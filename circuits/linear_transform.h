@@ -42,6 +42,9 @@ struct RotationCost {
   double hoisted_rotation = 0.4;
 };
 
+// A diagonal's non-zero values: (index within the period, value), sorted.
+using SparseDiagonal = std::vector<std::pair<int32_t, double>>;
+
 struct LinearTransformPlan {
   int64_t rows = 0, cols = 0;  // of A
   int64_t slots = 0;           // S
@@ -49,9 +52,9 @@ struct LinearTransformPlan {
   int64_t out_period = 0;      // m'
   int64_t period = 0;          // max(p_in, m'): diagonals repeat with it
   int64_t baby_step = 1;       // B
-  // giant step g -> (baby b -> diagonal values over `period` slots, already
-  // rotated by -gB).
-  std::map<int64_t, std::map<int64_t, std::vector<double>>> blocks;
+  // giant step g -> (baby b -> the diagonal's non-zeros over `period`
+  // slots, already rotated by -gB). Sparse: memory stays O(non-zeros of A).
+  std::map<int64_t, std::map<int64_t, SparseDiagonal>> blocks;
   // Reduce case: rotate-and-add by out_period, 2 out_period, ... up to
   // in_period (sum_count = in_period / out_period; 1 means none).
   int64_t sum_count = 1;
@@ -67,23 +70,30 @@ struct LinearTransformPlan {
 };
 
 // Plans y = A x for A given by rows of (column, value) entries (columns
-// < cols, sorted or not). Errors (InvalidArgument): a period that is not a
-// power of two dividing `slots`, cols > in_period, or pow2(rows) > slots.
+// < cols, sorted or not). `baby_step` > 0 forces the baby step (a plan
+// loaded from a file); 0 chooses it by `cost`. Errors (InvalidArgument): a
+// period that is not a power of two dividing `slots`, cols > in_period,
+// pow2(rows) > slots, a column out of range, a zero matrix, or a forced
+// baby step outside [1, number of diagonal offsets].
 absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
     int64_t rows, int64_t cols,
     const std::vector<std::vector<std::pair<int32_t, double>>>& row_entries,
-    int64_t in_period, int64_t slots, const RotationCost& cost = {});
+    int64_t in_period, int64_t slots, const RotationCost& cost = {},
+    int64_t baby_step = 0);
 
 // `values` (length <= period) tiled across `slots` slots.
 std::vector<double> Tile(const std::vector<double>& values, int64_t period,
+                         int64_t slots);
+// A sparse diagonal tiled across `slots` slots.
+std::vector<double> Tile(const SparseDiagonal& values, int64_t period,
                          int64_t slots);
 
 // Runs the plan on a backend B providing:
 //   using Ct = ...;
 //   std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
 //   Ct Rotate(const Ct& x, int64_t steps);
-//   Ct MulPlain(const Ct& x, const std::vector<double>& diagonal_period_values,
-//               int64_t period);          // no rescale
+//   Ct MulPlain(const Ct& x, const SparseDiagonal& diagonal, int64_t period);
+//                                        // no rescale
 //   void AddInPlace(Ct& acc, const Ct& y);
 //   Ct Finish(const Ct& x);              // rescale (HE) / identity (float)
 // The result has period plan.out_period.

@@ -34,7 +34,7 @@ class SlotBackend {
     }
     return out;
   }
-  Ct MulPlain(const Ct& x, const std::vector<double>& d, int64_t period) {
+  Ct MulPlain(const Ct& x, const SparseDiagonal& d, int64_t period) {
     ++plain_products;
     const Ct t = Tile(d, period, slots_);
     Ct y(x.size());
