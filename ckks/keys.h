@@ -76,6 +76,9 @@ class KeyGenerator {
 
   // Secret from the OS CSPRNG (uniform ternary or fixed weight per params).
   SecretKey GenSecretKey() const;
+  // The secret expanded from a 32-byte seed (which must itself come from
+  // the OS CSPRNG): a client stores the seed instead of the polynomial.
+  SecretKey GenSecretKeyFromSeed(const Seed& seed) const;
   PublicKey GenPublicKey(const SecretKey& sk) const;
   RelinKey GenRelinKey(const SecretKey& sk) const;
   // Keys for left rotations by each of `rotations` (negative: right) and,

@@ -4,6 +4,10 @@
 #include <set>
 
 namespace blindfold::runtime {
+
+const char* PackingModeName(PackingMode mode) {
+  return mode == PackingMode::kThroughput ? "throughput" : "latency";
+}
 namespace {
 
 template <typename F>

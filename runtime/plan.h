@@ -13,15 +13,23 @@
 #include <vector>
 
 #include "circuits/linear_transform.h"
+#include "ckks/parameters.h"
 
 namespace blindfold::runtime {
 
 // One part of a form: the linear transform of one term (or the term itself
 // when the part is the identity).
 struct PlanPart {
+  using Rows = std::vector<std::vector<std::pair<int32_t, double>>>;
   int term = 0;
   bool identity = false;
-  circuits::LinearTransformPlan lt;  // unused when identity
+  // The matrix (rows x cols, by rows) and its diagonal plan; both unused
+  // when identity. The plan file stores the matrix and the baby step; the
+  // diagonals are re-derived on load (deterministic, checked against the
+  // recorded counts).
+  int64_t rows = 0, cols = 0;
+  Rows matrix;
+  circuits::LinearTransformPlan lt;
 };
 
 // sum of parts + bias; the result has `period` (tiled) and `dim` entries.
@@ -45,13 +53,25 @@ struct PlanTerm {
   int level = 0;  // the forms' level - 1 (the input: the plan's depth)
 };
 
+enum class PackingMode { kLatency = 0, kThroughput = 1 };
+const char* PackingModeName(PackingMode mode);
+
 struct Plan {
   std::string model;
+  PackingMode mode = PackingMode::kLatency;
+  // CKKS parameters (primes resolved) and the input's scale (log2) at
+  // level `depth`; every level's scale follows from it (circuits/ckks_backend.h).
+  ckks::ParametersLiteral params;
+  double input_scale_log2 = 0;
   int64_t slots = 0;
   std::vector<int64_t> input_shape, output_shape;
   std::vector<PlanTerm> terms;  // terms[0] is the input
   PlanForm output;
   int depth = 0;
+  // Output labels (class names), possibly empty.
+  std::vector<std::string> labels;
+  // Largest |value| of any term / the output over the calibration inputs.
+  double max_term_abs = 0, max_output_abs = 0;
 
   // Every rotation the plan performs (the Galois key set), sorted, unique.
   std::vector<int64_t> Rotations() const;

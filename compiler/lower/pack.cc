@@ -36,6 +36,9 @@ absl::StatusOr<runtime::PlanForm> PackForm(const Program& p, const LinearForm& f
     if (m.IsIdentity() && levels[term] == level) {
       part.identity = true;
     } else {
+      part.rows = m.rows;
+      part.cols = m.cols;
+      part.matrix = m.row;
       auto lt = circuits::PlanLinearTransform(m.rows, m.cols, m.row, periods[term],
                                               slots, cost);
       if (!lt.ok()) {

@@ -160,6 +160,12 @@ void EvalForm(const LinearForm& f, const std::vector<std::vector<double>>& t,
 
 absl::StatusOr<std::vector<double>> EvaluatePlain(const Program& program,
                                                   std::span<const double> x) {
+  return EvaluatePlain(program, x, nullptr);
+}
+
+absl::StatusOr<std::vector<double>> EvaluatePlain(
+    const Program& program, std::span<const double> x,
+    std::vector<std::vector<double>>* terms) {
   if (static_cast<int64_t>(x.size()) != program.input_dim()) {
     return absl::InvalidArgumentError(
         absl::StrCat("EvaluatePlain: input has ", x.size(),
@@ -181,6 +187,7 @@ absl::StatusOr<std::vector<double>> EvaluatePlain(const Program& program,
   }
   std::vector<double> y;
   EvalForm(program.output, t, y);
+  if (terms != nullptr) *terms = std::move(t);
   return y;
 }
 

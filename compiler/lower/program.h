@@ -100,6 +100,11 @@ struct Program {
 absl::StatusOr<std::vector<double>> EvaluatePlain(const Program& program,
                                                   std::span<const double> x);
 
+// As EvaluatePlain, also returning every term's value (terms[k]).
+absl::StatusOr<std::vector<double>> EvaluatePlain(
+    const Program& program, std::span<const double> x,
+    std::vector<std::vector<double>>* terms);
+
 // A readable listing: one line per term and the output, with dimensions,
 // non-zeros and depths.
 std::string DumpProgram(const Program& program);

@@ -1,0 +1,271 @@
+// File: runtime/inference.cc
+#include "runtime/inference.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "circuits/ckks_backend.h"
+#include "ckks/encoder.h"
+#include "ckks/encryptor.h"
+#include "ckks/evaluator.h"
+#include "ckks/keys.h"
+#include "ckks/serialization.h"
+
+namespace blindfold::runtime {
+namespace {
+
+constexpr char kSecretMagic[8] = {'B', 'F', 'S', 'K', 'E', 'Y', 0, 1};
+constexpr char kEvkMagic[8] = {'B', 'F', 'E', 'V', 'K', 'S', 0, 1};
+
+void PutU64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetU64(std::string_view b, size_t at) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(b[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+absl::StatusOr<ckks::ParametersPtr> PlanParameters(const Plan& plan) {
+  auto p = ckks::Parameters::Create(plan.params);
+  if (!p.ok()) {
+    return absl::Status(p.status().code(),
+                        absl::StrCat("plan parameters: ", p.status().message()));
+  }
+  return *p;
+}
+
+ckks::Scale InputScale(const Plan& plan) {
+  return ckks::Scale::FromLog2(plan.input_scale_log2);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- client --
+
+struct InferenceClient::State {
+  Plan plan;
+  ckks::ParametersPtr params;
+  Seed seed;
+  ckks::SecretKey sk;
+  std::unique_ptr<ckks::Encoder> encoder;
+  std::unique_ptr<ckks::Encryptor> encryptor;
+  std::unique_ptr<ckks::Decryptor> decryptor;
+};
+
+InferenceClient::InferenceClient(std::unique_ptr<State> s) : s_(std::move(s)) {}
+InferenceClient::~InferenceClient() = default;
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
+    const Plan& plan, const Seed& seed) {
+  auto s = std::make_unique<InferenceClient::State>();
+  s->plan = plan;
+  BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
+  s->seed = seed;
+  ckks::KeyGenerator keygen(s->params);
+  s->sk = keygen.GenSecretKeyFromSeed(seed);
+  s->encoder = std::make_unique<ckks::Encoder>(s->params);
+  s->encryptor = std::make_unique<ckks::Encryptor>(s->params, s->sk);
+  s->decryptor = std::make_unique<ckks::Decryptor>(s->params, s->sk);
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
+    const Plan& plan) {
+  BF_ASSIGN_OR_RETURN(auto s, MakeClientState(plan, Seed::FromOs()));
+  return std::unique_ptr<InferenceClient>(new InferenceClient(std::move(s)));
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::FromSecretKeyFile(
+    const Plan& plan, std::string_view bytes) {
+  const size_t want = sizeof(kSecretMagic) + 8 + Seed::kSize;
+  if (bytes.size() != want ||
+      std::memcmp(bytes.data(), kSecretMagic, sizeof(kSecretMagic)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadSecretKey: not a Blindfold secret-key file (", bytes.size(),
+        " bytes, expected ", want, " starting with the BFSKEY magic)"));
+  }
+  BF_ASSIGN_OR_RETURN(ckks::ParametersPtr params, PlanParameters(plan));
+  const uint64_t fp = GetU64(bytes, sizeof(kSecretMagic));
+  if (fp != params->fingerprint()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadSecretKey: key is for parameters ", fp, ", the plan uses ",
+        params->fingerprint()));
+  }
+  std::array<uint8_t, Seed::kSize> raw;
+  std::memcpy(raw.data(), bytes.data() + sizeof(kSecretMagic) + 8, Seed::kSize);
+  const Seed seed{std::span<const uint8_t, Seed::kSize>(raw)};
+  SecureZero(raw.data(), raw.size());
+  BF_ASSIGN_OR_RETURN(auto s, MakeClientState(plan, seed));
+  return std::unique_ptr<InferenceClient>(new InferenceClient(std::move(s)));
+}
+
+std::string InferenceClient::SecretKeyFile() const {
+  std::string out(kSecretMagic, sizeof(kSecretMagic));
+  PutU64(&out, s_->params->fingerprint());
+  const auto& b = s_->seed.bytes();
+  out.append(reinterpret_cast<const char*>(b.data()), b.size());
+  return out;
+}
+
+absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
+  ckks::KeyGenerator keygen(s_->params);
+  std::string relin;
+  if (s_->plan.terms.size() > 1) {
+    BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params,
+                                                        keygen.GenRelinKey(s_->sk)));
+  }
+  const std::vector<int64_t> steps = s_->plan.Rotations();
+  const std::vector<int> rotations(steps.begin(), steps.end());
+  BF_ASSIGN_OR_RETURN(std::string galois,
+                      ckks::SerializeGaloisKeys(
+                          *s_->params, keygen.GenGaloisKeys(s_->sk, rotations, false)));
+  std::string out(kEvkMagic, sizeof(kEvkMagic));
+  PutU64(&out, relin.size());
+  out += relin;
+  PutU64(&out, galois.size());
+  out += galois;
+  return out;
+}
+
+absl::StatusOr<std::string> InferenceClient::EncryptInput(
+    std::span<const double> x) const {
+  const Plan& plan = s_->plan;
+  if (static_cast<int64_t>(x.size()) != plan.terms[0].dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EncryptInput: ", x.size(), " values, the plan's input has ",
+        plan.terms[0].dim));
+  }
+  for (double v : x) {
+    if (!std::isfinite(v)) {
+      return absl::InvalidArgumentError("EncryptInput: a value is not finite");
+    }
+  }
+  const std::vector<double> values(x.begin(), x.end());
+  ckks::Plaintext pt;
+  BF_RETURN_IF_ERROR(s_->encoder->Encode(
+      circuits::Tile(values, plan.terms[0].period, plan.slots),
+      static_cast<std::size_t>(plan.slots), plan.depth, InputScale(plan), &pt));
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
+  return ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true);
+}
+
+absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
+    std::string_view bytes) const {
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
+                      ckks::DeserializeCiphertext(*s_->params, bytes));
+  if (static_cast<int64_t>(ct.slots) != s_->plan.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DecryptOutput: ciphertext has ", ct.slots, " slots, the plan uses ",
+        s_->plan.slots));
+  }
+  BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
+  BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
+  slots.resize(s_->plan.output.dim);
+  return slots;
+}
+
+// ---------------------------------------------------------------- server --
+
+struct InferenceServer::State {
+  Plan plan;
+  ckks::ParametersPtr params;
+  std::shared_ptr<ckks::EvaluationKeys> keys;
+  std::unique_ptr<ckks::Encoder> encoder;
+  std::unique_ptr<ckks::Evaluator> evaluator;
+  int64_t key_bytes = 0;
+};
+
+InferenceServer::InferenceServer(std::unique_ptr<State> s) : s_(std::move(s)) {}
+InferenceServer::~InferenceServer() = default;
+
+absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
+    Plan plan, std::string_view evk) {
+  auto s = std::make_unique<State>();
+  BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
+  const size_t head = sizeof(kEvkMagic);
+  if (evk.size() < head + 16 || std::memcmp(evk.data(), kEvkMagic, head) != 0) {
+    return absl::InvalidArgumentError(
+        "LoadEvaluationKeys: not a Blindfold evaluation-key file (bad magic or "
+        "too short)");
+  }
+  const uint64_t relin_len = GetU64(evk, head);
+  if (relin_len > evk.size() - head - 16) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadEvaluationKeys: relinearization key of ", relin_len,
+        " bytes overruns the ", evk.size(), "-byte file"));
+  }
+  const uint64_t galois_len = GetU64(evk, head + 8 + relin_len);
+  if (galois_len != evk.size() - head - 16 - relin_len) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadEvaluationKeys: Galois keys of ", galois_len, " bytes, ",
+        evk.size() - head - 16 - relin_len, " bytes left"));
+  }
+  s->keys = std::make_shared<ckks::EvaluationKeys>();
+  if (relin_len > 0) {
+    BF_ASSIGN_OR_RETURN(s->keys->relin,
+                        ckks::DeserializeRelinKey(*s->params, evk.substr(head + 8, relin_len)));
+  } else if (plan.terms.size() > 1) {
+    return absl::InvalidArgumentError(
+        "LoadEvaluationKeys: the plan multiplies ciphertexts and needs a "
+        "relinearization key");
+  }
+  BF_ASSIGN_OR_RETURN(s->keys->galois,
+                      ckks::DeserializeGaloisKeys(
+                          *s->params, evk.substr(head + 16 + relin_len, galois_len)));
+  s->evaluator = std::make_unique<ckks::Evaluator>(s->params, s->keys);
+  for (int64_t r : plan.Rotations()) {
+    const uint64_t g = s->evaluator->GaloisElementForRotation(static_cast<int>(r));
+    if (!s->keys->galois.Has(g)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LoadEvaluationKeys: no Galois key for rotation ", r, " (element ", g,
+          ") that the plan uses"));
+    }
+  }
+  s->encoder = std::make_unique<ckks::Encoder>(s->params);
+  s->key_bytes = static_cast<int64_t>(evk.size());
+  s->plan = std::move(plan);
+  return std::unique_ptr<InferenceServer>(new InferenceServer(std::move(s)));
+}
+
+const Plan& InferenceServer::plan() const { return s_->plan; }
+int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
+
+absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
+                                                 RunStats* stats) const {
+  const auto start = std::chrono::steady_clock::now();
+  const Plan& plan = s_->plan;
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, input));
+  if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots) != plan.slots ||
+      ct.degree() != 1 || !ct.scale.Matches(InputScale(plan))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Run: input ciphertext at level ", ct.level(), " with ", ct.slots,
+        " slots, degree ", ct.degree(), " and scale 2^", ct.scale.log2(),
+        "; the plan takes level ", plan.depth, ", ", plan.slots,
+        " slots, degree 1, scale 2^", plan.input_scale_log2));
+  }
+  circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
+                                InputScale(plan), plan.slots);
+  ckks::Ciphertext out = ExecutePlan(backend, plan, std::move(ct));
+  BF_RETURN_IF_ERROR(backend.status());
+  if (stats != nullptr) {
+    stats->rotations = backend.rotations;
+    stats->hoisted_rotations = backend.hoisted_rotations;
+    stats->key_switches = backend.key_switches;
+    stats->seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start).count();
+  }
+  return ckks::SerializeCiphertext(*s_->params, out, /*seeded=*/false);
+}
+
+}  // namespace blindfold::runtime
