@@ -121,7 +121,7 @@ std::string InferenceClient::SecretKeyFile() const {
 absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
   ckks::KeyGenerator keygen(s_->params);
   std::string relin;
-  if (s_->plan.terms.size() > 1) {
+  if (s_->plan.CiphertextProductCount() > 0) {
     BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params,
                                                         keygen.GenRelinKey(s_->sk)));
   }
@@ -215,7 +215,7 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
   if (relin_len > 0) {
     BF_ASSIGN_OR_RETURN(s->keys->relin,
                         ckks::DeserializeRelinKey(*s->params, evk.substr(head + 8, relin_len)));
-  } else if (plan.terms.size() > 1) {
+  } else if (plan.CiphertextProductCount() > 0) {
     return absl::InvalidArgumentError(
         "LoadEvaluationKeys: the plan multiplies ciphertexts and needs a "
         "relinearization key");

@@ -59,7 +59,11 @@ int64_t Plan::PlainProductCount() const {
 }
 
 int64_t Plan::CiphertextProductCount() const {
-  return static_cast<int64_t>(terms.size()) - 1;
+  int64_t n = 0;
+  for (const PlanTerm& t : terms) {
+    n += t.kind == PlanTerm::Kind::kSquare || t.kind == PlanTerm::Kind::kProduct;
+  }
+  return n;
 }
 
 }  // namespace blindfold::runtime

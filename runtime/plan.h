@@ -44,13 +44,15 @@ struct PlanForm {
 };
 
 struct PlanTerm {
-  enum class Kind { kInput = 0, kSquare = 1, kProduct = 2 };
+  // kLinear: t = a (a form materialised on its own, at the form's level).
+  enum class Kind { kInput = 0, kSquare = 1, kProduct = 2, kLinear = 3 };
   Kind kind = Kind::kInput;
   int64_t dim = 0;
   int64_t period = 0;
   PlanForm a, b;  // kSquare: a ⊙ a, kProduct: a ⊙ b
   int depth = 0;
-  int level = 0;  // the forms' level - 1 (the input: the plan's depth)
+  int level = 0;  // the forms' level - 1 (kLinear: the form's level; the
+                  // input: the plan's depth)
 };
 
 enum class PackingMode { kLatency = 0, kThroughput = 1 };
@@ -117,7 +119,9 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input) {
   for (size_t k = 1; k < plan.terms.size(); ++k) {
     const PlanTerm& t = plan.terms[k];
     Ct a = EvaluateForm(backend, t.a, terms);
-    if (t.kind == PlanTerm::Kind::kProduct) {
+    if (t.kind == PlanTerm::Kind::kLinear) {
+      terms[k] = std::move(a);
+    } else if (t.kind == PlanTerm::Kind::kProduct) {
       Ct b = EvaluateForm(backend, t.b, terms);
       terms[k] = backend.Multiply(a, b);
     } else {

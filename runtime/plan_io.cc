@@ -307,7 +307,7 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
   for (int64_t k = 0; k < nt; ++k) {
     PlanTerm t;
     BF_ASSIGN_OR_RETURN(uint8_t kind, r.U8("term kind"));
-    if (kind > 2) return absl::InvalidArgumentError("LoadPlan: unknown term kind");
+    if (kind > 3) return absl::InvalidArgumentError("LoadPlan: unknown term kind");
     t.kind = static_cast<PlanTerm::Kind>(kind);
     if ((k == 0) != (t.kind == PlanTerm::Kind::kInput)) {
       return absl::InvalidArgumentError(
@@ -440,9 +440,10 @@ absl::Status ValidatePlan(const Plan& plan) {
         return fail("term ", k, ": product forms differ in dim or level");
       }
     }
-    if (t.level != t.a.level - 1 || t.level < 0) {
+    const int want = t.kind == PlanTerm::Kind::kLinear ? t.a.level : t.a.level - 1;
+    if (t.level != want || t.level < 0) {
       return fail("term ", k, " at level ", t.level, ", its form at ", t.a.level,
-                  " (expected one below, at least 0)");
+                  " (expected ", want, ", at least 0)");
     }
   }
   BF_RETURN_IF_ERROR(check_form(plan.output, plan.terms.size()));

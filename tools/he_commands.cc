@@ -140,7 +140,7 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
   // Key bytes: one seeded Galois key and the relinearization key are the
   // same size (dnum digits of b over Q P), so count them.
   const int64_t keys = static_cast<int64_t>(plan.Rotations().size()) +
-                       (plan.terms.size() > 1 ? 1 : 0);
+                       (plan.CiphertextProductCount() > 0 ? 1 : 0);
   int bits_qp = 0;
   for (int b : params->literal().log_q) bits_qp += b;
   for (int b : params->literal().log_p) bits_qp += b;
@@ -178,7 +178,7 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
                          params->dnum(), plan.input_scale_log2)
       << "levels: depth " << plan.depth << " (input at level " << plan.depth
       << ", output at level 0), " << plan.slots << " slots\n"
-      << "key set: relinearization " << (plan.terms.size() > 1 ? "yes" : "no") << ", "
+      << "key set: relinearization " << (plan.CiphertextProductCount() > 0 ? "yes" : "no") << ", "
       << plan.Rotations().size() << " rotation keys, about " << Bytes(key_bytes) << "\n"
       << "work per input: " << plan.RotationCount() << " rotations + "
       << plan.HoistedRotationCount() << " hoisted, " << plan.PlainProductCount()

@@ -84,7 +84,10 @@ absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
   if (options.mode != runtime::PackingMode::kLatency) {
     return absl::UnimplementedError("Compile: throughput mode is not built yet");
   }
-  BF_ASSIGN_OR_RETURN(Program program, Lower(graph));
+  LowerOptions lo;
+  lo.calibration = &calibration;
+  lo.activation_degree = options.activation_degree;
+  BF_ASSIGN_OR_RETURN(Program program, Lower(graph, lo));
   BF_ASSIGN_OR_RETURN(Calibration cal, Calibrate(program, calibration));
   // Pack first with the largest ring: the slot count decides the smallest N.
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, PackLatency(program, int64_t{1} << 15));

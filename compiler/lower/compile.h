@@ -29,6 +29,7 @@ struct CompileOptions {
   int headroom_margin_bits = 4;
   int log_n = 0;       // > 0 forces N (still checked for 128-bit security)
   int scale_bits = 0;  // > 0 forces the scale
+  int activation_degree = 4;  // Relu/Sigmoid approximations (approx.h)
   std::vector<std::string> labels;
 };
 

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "compiler/lower/approx.h"
 
 namespace blindfold::compiler {
 namespace {
@@ -353,6 +354,15 @@ class Lowerer {
     t0.source = g_.value(in).name;
     prog_.terms.push_back(std::move(t0));
     prog_.input_shape = shape;
+    if (opt_.calibration != nullptr) {
+      for (const auto& c : *opt_.calibration) {
+        if (static_cast<int64_t>(c.size()) != dim) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "Lower: a calibration input has ", c.size(), " values, expected ", dim));
+        }
+        cal_terms_.push_back({c});
+      }
+    }
     Sym& x = syms_[in];
     x.kind = Sym::Kind::kLinear;
     x.shape = shape;
@@ -390,7 +400,123 @@ class Lowerer {
 
   int AddTerm(Term t) {
     prog_.terms.push_back(std::move(t));
+    const Term& term = prog_.terms.back();
+    // Keep every calibration input's value of every term (activation fits
+    // need the values their argument takes).
+    std::vector<double> a, b;
+    for (auto& values : cal_terms_) {
+      EvalForm(term.a, values, a);
+      if (term.kind == Term::Kind::kLinear) {
+        values.push_back(a);
+        continue;
+      }
+      if (term.kind == Term::Kind::kProduct) {
+        EvalForm(term.b, values, b);
+      } else {
+        b = a;
+      }
+      for (size_t i = 0; i < a.size(); ++i) a[i] *= b[i];
+      values.push_back(a);
+    }
     return static_cast<int>(prog_.terms.size()) - 1;
+  }
+
+  // Relu / Sigmoid of x: a fitted polynomial, factored (approx.h).
+  absl::Status Activation(const ir::Node& n, ValueId x, Sym& out) {
+    if (opt_.calibration == nullptr || opt_.calibration->empty()) {
+      return Error(n, "not a polynomial; it needs calibration inputs to fit a "
+                      "polynomial approximation");
+    }
+    BF_ASSIGN_OR_RETURN(LinearForm v, AsLinear(x, n.name));
+    const int64_t vdim = v.dim;
+    // Relu is positively homogeneous, relu(v) = R_i relu(v / R_i): each
+    // element is normalised by its own range R_i (folded into v's form and
+    // into the next map), so one polynomial serves elements of very
+    // different magnitudes. Sigmoid is not: it gets one range for all.
+    std::vector<double> range(vdim, 0.0), y;
+    for (const auto& values : cal_terms_) {
+      EvalForm(v, values, y);
+      for (int64_t i = 0; i < vdim; ++i) range[i] = std::max(range[i], std::abs(y[i]));
+    }
+    const bool homogeneous = n.op == OpKind::kRelu;
+    double global = 0;
+    for (double r : range) global = std::max(global, r);
+    for (double& r : range) {
+      r = homogeneous ? std::max(r, 1e-3 * std::max(global, 1e-9)) : global;
+      r = std::max(r, 1e-9);
+    }
+    std::vector<double> inv(vdim);
+    for (int64_t i = 0; i < vdim; ++i) inv[i] = 1.0 / range[i];
+    const LinearForm normalised = ScaleForm(v, inv);
+    std::vector<double> samples;
+    const int64_t per_input = std::max<int64_t>(
+        1, opt_.max_fit_samples / static_cast<int64_t>(cal_terms_.size()));
+    for (const auto& values : cal_terms_) {
+      EvalForm(normalised, values, y);
+      const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(y.size()) / per_input);
+      for (size_t i = 0; i < y.size(); i += step) {
+        // Fit the function of u: f(u) = relu(u) (homogeneous) or
+        // sigmoid(R u) (one R for all).
+        samples.push_back(homogeneous ? y[i] : y[i] * global);
+      }
+    }
+    auto fit = FitActivation(n.op, samples, opt_.activation_degree);
+    if (!fit.ok()) return Error(n, fit.status().message());
+    // FitActivation normalises by its own range (1.05 max|sample|): compose.
+    for (int64_t i = 0; i < vdim; ++i) {
+      inv[i] = homogeneous ? inv[i] / fit->range : 1.0 / fit->range;
+    }
+    const std::vector<double> out_scale = [&] {
+      std::vector<double> o(vdim);
+      for (int64_t i = 0; i < vdim; ++i) {
+        o[i] = homogeneous ? fit->lead * range[i] : fit->lead;
+      }
+      return o;
+    }();
+    const int64_t dim = v.dim;
+    const std::vector<double> ones(dim, 1.0);
+    // u = v / R, materialised once.
+    Term lin;
+    lin.kind = Term::Kind::kLinear;
+    lin.dim = dim;
+    lin.a = ScaleForm(v, inv);
+    lin.depth = prog_.FormDepth(lin.a);
+    lin.source = n.name;
+    const int u = AddTerm(std::move(lin));
+    std::vector<LinearForm> factors;
+    for (const auto& [b, c] : fit->quadratics) {
+      LinearForm shifted = TermForm(u, dim, ones);
+      for (double& z : shifted.bias) z = b / 2;
+      const int s = AddSquare(std::move(shifted), n.name);
+      LinearForm f = TermForm(s, dim, ones);
+      for (double& z : f.bias) z = c - b * b / 4;
+      factors.push_back(std::move(f));
+    }
+    if (fit->linear_root) {
+      LinearForm f = TermForm(u, dim, ones);
+      for (double& z : f.bias) z = -*fit->linear_root;
+      factors.push_back(std::move(f));
+    }
+    // Product tree, shallowest factors first.
+    while (factors.size() > 1) {
+      std::vector<LinearForm> next;
+      for (size_t i = 0; i + 1 < factors.size(); i += 2) {
+        Term t;
+        t.kind = Term::Kind::kProduct;
+        t.dim = dim;
+        t.depth = std::max(prog_.FormDepth(factors[i]), prog_.FormDepth(factors[i + 1])) + 1;
+        t.a = std::move(factors[i]);
+        t.b = std::move(factors[i + 1]);
+        t.source = n.name;
+        next.push_back(TermForm(AddTerm(std::move(t)), dim, ones));
+      }
+      if (factors.size() % 2) next.push_back(std::move(factors.back()));
+      factors = std::move(next);
+    }
+    out.kind = Sym::Kind::kLinear;
+    out.lin = ScaleForm(factors[0], out_scale);
+    fits_.push_back(*fit);
+    return absl::OkStatus();
   }
 
   static LinearForm TermForm(int term, int64_t dim, std::span<const double> scale) {
@@ -708,8 +834,8 @@ class Lowerer {
       }
       case OpKind::kRelu:
       case OpKind::kSigmoid:
-        return Error(n, "not a polynomial; it needs a polynomial approximation "
-                        "(the approximation pass) before lowering");
+        BF_RETURN_IF_ERROR(Activation(n, x, out));
+        break;
     }
     syms_[n.output] = std::move(out);
     return absl::OkStatus();
@@ -719,6 +845,9 @@ class Lowerer {
   LowerOptions opt_;
   Program prog_;
   std::vector<Sym> syms_;
+  // Per calibration input: the value of every term so far.
+  std::vector<std::vector<std::vector<double>>> cal_terms_;
+  std::vector<ActivationFit> fits_;
 };
 
 }  // namespace

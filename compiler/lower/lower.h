@@ -11,8 +11,10 @@
 //    the neighbouring linear forms and the activation costs exactly one
 //    ciphertext product;
 //  - products of two different forms become product terms.
-// Errors (InvalidArgument "Lower: node 'NAME' (OP): ..."): an op that is not
-// a polynomial (Relu, Sigmoid: they need the approximation pass), a graph
+// Relu and Sigmoid become polynomials fitted on calibration data (one
+// linear term for their argument, squares and a product tree).
+// Errors (InvalidArgument "Lower: node 'NAME' (OP): ..."): Relu or Sigmoid
+// without calibration inputs, a graph
 // with other than one input and one output, a batch dimension other than 1,
 // broadcasting between two computed values, a computed value used where the
 // IR needs a constant, or a form whose density exceeds `max_nonzeros`.
@@ -32,6 +34,14 @@ struct LowerOptions {
   double max_square_shift = 64.0;
   // Bound on the non-zeros of any fused linear form (memory and compile time).
   int64_t max_nonzeros = int64_t{1} << 27;
+  // Calibration inputs (flat, e.g. training images): Relu and Sigmoid are
+  // replaced by polynomials of `activation_degree` fitted on the values they
+  // see on these inputs (compiler/lower/approx.h). Without them, Relu and
+  // Sigmoid are refused.
+  const std::vector<std::vector<double>>* calibration = nullptr;
+  int activation_degree = 4;
+  // Bound on the samples used per activation fit (spread over all inputs).
+  int64_t max_fit_samples = 1 << 18;
 };
 
 // REQUIRES: graph passed ir::Verify and ir::InferShapes (as every imported

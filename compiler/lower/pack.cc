@@ -110,7 +110,7 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
         BF_ASSIGN_OR_RETURN(pt.b, PackForm(program, t.b, l, levels, periods,
                                            slots, cost, where));
       }
-      pt.level = l - 1;
+      pt.level = t.kind == Term::Kind::kLinear ? l : l - 1;
     }
     levels.push_back(pt.level);
     plan.terms.push_back(std::move(pt));

@@ -144,8 +144,6 @@ int Program::FormDepth(const LinearForm& f) const {
 
 int Program::depth() const { return FormDepth(output); }
 
-namespace {
-
 void EvalForm(const LinearForm& f, const std::vector<std::vector<double>>& t,
               std::vector<double>& y) {
   y = f.bias;
@@ -155,8 +153,6 @@ void EvalForm(const LinearForm& f, const std::vector<std::vector<double>>& t,
     for (int64_t i = 0; i < f.dim; ++i) y[i] += part[i];
   }
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<double>> EvaluatePlain(const Program& program,
                                                   std::span<const double> x) {
@@ -177,6 +173,10 @@ absl::StatusOr<std::vector<double>> EvaluatePlain(
   for (size_t k = 1; k < program.terms.size(); ++k) {
     const Term& term = program.terms[k];
     EvalForm(term.a, t, a);
+    if (term.kind == Term::Kind::kLinear) {
+      t[k] = a;
+      continue;
+    }
     if (term.kind == Term::Kind::kProduct) {
       EvalForm(term.b, t, b);
     } else {
@@ -224,6 +224,9 @@ std::string DumpProgram(const Program& p) {
         break;
       case Term::Kind::kSquare:
         absl::StrAppend(&s, "square(", FormString(p, t.a), ")");
+        break;
+      case Term::Kind::kLinear:
+        absl::StrAppend(&s, "linear(", FormString(p, t.a), ")");
         break;
       case Term::Kind::kProduct:
         absl::StrAppend(&s, "(", FormString(p, t.a), ") * (", FormString(p, t.b),

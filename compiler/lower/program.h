@@ -71,10 +71,12 @@ struct LinearForm {
 };
 
 struct Term {
-  enum class Kind { kInput, kSquare, kProduct };
+  // kLinear materialises a form on its own (t = a): the variable of an
+  // activation polynomial, shared by all its factors.
+  enum class Kind { kInput = 0, kSquare = 1, kProduct = 2, kLinear = 3 };
   Kind kind = Kind::kInput;
   int64_t dim = 0;
-  LinearForm a;  // kSquare: t = a ⊙ a; kProduct: t = a ⊙ b
+  LinearForm a;  // kSquare: t = a ⊙ a; kProduct: t = a ⊙ b; kLinear: t = a
   LinearForm b;
   std::string source;  // the graph node that made this term (for messages)
   int depth = 0;       // multiplicative depth of t (levels consumed)
@@ -99,6 +101,10 @@ struct Program {
 // Errors: InvalidArgument on a wrong input length.
 absl::StatusOr<std::vector<double>> EvaluatePlain(const Program& program,
                                                   std::span<const double> x);
+
+// y = f(t) in float64, t[j] the value of term j.
+void EvalForm(const LinearForm& f, const std::vector<std::vector<double>>& t,
+              std::vector<double>& y);
 
 // As EvaluatePlain, also returning every term's value (terms[k]).
 absl::StatusOr<std::vector<double>> EvaluatePlain(
