@@ -100,4 +100,25 @@ CkksBackend::Ct CkksBackend::Multiply(const Ct& a, const Ct& b) {
 
 CkksBackend::Ct CkksBackend::Square(const Ct& x) { return Multiply(x, x); }
 
+CkksBackend::Ct CkksBackend::MulConst(const Ct& x, double c) {
+  Ct y;
+  if (!status_.ok()) return y;
+  const int l = x.level();
+  const ckks::Scale const_scale(static_cast<double>(ev_.params()->q(l)) *
+                                scales_[l - 1].value() / x.scale.value());
+  Ok(ev_.MultiplyConst(x, c, const_scale, &y));
+  return y;
+}
+
+void CkksBackend::AddConstInPlace(Ct& x, double c) {
+  if (status_.ok()) Ok(ev_.AddConst(x, c, &x));
+}
+
+CkksBackend::Ct CkksBackend::Zero(int level) {
+  status_.Update(absl::UnimplementedError(
+      "CkksBackend: a form with no terms (a constant) has no ciphertext"));
+  (void)level;
+  return Ct();
+}
+
 }  // namespace blindfold::circuits

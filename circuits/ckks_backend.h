@@ -46,6 +46,10 @@ class CkksBackend {
   void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period);
   Ct Square(const Ct& x);
   Ct Multiply(const Ct& a, const Ct& b);
+  // Throughput mode (scalar weights; runtime/plan.h).
+  Ct MulConst(const Ct& x, double c);
+  void AddConstInPlace(Ct& x, double c);
+  Ct Zero(int level);
 
   const absl::Status& status() const { return status_; }
   int64_t rotations = 0, hoisted_rotations = 0, key_switches = 0;

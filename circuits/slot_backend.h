@@ -57,6 +57,15 @@ class SlotBackend {
     return y;
   }
   Ct Square(const Ct& a) { return Multiply(a, a); }
+  Ct MulConst(const Ct& x, double c) {
+    Ct y(x);
+    for (double& v : y) v *= c;
+    return y;
+  }
+  void AddConstInPlace(Ct& x, double c) {
+    for (double& v : x) v += c;
+  }
+  Ct Zero(int) { return Ct(slots_, 0.0); }
 
   int64_t rotations = 0, hoisted_rotations = 0, plain_products = 0,
           ciphertext_products = 0;

@@ -18,8 +18,55 @@
 namespace blindfold::runtime {
 namespace {
 
+void PutU64(std::string* s, uint64_t v);
+uint64_t GetU64(std::string_view b, size_t at);
+
 constexpr char kSecretMagic[8] = {'B', 'F', 'S', 'K', 'E', 'Y', 0, 1};
 constexpr char kEvkMagic[8] = {'B', 'F', 'E', 'V', 'K', 'S', 0, 1};
+constexpr char kBatchMagic[8] = {'B', 'F', 'B', 'A', 'T', 'C', 'H', 1};
+constexpr uint32_t kMaxBatchCiphertexts = 1 << 16;
+
+std::string PackBatch(const std::vector<std::string>& cts) {
+  std::string out(kBatchMagic, sizeof(kBatchMagic));
+  PutU64(&out, cts.size());
+  for (const auto& c : cts) {
+    PutU64(&out, c.size());
+    out += c;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string_view>> UnpackBatch(std::string_view b) {
+  if (b.size() < 16 || std::memcmp(b.data(), kBatchMagic, sizeof(kBatchMagic)) != 0) {
+    return absl::InvalidArgumentError(
+        "Batch: not a Blindfold ciphertext batch (bad magic or too short)");
+  }
+  const uint64_t n = GetU64(b, 8);
+  if (n > kMaxBatchCiphertexts || n > (b.size() - 16) / 8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Batch: ", n, " ciphertexts in ", b.size(), " bytes"));
+  }
+  std::vector<std::string_view> out;
+  size_t at = 16;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (b.size() - at < 8) {
+      return absl::InvalidArgumentError(absl::StrCat("Batch: truncated at ciphertext ", i));
+    }
+    const uint64_t len = GetU64(b, at);
+    at += 8;
+    if (len > b.size() - at) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Batch: ciphertext ", i, " of ", len, " bytes overruns the batch"));
+    }
+    out.push_back(b.substr(at, len));
+    at += len;
+  }
+  if (at != b.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("Batch: ", b.size() - at,
+                                                   " trailing bytes"));
+  }
+  return out;
+}
 
 void PutU64(std::string* s, uint64_t v) {
   for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>(v >> (8 * i)));
@@ -160,6 +207,70 @@ absl::StatusOr<std::string> InferenceClient::EncryptInput(
   return ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true);
 }
 
+absl::StatusOr<std::string> InferenceClient::EncryptBatch(
+    const std::vector<std::vector<double>>& inputs) const {
+  const Plan& plan = s_->plan;
+  if (plan.mode != PackingMode::kThroughput) {
+    return absl::FailedPreconditionError(
+        "EncryptBatch: the plan is in latency mode; use EncryptInput");
+  }
+  if (inputs.empty() || static_cast<int64_t>(inputs.size()) > plan.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EncryptBatch: ", inputs.size(), " inputs, expected 1 to ", plan.slots));
+  }
+  const int64_t dim = plan.terms[0].dim;
+  for (const auto& x : inputs) {
+    if (static_cast<int64_t>(x.size()) != dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "EncryptBatch: an input has ", x.size(), " values, expected ", dim));
+    }
+    for (double v : x) {
+      if (!std::isfinite(v)) {
+        return absl::InvalidArgumentError("EncryptBatch: a value is not finite");
+      }
+    }
+  }
+  std::vector<std::string> cts;
+  std::vector<double> slots(plan.slots, 0.0);
+  for (int64_t e = 0; e < dim; ++e) {
+    for (size_t i = 0; i < inputs.size(); ++i) slots[i] = inputs[i][e];
+    ckks::Plaintext pt;
+    BF_RETURN_IF_ERROR(s_->encoder->Encode(slots, static_cast<std::size_t>(plan.slots),
+                                           plan.depth, InputScale(plan), &pt));
+    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
+    BF_ASSIGN_OR_RETURN(std::string bytes,
+                        ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true));
+    cts.push_back(std::move(bytes));
+  }
+  return PackBatch(cts);
+}
+
+absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
+    std::string_view batch, int count) const {
+  const Plan& plan = s_->plan;
+  if (count < 1 || count > plan.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DecryptBatch: count ", count, ", expected 1 to ", plan.slots));
+  }
+  BF_ASSIGN_OR_RETURN(std::vector<std::string_view> cts, UnpackBatch(batch));
+  if (static_cast<int64_t>(cts.size()) != plan.output.dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DecryptBatch: ", cts.size(), " ciphertexts, the plan has ", plan.output.dim,
+        " outputs"));
+  }
+  std::vector<std::vector<double>> out(count, std::vector<double>(plan.output.dim));
+  for (size_t e = 0; e < cts.size(); ++e) {
+    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, cts[e]));
+    BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
+    BF_ASSIGN_OR_RETURN(std::vector<double> v, s_->encoder->Decode(pt));
+    if (static_cast<int>(v.size()) < count) {
+      return absl::InvalidArgumentError("DecryptBatch: ciphertext has too few slots");
+    }
+    for (int i = 0; i < count; ++i) out[i][e] = v[i];
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
     std::string_view bytes) const {
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
@@ -241,11 +352,9 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
 const Plan& InferenceServer::plan() const { return s_->plan; }
 int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
 
-absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
-                                                 RunStats* stats) const {
-  const auto start = std::chrono::steady_clock::now();
-  const Plan& plan = s_->plan;
-  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, input));
+namespace {
+
+absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
   if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots) != plan.slots ||
       ct.degree() != 1 || !ct.scale.Matches(InputScale(plan))) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -254,17 +363,54 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
         "; the plan takes level ", plan.depth, ", ", plan.slots,
         " slots, degree 1, scale 2^", plan.input_scale_log2));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
+                                                 RunStats* stats) const {
+  const auto start = std::chrono::steady_clock::now();
+  const Plan& plan = s_->plan;
   circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
                                 InputScale(plan), plan.slots);
-  ckks::Ciphertext out = ExecutePlan(backend, plan, std::move(ct));
-  BF_RETURN_IF_ERROR(backend.status());
-  if (stats != nullptr) {
+  auto finish = [&] {
+    if (stats == nullptr) return;
     stats->rotations = backend.rotations;
     stats->hoisted_rotations = backend.hoisted_rotations;
     stats->key_switches = backend.key_switches;
     stats->seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start).count();
+  };
+  if (plan.mode == PackingMode::kThroughput) {
+    BF_ASSIGN_OR_RETURN(std::vector<std::string_view> parts, UnpackBatch(input));
+    if (static_cast<int64_t>(parts.size()) != plan.terms[0].dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Run: batch of ", parts.size(), " ciphertexts, the plan's input has ",
+          plan.terms[0].dim, " elements"));
+    }
+    std::vector<ckks::Ciphertext> in;
+    in.reserve(parts.size());
+    for (std::string_view p : parts) {
+      BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, p));
+      BF_RETURN_IF_ERROR(CheckInput(plan, ct));
+      in.push_back(std::move(ct));
+    }
+    std::vector<ckks::Ciphertext> out = ExecutePlanBatched(backend, plan, std::move(in));
+    BF_RETURN_IF_ERROR(backend.status());
+    finish();
+    std::vector<std::string> bytes;
+    for (const auto& ct : out) {
+      BF_ASSIGN_OR_RETURN(std::string b, ckks::SerializeCiphertext(*s_->params, ct, false));
+      bytes.push_back(std::move(b));
+    }
+    return PackBatch(bytes);
   }
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, input));
+  BF_RETURN_IF_ERROR(CheckInput(plan, ct));
+  ckks::Ciphertext out = ExecutePlan(backend, plan, std::move(ct));
+  BF_RETURN_IF_ERROR(backend.status());
+  finish();
   return ckks::SerializeCiphertext(*s_->params, out, /*seeded=*/false);
 }
 

@@ -55,6 +55,14 @@ class InferenceClient {
   // The plan's output values from a serialized result ciphertext.
   absl::StatusOr<std::vector<double>> DecryptOutput(std::string_view ct) const;
 
+  // Throughput plans: up to plan.slots inputs in one request (one
+  // ciphertext per input element, each holding that element of every
+  // input); DecryptBatch returns one output vector per input.
+  absl::StatusOr<std::string> EncryptBatch(
+      const std::vector<std::vector<double>>& inputs) const;
+  absl::StatusOr<std::vector<std::vector<double>>> DecryptBatch(
+      std::string_view batch, int count) const;
+
   struct State;  // opaque
 
  private:
@@ -70,9 +78,10 @@ class InferenceServer {
       Plan plan, std::string_view evaluation_keys);
   ~InferenceServer();
 
-  // Runs the plan on one serialized input ciphertext; returns the
-  // serialized output (at level 0). Errors: malformed ciphertext, wrong
-  // level/scale/slots for this plan.
+  // Runs the plan on one serialized input ciphertext (latency plans) or one
+  // serialized batch (throughput plans); returns the serialized output (at
+  // level 0). Errors: malformed ciphertext or batch, wrong level, scale,
+  // slots or element count for this plan.
   absl::StatusOr<std::string> Run(std::string_view input, RunStats* stats = nullptr) const;
 
   const Plan& plan() const;

@@ -8,6 +8,7 @@
 #define BLINDFOLD_RUNTIME_PLAN_H_
 
 #include <cstdint>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,6 +130,84 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input) {
     }
   }
   return EvaluateForm(backend, plan.output, terms);
+}
+
+// Throughput mode: element i of every vector is its own ciphertext whose
+// slots hold a batch of inputs. A form's row r is sum_c A[r][c] · t[c] + b[r]
+// (scalar products accumulated, one rescale); no rotations at all. The
+// backend provides, besides DropLevel, AddInPlace, Finish, Square and
+// Multiply:
+//   Ct MulConst(const Ct& x, double c);     // no rescale
+//   void AddConstInPlace(Ct& x, double c);
+//   Ct Zero(int level);                     // at the canonical scale
+template <typename B>
+std::vector<typename B::Ct> EvaluateFormBatched(
+    B& backend, const PlanForm& f,
+    const std::vector<std::vector<typename B::Ct>>& terms) {
+  using Ct = typename B::Ct;
+  std::vector<Ct> out;
+  out.reserve(f.dim);
+  for (int64_t r = 0; r < f.dim; ++r) {
+    std::optional<Ct> acc, ident;
+    for (const PlanPart& p : f.parts) {
+      if (p.identity) {
+        ident = terms[p.term][r];
+        continue;
+      }
+      for (const auto& [c, w] : p.matrix[r]) {
+        Ct y = backend.MulConst(backend.DropLevel(terms[p.term][c], f.level + 1), w);
+        if (acc) {
+          backend.AddInPlace(*acc, y);
+        } else {
+          acc = std::move(y);
+        }
+      }
+    }
+    Ct v = acc ? backend.Finish(*acc) : (ident ? *ident : backend.Zero(f.level));
+    if (acc && ident) backend.AddInPlace(v, *ident);
+    if (f.bias[r] != 0.0) backend.AddConstInPlace(v, f.bias[r]);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// Runs a throughput-mode plan; inputs[i] holds input element i of every
+// batch member. Each term is freed after its last use.
+template <typename B>
+std::vector<typename B::Ct> ExecutePlanBatched(B& backend, const Plan& plan,
+                                               std::vector<typename B::Ct> inputs) {
+  using Ct = typename B::Ct;
+  // Last reader of each term.
+  std::vector<size_t> last(plan.terms.size(), 0);
+  auto note = [&](const PlanForm& f, size_t k) {
+    for (const PlanPart& p : f.parts) last[p.term] = std::max(last[p.term], k);
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    note(plan.terms[k].a, k);
+    if (plan.terms[k].kind == PlanTerm::Kind::kProduct) note(plan.terms[k].b, k);
+  }
+  note(plan.output, plan.terms.size());
+  std::vector<std::vector<Ct>> terms(plan.terms.size());
+  terms[0] = std::move(inputs);
+  auto release = [&](size_t k) {
+    for (size_t j = 0; j < k; ++j) {
+      if (last[j] == k) std::vector<Ct>().swap(terms[j]);
+    }
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    const PlanTerm& t = plan.terms[k];
+    std::vector<Ct> a = EvaluateFormBatched(backend, t.a, terms);
+    if (t.kind == PlanTerm::Kind::kLinear) {
+      terms[k] = std::move(a);
+    } else if (t.kind == PlanTerm::Kind::kProduct) {
+      std::vector<Ct> b = EvaluateFormBatched(backend, t.b, terms);
+      for (size_t i = 0; i < a.size(); ++i) terms[k].push_back(backend.Multiply(a[i], b[i]));
+    } else {
+      for (size_t i = 0; i < a.size(); ++i) terms[k].push_back(backend.Square(a[i]));
+    }
+    release(k);
+  }
+  return EvaluateFormBatched(backend, plan.output, terms);
 }
 
 }  // namespace blindfold::runtime

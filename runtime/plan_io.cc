@@ -139,7 +139,8 @@ void WriteForm(Writer& w, const PlanForm& f) {
 }
 
 absl::StatusOr<PlanForm> ReadForm(Reader& r, int64_t* nnz_budget,
-                                  std::vector<int64_t>* recorded_diagonals) {
+                                  std::vector<int64_t>* recorded_diagonals,
+                                  bool batched) {
   PlanForm f;
   BF_ASSIGN_OR_RETURN(f.dim, r.Int("form dim", 1, kMaxPlanDim));
   BF_ASSIGN_OR_RETURN(f.period, r.Int("form period", 1, kMaxPlanDim));
@@ -170,8 +171,10 @@ absl::StatusOr<PlanForm> ReadForm(Reader& r, int64_t* nnz_budget,
         return absl::InvalidArgumentError(absl::StrCat(
             "LoadPlan: matrix has ", p.rows, " rows, form dim is ", f.dim));
       }
-      BF_ASSIGN_OR_RETURN(p.lt.baby_step, r.Int("baby step", 1, kMaxPlanDim));
-      BF_ASSIGN_OR_RETURN(int64_t nd, r.Int("diagonal count", 1, kMaxPlanDim));
+      // Throughput plans have no diagonal plan: both are 0.
+      const int64_t lo = batched ? 0 : 1, hi = batched ? 0 : kMaxPlanDim;
+      BF_ASSIGN_OR_RETURN(p.lt.baby_step, r.Int("baby step", lo, hi));
+      BF_ASSIGN_OR_RETURN(int64_t nd, r.Int("diagonal count", lo, hi));
       recorded_diagonals->push_back(nd);
       BF_RETURN_IF_ERROR(r.Need(4 * static_cast<size_t>(p.rows), "matrix rows"));
       p.matrix.resize(p.rows);
@@ -319,15 +322,17 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
     t.level = static_cast<int>(level);
     BF_ASSIGN_OR_RETURN(int64_t tdepth, r.Int("term depth", 0, 63));
     t.depth = static_cast<int>(tdepth);
+    const bool batched = plan.mode == PackingMode::kThroughput;
     if (t.kind != PlanTerm::Kind::kInput) {
-      BF_ASSIGN_OR_RETURN(t.a, ReadForm(r, &nnz_budget, &recorded));
+      BF_ASSIGN_OR_RETURN(t.a, ReadForm(r, &nnz_budget, &recorded, batched));
     }
     if (t.kind == PlanTerm::Kind::kProduct) {
-      BF_ASSIGN_OR_RETURN(t.b, ReadForm(r, &nnz_budget, &recorded));
+      BF_ASSIGN_OR_RETURN(t.b, ReadForm(r, &nnz_budget, &recorded, batched));
     }
     plan.terms.push_back(std::move(t));
   }
-  BF_ASSIGN_OR_RETURN(plan.output, ReadForm(r, &nnz_budget, &recorded));
+  BF_ASSIGN_OR_RETURN(plan.output, ReadForm(r, &nnz_budget, &recorded,
+                                            plan.mode == PackingMode::kThroughput));
   if (!r.Done()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "LoadPlan: ", bytes.size() - r.pos(), " trailing bytes after the plan"));
@@ -336,7 +341,7 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
   size_t next = 0;
   auto derive = [&](PlanForm& f) -> absl::Status {
     for (PlanPart& p : f.parts) {
-      if (p.identity) continue;
+      if (p.identity || plan.mode == PackingMode::kThroughput) continue;
       if (p.term >= static_cast<int>(plan.terms.size())) {
         return absl::InvalidArgumentError(absl::StrCat(
             "LoadPlan: part refers to term ", p.term, " of ", plan.terms.size()));
@@ -400,8 +405,12 @@ absl::Status ValidatePlan(const Plan& plan) {
     return fail("input at level ", plan.terms[0].level, ", expected the depth ",
                 plan.depth);
   }
+  const bool batched = plan.mode == PackingMode::kThroughput;
+  auto period_ok = [&](int64_t period, int64_t dim) {
+    return batched ? period == 1 : period == NextPow2(dim) && period <= plan.slots;
+  };
   auto check_form = [&](const PlanForm& f, size_t before) -> absl::Status {
-    if (f.period != NextPow2(f.dim) || f.period > plan.slots) {
+    if (!period_ok(f.period, f.dim)) {
       return fail("form period ", f.period, " is not pow2(", f.dim,
                   ") within ", plan.slots, " slots");
     }
@@ -427,7 +436,7 @@ absl::Status ValidatePlan(const Plan& plan) {
   };
   for (size_t k = 0; k < plan.terms.size(); ++k) {
     const PlanTerm& t = plan.terms[k];
-    if (t.period != NextPow2(t.dim) || t.period > plan.slots) {
+    if (!period_ok(t.period, t.dim)) {
       return fail("term ", k, " period ", t.period, " is not pow2(", t.dim,
                   ") within ", plan.slots, " slots");
     }

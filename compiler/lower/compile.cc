@@ -81,18 +81,20 @@ absl::StatusOr<Chosen> SelectParameters(int depth, int64_t slots,
 absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
                                       const std::vector<std::vector<double>>& calibration,
                                       const CompileOptions& options) {
-  if (options.mode != runtime::PackingMode::kLatency) {
-    return absl::UnimplementedError("Compile: throughput mode is not built yet");
-  }
   LowerOptions lo;
   lo.calibration = &calibration;
   lo.activation_degree = options.activation_degree;
   BF_ASSIGN_OR_RETURN(Program program, Lower(graph, lo));
   BF_ASSIGN_OR_RETURN(Calibration cal, Calibrate(program, calibration));
-  // Pack first with the largest ring: the slot count decides the smallest N.
-  BF_ASSIGN_OR_RETURN(runtime::Plan plan, PackLatency(program, int64_t{1} << 15));
+  const bool batched = options.mode == runtime::PackingMode::kThroughput;
+  // Latency: pack first with the largest ring, the slot count decides the
+  // smallest N. Throughput: any N holds one element; the batch is N/2.
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan,
+                      batched ? PackThroughput(program, 2)
+                              : PackLatency(program, int64_t{1} << 15));
   BF_ASSIGN_OR_RETURN(Chosen chosen, SelectParameters(plan.depth, plan.slots,
                                                       cal.max_output_abs, options));
+  if (batched) plan.slots = int64_t{1} << (chosen.literal.log_n - 1);
   auto params = ckks::Parameters::Create(chosen.literal);
   if (!params.ok()) {
     return absl::Status(params.status().code(),

@@ -19,10 +19,10 @@ absl::StatusOr<runtime::PlanForm> PackForm(const Program& p, const LinearForm& f
                                            const std::vector<int64_t>& periods,
                                            int64_t slots,
                                            const circuits::RotationCost& cost,
-                                           const std::string& where) {
+                                           const std::string& where, bool batched) {
   runtime::PlanForm out;
   out.dim = f.dim;
-  out.period = NextPowerOfTwo(f.dim);
+  out.period = batched ? 1 : NextPowerOfTwo(f.dim);
   out.bias = f.bias;
   out.level = level;
   for (const auto& [term, m] : f.parts) {
@@ -39,6 +39,10 @@ absl::StatusOr<runtime::PlanForm> PackForm(const Program& p, const LinearForm& f
       part.rows = m.rows;
       part.cols = m.cols;
       part.matrix = m.row;
+      if (batched) {
+        out.parts.push_back(std::move(part));
+        continue;
+      }
       auto lt = circuits::PlanLinearTransform(m.rows, m.cols, m.row, periods[term],
                                               slots, cost);
       if (!lt.ok()) {
@@ -55,9 +59,13 @@ absl::StatusOr<runtime::PlanForm> PackForm(const Program& p, const LinearForm& f
 
 }  // namespace
 
-absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_slots,
-                                          const circuits::RotationCost& cost) {
+namespace {
+
+absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
+                                   const circuits::RotationCost& cost, bool batched) {
   runtime::Plan plan;
+  plan.mode = batched ? runtime::PackingMode::kThroughput
+                      : runtime::PackingMode::kLatency;
   plan.model = program.name;
   plan.input_shape = program.input_shape;
   plan.output_shape = program.output_shape;
@@ -65,6 +73,10 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
   std::vector<int64_t> periods;
   int64_t slots = 2;
   auto need = [&](int64_t dim, const std::string& where) -> absl::Status {
+    if (batched) {
+      slots = max_slots;
+      return absl::OkStatus();
+    }
     const int64_t p = NextPowerOfTwo(dim);
     if (p > max_slots) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -77,7 +89,7 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
   };
   for (const Term& t : program.terms) {
     BF_RETURN_IF_ERROR(need(t.dim, absl::StrCat("term from '", t.source, "'")));
-    periods.push_back(NextPowerOfTwo(t.dim));
+    periods.push_back(batched ? 1 : NextPowerOfTwo(t.dim));
   }
   BF_RETURN_IF_ERROR(need(program.output.dim, "the output"));
   plan.slots = slots;
@@ -105,10 +117,10 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
       int l = natural(t.a);
       if (t.kind == Term::Kind::kProduct) l = std::min(l, natural(t.b));
       BF_ASSIGN_OR_RETURN(pt.a, PackForm(program, t.a, l, levels, periods, slots,
-                                         cost, where));
+                                         cost, where, batched));
       if (t.kind == Term::Kind::kProduct) {
         BF_ASSIGN_OR_RETURN(pt.b, PackForm(program, t.b, l, levels, periods,
-                                           slots, cost, where));
+                                           slots, cost, where, batched));
       }
       pt.level = t.kind == Term::Kind::kLinear ? l : l - 1;
     }
@@ -117,12 +129,23 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_sl
   }
   BF_ASSIGN_OR_RETURN(plan.output,
                       PackForm(program, program.output, natural(program.output),
-                               levels, periods, slots, cost, "the output"));
+                               levels, periods, slots, cost, "the output", batched));
   if (plan.output.level != 0) {
     return absl::InternalError(absl::StrCat("PackLatency: output at level ",
                                             plan.output.level, ", expected 0"));
   }
   return plan;
+}
+
+}  // namespace
+
+absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_slots,
+                                          const circuits::RotationCost& cost) {
+  return Pack(program, max_slots, cost, /*batched=*/false);
+}
+
+absl::StatusOr<runtime::Plan> PackThroughput(const Program& program, int64_t slots) {
+  return Pack(program, slots, {}, /*batched=*/true);
 }
 
 }  // namespace blindfold::compiler

@@ -18,6 +18,11 @@ absl::StatusOr<runtime::Plan> PackLatency(const Program& program,
                                           int64_t max_slots,
                                           const circuits::RotationCost& cost = {});
 
+// Throughput-mode packing: every element of every vector is its own
+// ciphertext, whose `slots` slots hold a batch of inputs; forms keep their
+// matrices (scalar weights), no rotations.
+absl::StatusOr<runtime::Plan> PackThroughput(const Program& program, int64_t slots);
+
 }  // namespace blindfold::compiler
 
 #endif  // BLINDFOLD_COMPILER_LOWER_PACK_H_
