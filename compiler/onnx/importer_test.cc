@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "compiler/ir/dump.h"
+#include "compiler/onnx/hostile_models.h"
+#include "compiler/onnx/model_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
@@ -20,95 +22,11 @@ namespace {
 using ir::OpKind;
 using ::testing::HasSubstr;
 
-class ModelBuilder {
+// ModelBuilder (model_builder.h) with the import step.
+class ModelBuilder : public onnx_build::ModelBuilder {
  public:
-  explicit ModelBuilder(std::vector<int64_t> input_shape, int opset = 13) {
-    model_.set_ir_version(7);
-    auto* o = model_.add_opset_import();
-    o->set_domain("");
-    o->set_version(opset);
-    graph()->set_name("test");
-    auto* in = graph()->add_input();
-    in->set_name("x");
-    auto* tt = in->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : input_shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  }
-
-  onnx::GraphProto* graph() { return model_.mutable_graph(); }
-  onnx::ModelProto& model() { return model_; }
-
-  // A FLOAT initializer; raw_data or float_data.
-  onnx::TensorProto* Init(const std::string& name, std::vector<int64_t> shape,
-                          std::vector<float> values, bool raw = true) {
-    auto* t = graph()->add_initializer();
-    FillTensor(t, name, shape, values, raw);
-    return t;
-  }
-  static void FillTensor(onnx::TensorProto* t, const std::string& name,
-                         std::vector<int64_t> shape, std::vector<float> values,
-                         bool raw = true) {
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : shape) t->add_dims(d);
-    if (raw) {
-      t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                  values.size() * sizeof(float)));
-    } else {
-      for (float v : values) t->add_float_data(v);
-    }
-  }
-  void InitInt64(const std::string& name, std::vector<int64_t> values) {
-    auto* t = graph()->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(values.size()));
-    for (int64_t v : values) t->add_int64_data(v);
-  }
-
-  onnx::NodeProto* Node(const std::string& op, std::vector<std::string> inputs,
-                        const std::string& output, std::string name = "") {
-    auto* n = graph()->add_node();
-    n->set_op_type(op);
-    n->set_name(name.empty() ? op + "_node" : name);
-    for (auto& i : inputs) n->add_input(i);
-    n->add_output(output);
-    return n;
-  }
-  static void Int(onnx::NodeProto* n, const std::string& key, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-  static void Float(onnx::NodeProto* n, const std::string& key, float v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-  }
-  static void Ints(onnx::NodeProto* n, const std::string& key,
-                   std::vector<int64_t> v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-  }
-  static void String(onnx::NodeProto* n, const std::string& key,
-                     const std::string& v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(v);
-  }
-
-  void Output(const std::string& name) { graph()->add_output()->set_name(name); }
-
-  std::string Bytes() const { return model_.SerializeAsString(); }
+  using onnx_build::ModelBuilder::ModelBuilder;
   absl::StatusOr<ir::Graph> Import() const { return ImportOnnx(Bytes()); }
-
- private:
-  onnx::ModelProto model_;
 };
 
 std::vector<float> Iota(int n, float scale = 0.1f) {
@@ -715,6 +633,16 @@ TEST(ImportOnnxHostileTest, WorkAndTotalSizeAreCapped) {
     auto g = b.Import();
     EXPECT_EQ(g.status().code(), absl::StatusCode::kResourceExhausted);
     ExpectError(g, {"node 'r2' (Relu)", "more than 536870912 elements"});
+  }
+}
+
+// The fuzz seeds of each class (fuzz/corpus/onnx_import/hostile_*).
+TEST(ImportOnnxHostileTest, FuzzSeedsAreRejected) {
+  const std::vector<HostileModel> models = HostileOnnxModels();
+  EXPECT_GE(models.size(), 15u);
+  for (const HostileModel& m : models) {
+    SCOPED_TRACE(m.name);
+    ExpectError(ImportOnnx(m.bytes), {m.error});
   }
 }
 
