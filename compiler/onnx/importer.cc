@@ -194,6 +194,11 @@ class Importer {
           "ImportOnnx: graph has ", g.node_size(), " nodes, limit ",
           kMaxOnnxNodes));
     }
+    if (g.initializer_size() > kMaxOnnxInitializers) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "ImportOnnx: graph has ", g.initializer_size(),
+          " initializers, limit ", kMaxOnnxInitializers));
+    }
     graph_.name = g.name();
     for (const onnx::TensorProto& t : g.initializer()) {
       if (!initializers_.emplace(t.name(), &t).second) {
@@ -523,6 +528,14 @@ class Importer {
                                      " attributes, expected 1"));
     }
     const onnx::AttributeProto& a = n.attribute(0);
+    static const auto* types =
+        new std::map<std::string, onnx::AttributeProto_AttributeType>{
+            {"value", onnx::AttributeProto::TENSOR},
+            {"value_float", onnx::AttributeProto::FLOAT},
+            {"value_floats", onnx::AttributeProto::FLOATS},
+            {"value_int", onnx::AttributeProto::INT},
+            {"value_ints", onnx::AttributeProto::INTS}};
+    BF_RETURN_IF_ERROR(Attr(n, a.name(), types->at(a.name())).status());
     ir::Tensor t;
     if (a.name() == "value") {
       BF_ASSIGN_OR_RETURN(t, ConvertTensor(a.t()));

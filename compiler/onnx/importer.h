@@ -28,6 +28,9 @@ inline constexpr size_t kMaxOnnxBytes = size_t{1} << 30;
 //  - nodes in the graph (a long chain costs time and memory in every pass;
 //    HE depth makes far shorter graphs the useful ones):
 inline constexpr int kMaxOnnxNodes = 10000;
+//  - initializers (each is a hash-map entry before any is used; tiny ones
+//    would otherwise cost memory out of proportion to the file):
+inline constexpr int kMaxOnnxInitializers = 100000;
 //  - elements of any one tensor: weights, the input, every inferred value:
 inline constexpr int64_t kMaxTensorElements = ir::kMaxElements;
 // and, enforced by ir::InferShapes on the converted graph: rank <= ir::kMaxRank
@@ -54,7 +57,9 @@ std::string SupportedOnnxOps();
 //  - a symbolic or non-positive input dimension;
 //  - a Reshape target value that is not a whole number in
 //    [-1, kMaxTensorElements] (NaN, infinite, fractional, huge);
-//  - more than kMaxOnnxNodes nodes (ResourceExhausted);
+//  - more than kMaxOnnxNodes nodes or kMaxOnnxInitializers initializers
+//    (ResourceExhausted);
+//  - a Constant whose attribute has the wrong type for its name;
 //  - a rank, element count or window attribute past the caps above;
 //  - the errors of ir::InferShapes (mismatched shapes, empty operands, a
 //    product past the caps: ResourceExhausted for the graph-wide ones),

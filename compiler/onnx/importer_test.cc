@@ -636,6 +636,30 @@ TEST(ImportOnnxHostileTest, WorkAndTotalSizeAreCapped) {
   }
 }
 
+TEST(ImportOnnxHostileTest, InitializerCountIsCapped) {
+  ModelBuilder b({1, 4});
+  for (int i = 0; i <= kMaxOnnxInitializers; ++i) {
+    b.Init("w" + std::to_string(i), {}, {1.0f});
+  }
+  b.Node("Relu", {"x"}, "y");
+  b.Output("y");
+  auto g = b.Import();
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kResourceExhausted);
+  ExpectError(g, {"100001 initializers, limit 100000"});
+}
+
+TEST(ImportOnnxHostileTest, ConstantAttributeTypeIsChecked) {
+  // value_ints declared as a tensor: read as an empty list before.
+  ModelBuilder b({1, 4});
+  auto* c = b.Node("Constant", {}, "k", "bad_constant");
+  ModelBuilder::Ints(c, "value_ints", {1, 4});
+  c->mutable_attribute(0)->set_type(onnx::AttributeProto::TENSOR);
+  b.Node("Reshape", {"x", "k"}, "y");
+  b.Output("y");
+  ExpectError(b.Import(), {"node 'bad_constant' (Constant)",
+                           "attribute value_ints has type 4, expected 7"});
+}
+
 // The fuzz seeds of each class (fuzz/corpus/onnx_import/hostile_*).
 TEST(ImportOnnxHostileTest, FuzzSeedsAreRejected) {
   const std::vector<HostileModel> models = HostileOnnxModels();
