@@ -113,7 +113,7 @@ class Reader {
   size_t pos_ = 0;
 };
 
-void WriteForm(Writer& w, const PlanForm& f) {
+void WriteForm(Writer& w, const PlanForm& f, bool batched) {
   w.I64(f.dim);
   w.I64(f.period);
   w.I64(f.level);
@@ -126,8 +126,8 @@ void WriteForm(Writer& w, const PlanForm& f) {
     if (p.identity) continue;
     w.I64(p.rows);
     w.I64(p.cols);
-    w.I64(p.lt.baby_step);
-    w.I64(p.lt.num_diagonals());
+    w.I64(batched ? 0 : p.lt.baby_step);
+    w.I64(batched ? 0 : p.lt.num_diagonals());
     for (const auto& row : p.matrix) {
       w.U32(static_cast<uint32_t>(row.size()));
       for (const auto& [c, v] : row) {
@@ -245,16 +245,17 @@ std::string SerializePlan(const Plan& plan) {
   w.F64(plan.max_term_abs);
   w.F64(plan.max_output_abs);
   w.U32(static_cast<uint32_t>(plan.terms.size()));
+  const bool batched = plan.mode == PackingMode::kThroughput;
   for (const PlanTerm& t : plan.terms) {
     w.U8(static_cast<uint8_t>(t.kind));
     w.I64(t.dim);
     w.I64(t.period);
     w.I64(t.level);
     w.I64(t.depth);
-    if (t.kind != PlanTerm::Kind::kInput) WriteForm(w, t.a);
-    if (t.kind == PlanTerm::Kind::kProduct) WriteForm(w, t.b);
+    if (t.kind != PlanTerm::Kind::kInput) WriteForm(w, t.a, batched);
+    if (t.kind == PlanTerm::Kind::kProduct) WriteForm(w, t.b, batched);
   }
-  WriteForm(w, plan.output);
+  WriteForm(w, plan.output, batched);
   return w.Take();
 }
 
