@@ -115,5 +115,70 @@ INSTANTIATE_TEST_SUITE_P(Models, EncryptedInferenceTest,
                            return s;
                          });
 
+// Throughput mode: one full batch (N/2 test images in every ciphertext's
+// slots), no rotation keys at all.
+class ThroughputTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ThroughputTest, FullBatchAgreesWithReferenceExecutor) {
+  const std::string m = GetParam();
+  const std::string path =
+      std::string(BLINDFOLD_SOURCE_DIR) + "/models/" + m + "/" + m + ".onnx";
+  auto g = compiler::ImportOnnxFile(path);
+  ASSERT_TRUE(g.ok()) << g.status();
+  compiler::CompileOptions o;
+  o.mode = runtime::PackingMode::kThroughput;
+  auto compiled = compiler::Compile(*g, Calibration(256), o);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  auto plan = runtime::DeserializePlan(runtime::SerializePlan(*compiled));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->Rotations().empty());
+  auto client = runtime::InferenceClient::Create(*plan);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto evk = (*client)->EvaluationKeys();
+  ASSERT_TRUE(evk.ok()) << evk.status();
+  auto server = runtime::InferenceServer::Create(*plan, *evk);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const auto& test = Split(data::Split::kTest);
+  const int count = static_cast<int>(plan->slots);
+  std::vector<std::vector<double>> xs;
+  for (int i = 0; i < count; ++i) xs.push_back(test.Preprocessed(i));
+  auto ct = (*client)->EncryptBatch(xs);
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  runtime::RunStats stats;
+  auto out = (*server)->Run(*ct, &stats);
+  ASSERT_TRUE(out.ok()) << out.status();
+  auto ys = (*client)->DecryptBatch(*out, count);
+  ASSERT_TRUE(ys.ok()) << ys.status();
+  int agree = 0;
+  double max_err = 0;
+  for (int i = 0; i < count; ++i) {
+    auto want = runtime::RunReference(
+        *g, compiler::ir::Tensor{g->value(g->inputs()[0]).shape, xs[i]});
+    ASSERT_TRUE(want.ok());
+    const auto& y = (*ys)[i];
+    int be = 0, br = 0;
+    for (int k = 0; k < plan->output.dim; ++k) {
+      max_err = std::max(max_err, std::abs(y[k] - want->data[k]));
+      if (y[k] > y[be]) be = k;
+      if (want->data[k] > want->data[br]) br = k;
+    }
+    agree += be == br;
+  }
+  std::printf("%s throughput: %d images in one batch, %d agree, max |logit error| %.3g, "
+              "server %.2f s (%.0f images/s)\n",
+              m.c_str(), count, agree, max_err, stats.seconds, count / stats.seconds);
+  // >= 99.9 % top-1 agreement (ties within the error bound may flip).
+  EXPECT_GE(agree, count - count / 1000);
+  EXPECT_LT(max_err, 0.05);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ThroughputTest,
+                         ::testing::Values("logreg", "cnn-small"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& ch : s) ch = ch == '-' ? '_' : ch;
+                           return s;
+                         });
+
 }  // namespace
 }  // namespace blindfold
