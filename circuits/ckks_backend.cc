@@ -2,17 +2,18 @@
 #include "circuits/ckks_backend.h"
 
 #include "circuits/linear_transform.h"
+#include "circuits/scales.h"
 
 namespace blindfold::circuits {
 
 CkksBackend::CkksBackend(const ckks::Evaluator& evaluator,
                          const ckks::Encoder& encoder, int top_level,
                          ckks::Scale top_scale, int64_t slots)
-    : ev_(evaluator), enc_(encoder), slots_(slots), scales_(top_level + 1) {
-  scales_[top_level] = top_scale;
-  for (int l = top_level; l > 0; --l) {
-    const double q = static_cast<double>(ev_.params()->q(l));
-    scales_[l - 1] = ckks::Scale(scales_[l].value() / q * scales_[l].value());
+    : ev_(evaluator), enc_(encoder), slots_(slots) {
+  std::vector<double> q(top_level + 1);
+  for (int l = 0; l <= top_level; ++l) q[l] = static_cast<double>(ev_.params()->q(l));
+  for (double s : CanonicalScales(q, top_level, top_scale.value())) {
+    scales_.push_back(ckks::Scale(s));
   }
 }
 
@@ -56,8 +57,8 @@ CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const SparseDiagonal& d,
   Ct y;
   if (!status_.ok()) return y;
   const int l = x.level();
-  const ckks::Scale pt_scale(static_cast<double>(ev_.params()->q(l)) *
-                             scales_[l - 1].value() / x.scale.value());
+  const ckks::Scale pt_scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
+                                            scales_[l - 1].value(), x.scale.value()));
   const ckks::Plaintext pt = Encode(Tile(d, period, slots_), l, pt_scale);
   if (status_.ok()) Ok(ev_.MultiplyPlain(x, pt, &y));
   return y;
@@ -104,8 +105,8 @@ CkksBackend::Ct CkksBackend::MulConst(const Ct& x, double c) {
   Ct y;
   if (!status_.ok()) return y;
   const int l = x.level();
-  const ckks::Scale const_scale(static_cast<double>(ev_.params()->q(l)) *
-                                scales_[l - 1].value() / x.scale.value());
+  const ckks::Scale const_scale(PlaintextScale(
+      static_cast<double>(ev_.params()->q(l)), scales_[l - 1].value(), x.scale.value()));
   Ok(ev_.MultiplyConst(x, c, const_scale, &y));
   return y;
 }

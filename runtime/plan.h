@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "circuits/linear_transform.h"
@@ -112,8 +113,11 @@ typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
   return std::move(*acc);
 }
 
-template <typename B>
-typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input) {
+// `observe(k, value)`, when given, sees every term k as it is made and the
+// output as k = terms.size().
+template <typename B, typename Observer = std::nullptr_t>
+typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
+                           Observer observe = nullptr) {
   using Ct = typename B::Ct;
   std::vector<std::optional<Ct>> terms(plan.terms.size());
   terms[0] = std::move(input);
@@ -128,8 +132,13 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input) {
     } else {
       terms[k] = backend.Square(a);
     }
+    if constexpr (!std::is_same_v<Observer, std::nullptr_t>) observe(k, *terms[k]);
   }
-  return EvaluateForm(backend, plan.output, terms);
+  Ct out = EvaluateForm(backend, plan.output, terms);
+  if constexpr (!std::is_same_v<Observer, std::nullptr_t>) {
+    observe(plan.terms.size(), out);
+  }
+  return out;
 }
 
 // Throughput mode: element i of every vector is its own ciphertext whose

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "circuits/meta_backend.h"
 
 namespace blindfold::runtime {
 namespace {
@@ -372,7 +373,49 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
   }
   BF_RETURN_IF_ERROR(derive(plan.output));
   BF_RETURN_IF_ERROR(ValidatePlan(plan));
+  BF_RETURN_IF_ERROR(SimulatePlan(plan));
   return plan;
+}
+
+absl::Status SimulatePlan(const Plan& plan) {
+  auto params = ckks::Parameters::Create(plan.params);
+  if (!params.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SimulatePlan: parameters: ", params.status().message()));
+  }
+  std::vector<double> q(plan.depth + 1);
+  for (int l = 0; l <= plan.depth; ++l) q[l] = static_cast<double>((*params)->q(l));
+  const double top = std::exp2(plan.input_scale_log2);
+  circuits::MetaBackend meta(q, plan.depth, top);
+  absl::Status mismatch;
+  auto observe = [&](size_t k, const circuits::MetaCt& v) {
+    const int want = k < plan.terms.size() ? plan.terms[k].level : 0;
+    if (mismatch.ok() && (v.level != want || v.degree != 1 ||
+                          !circuits::ScalesMatch(v.scale, meta.CanonicalScale(v.level)))) {
+      mismatch = absl::InvalidArgumentError(absl::StrCat(
+          "SimulatePlan: ", k < plan.terms.size() ? absl::StrCat("term ", k) : "the output",
+          " lands on level ", v.level, " (degree ", v.degree, ", scale 2^",
+          std::log2(v.scale), "), the plan records level ", want));
+    }
+  };
+  const circuits::MetaCt input{plan.depth, top, 1};
+  if (plan.mode == PackingMode::kThroughput) {
+    std::vector<circuits::MetaCt> in(plan.terms[0].dim, input);
+    const auto out = ExecutePlanBatched(meta, plan, std::move(in));
+    for (const auto& v : out) observe(plan.terms.size(), v);
+  } else {
+    ExecutePlan(meta, plan, input, observe);
+  }
+  BF_RETURN_IF_ERROR(meta.status());
+  BF_RETURN_IF_ERROR(mismatch);
+  const std::vector<int64_t> want = plan.Rotations();
+  if (std::vector<int64_t>(meta.rotations_used().begin(), meta.rotations_used().end()) !=
+      want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SimulatePlan: the plan performs ", meta.rotations_used().size(),
+        " distinct rotations, its key set lists ", want.size()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidatePlan(const Plan& plan) {

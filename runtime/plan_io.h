@@ -41,6 +41,12 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes);
 // Checks a plan built in memory (as DeserializePlan does after parsing).
 absl::Status ValidatePlan(const Plan& plan);
 
+// Runs the plan on the metadata simulator (circuits/meta_backend.h): every
+// term must land on its recorded level, additions must meet equal levels
+// and scales, the output must reach level 0, and the rotations performed
+// must be exactly Rotations(). DeserializePlan and the compiler call it.
+absl::Status SimulatePlan(const Plan& plan);
+
 // File helpers: whole-file read/write with the path in errors.
 absl::Status WritePlanFile(const Plan& plan, const std::string& path);
 absl::StatusOr<Plan> ReadPlanFile(const std::string& path);

@@ -10,6 +10,7 @@
 #include "ckks/parameters.h"
 #include "compiler/lower/lower.h"
 #include "compiler/lower/pack.h"
+#include "runtime/plan_io.h"
 
 namespace blindfold::compiler {
 namespace {
@@ -106,6 +107,9 @@ absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
   plan.max_term_abs = cal.max_term_abs;
   plan.labels = options.labels;
   plan.mode = options.mode;
+  // The plan must pass what the runtime checks on load, simulation included.
+  BF_RETURN_IF_ERROR(runtime::ValidatePlan(plan));
+  BF_RETURN_IF_ERROR(runtime::SimulatePlan(plan));
   return plan;
 }
 
