@@ -25,6 +25,7 @@
 #include "data/fashion_mnist.h"
 #include "data/idx.h"
 #include "nlohmann/json.hpp"
+#include "runtime/cost_model.h"
 #include "runtime/inference.h"
 #include "runtime/plan_io.h"
 
@@ -150,9 +151,11 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
   for (int b : params->literal().log_q) absl::StrAppend(&chain, chain.empty() ? "" : "+", b);
   std::string special;
   for (int b : params->literal().log_p) absl::StrAppend(&special, special.empty() ? "" : "+", b);
+  const runtime::CostBreakdown cost = runtime::PredictLatency(plan);
   if (a.json) {
     json j = {{"model", a.model},
               {"plan", a.out},
+              {"predicted_ms", cost.total_ms()},
               {"mode", runtime::PackingModeName(plan.mode)},
               {"log_n", plan.params.log_n},
               {"log_qp", params->log_qp()},
@@ -183,7 +186,17 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
       << "work per input: " << plan.RotationCount() << " rotations + "
       << plan.HoistedRotationCount() << " hoisted, " << plan.PlainProductCount()
       << " plaintext products, " << plan.CiphertextProductCount()
-      << " ciphertext products\n";
+      << " ciphertext products\n"
+      << absl::StrFormat(
+             "predicted server latency: %.1f ms per %s (rotations %.1f, hoisted %.1f, "
+             "encoding %.1f, plaintext products %.1f, ciphertext products %.1f, rescales "
+             "%.1f; one thread, IFMA costs from docs/benchmarks.md)\n",
+             cost.total_ms(),
+             plan.mode == runtime::PackingMode::kThroughput
+                 ? absl::StrCat("batch of ", plan.slots)
+                 : std::string("input"),
+             cost.rotations_ms, cost.hoisted_ms, cost.encode_ms, cost.plain_mul_ms,
+             cost.ciphertext_mul_ms, cost.rescale_ms);
   return absl::OkStatus();
 }
 
