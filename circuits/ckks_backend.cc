@@ -6,10 +6,25 @@
 
 namespace blindfold::circuits {
 
+std::shared_ptr<const ckks::Plaintext> PlaintextCache::Find(const void* key, int level) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find({key, level});
+  return it == map_.end() ? nullptr : it->second;
+}
+
+void PlaintextCache::Insert(const void* key, int level,
+                            std::shared_ptr<const ckks::Plaintext> pt) {
+  const size_t size = static_cast<size_t>(pt->level() + 1) * pt->poly.n() * sizeof(uint64_t);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes_ + size > budget_ || map_.count({key, level})) return;
+  map_.emplace(std::make_pair(key, level), std::move(pt));
+  bytes_ += size;
+}
+
 CkksBackend::CkksBackend(const ckks::Evaluator& evaluator,
                          const ckks::Encoder& encoder, int top_level,
-                         ckks::Scale top_scale, int64_t slots)
-    : ev_(evaluator), enc_(encoder), slots_(slots) {
+                         ckks::Scale top_scale, int64_t slots, PlaintextCache* cache)
+    : ev_(evaluator), enc_(encoder), slots_(slots), cache_(cache) {
   std::vector<double> q(top_level + 1);
   for (int l = 0; l <= top_level; ++l) q[l] = static_cast<double>(ev_.params()->q(l));
   for (double s : CanonicalScales(q, top_level, top_scale.value())) {
@@ -59,8 +74,15 @@ CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const SparseDiagonal& d,
   const int l = x.level();
   const ckks::Scale pt_scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
                                             scales_[l - 1].value(), x.scale.value()));
-  const ckks::Plaintext pt = Encode(Tile(d, period, slots_), l, pt_scale);
-  if (status_.ok()) Ok(ev_.MultiplyPlain(x, pt, &y));
+  // The scale is a function of the level for a fixed plan (canonical
+  // scales), so (diagonal, level) identifies the plaintext.
+  std::shared_ptr<const ckks::Plaintext> pt =
+      cache_ != nullptr ? cache_->Find(&d, l) : nullptr;
+  if (pt == nullptr) {
+    pt = std::make_shared<const ckks::Plaintext>(Encode(Tile(d, period, slots_), l, pt_scale));
+    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt);
+  }
+  if (status_.ok()) Ok(ev_.MultiplyPlain(x, *pt, &y));
   return y;
 }
 

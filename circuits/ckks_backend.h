@@ -15,6 +15,10 @@
 #define BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -25,14 +29,32 @@
 
 namespace blindfold::circuits {
 
+// Encoded diagonals kept across requests (a server's plan is fixed, so a
+// diagonal at a given level always encodes the same), up to a byte budget;
+// beyond it diagonals are encoded per use. Thread-safe.
+class PlaintextCache {
+ public:
+  explicit PlaintextCache(size_t budget_bytes) : budget_(budget_bytes) {}
+  std::shared_ptr<const ckks::Plaintext> Find(const void* key, int level);
+  // Keeps `pt` if it fits the budget.
+  void Insert(const void* key, int level, std::shared_ptr<const ckks::Plaintext> pt);
+  size_t bytes() const { return bytes_; }
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<const void*, int>, std::shared_ptr<const ckks::Plaintext>> map_;
+  size_t bytes_ = 0, budget_;
+};
+
 class CkksBackend {
  public:
   using Ct = ckks::Ciphertext;
 
   // `top_level` and `top_scale`: the input's level and scale; `slots` the
-  // packing width.
+  // packing width; `cache` (optional) keeps encoded diagonals.
   CkksBackend(const ckks::Evaluator& evaluator, const ckks::Encoder& encoder,
-              int top_level, ckks::Scale top_scale, int64_t slots);
+              int top_level, ckks::Scale top_scale, int64_t slots,
+              PlaintextCache* cache = nullptr);
 
   // The canonical scale of level l.
   ckks::Scale CanonicalScale(int level) const { return scales_[level]; }
@@ -62,6 +84,7 @@ class CkksBackend {
   const ckks::Evaluator& ev_;
   const ckks::Encoder& enc_;
   int64_t slots_;
+  PlaintextCache* cache_;
   std::vector<ckks::Scale> scales_;  // by level
   absl::Status status_;
 };

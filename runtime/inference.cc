@@ -2,6 +2,7 @@
 #include "runtime/inference.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -86,6 +87,18 @@ absl::StatusOr<ckks::ParametersPtr> PlanParameters(const Plan& plan) {
                         absl::StrCat("plan parameters: ", p.status().message()));
   }
   return *p;
+}
+
+// BLINDFOLD_PLAINTEXT_CACHE_MB (default 256; 0 disables the cache).
+size_t PlaintextCacheBudget() {
+  const char* v = std::getenv("BLINDFOLD_PLAINTEXT_CACHE_MB");
+  long mb = 256;
+  if (v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    const long parsed = std::strtol(v, &end, 10);
+    if (end != v && *end == '\0' && parsed >= 0 && parsed <= (1L << 20)) mb = parsed;
+  }
+  return static_cast<size_t>(mb) << 20;
 }
 
 ckks::Scale InputScale(const Plan& plan) {
@@ -290,6 +303,7 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
 
 struct InferenceServer::State {
   Plan plan;
+  std::unique_ptr<circuits::PlaintextCache> cache;
   ckks::ParametersPtr params;
   std::shared_ptr<ckks::EvaluationKeys> keys;
   std::unique_ptr<ckks::Encoder> encoder;
@@ -345,6 +359,7 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
   }
   s->encoder = std::make_unique<ckks::Encoder>(s->params);
   s->key_bytes = static_cast<int64_t>(evk.size());
+  s->cache = std::make_unique<circuits::PlaintextCache>(PlaintextCacheBudget());
   s->plan = std::move(plan);
   return std::unique_ptr<InferenceServer>(new InferenceServer(std::move(s)));
 }
@@ -373,7 +388,7 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
   const auto start = std::chrono::steady_clock::now();
   const Plan& plan = s_->plan;
   circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
-                                InputScale(plan), plan.slots);
+                                InputScale(plan), plan.slots, s_->cache.get());
   auto finish = [&] {
     if (stats == nullptr) return;
     stats->rotations = backend.rotations;
