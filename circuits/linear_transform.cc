@@ -95,12 +95,23 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
     const std::vector<std::vector<std::pair<int32_t, double>>>& row_entries,
     int64_t in_period, int64_t slots, const RotationCost& cost,
     int64_t baby_step) {
+  return PlanLinearTransform(rows, cols, row_entries, in_period, nullptr, nullptr, slots,
+                             cost, baby_step);
+}
+
+absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
+    int64_t rows, int64_t cols,
+    const std::vector<std::vector<std::pair<int32_t, double>>>& row_entries,
+    int64_t in_period, const std::vector<int32_t>* in_layout,
+    const std::vector<int32_t>* out_layout, int64_t slots, const RotationCost& cost,
+    int64_t baby_step) {
+  if (in_layout != nullptr) in_period = static_cast<int64_t>(in_layout->size());
   if (!IsPowerOfTwo(slots) || !IsPowerOfTwo(in_period) || slots % in_period != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PlanLinearTransform: input period ", in_period, " and slots ", slots,
         " must be powers of two with the period dividing the slots"));
   }
-  if (cols > in_period || rows < 1 ||
+  if ((in_layout == nullptr && cols > in_period) || rows < 1 ||
       static_cast<int64_t>(row_entries.size()) != rows) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PlanLinearTransform: matrix ", rows, "x", cols, " with ",
@@ -112,39 +123,64 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
   plan.cols = cols;
   plan.slots = slots;
   plan.in_period = in_period;
-  plan.out_period = NextPowerOfTwo(rows);
-  if (plan.out_period > slots) {
+  plan.out_period = out_layout != nullptr ? static_cast<int64_t>(out_layout->size())
+                                          : NextPowerOfTwo(rows);
+  if (!IsPowerOfTwo(plan.out_period) || plan.out_period > slots) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PlanLinearTransform: ", rows, " output rows need ", plan.out_period,
-        " slots, only ", slots, " available"));
+        " slots (a power of two), ", slots, " available"));
   }
   const bool reduce = plan.out_period < in_period;
   plan.period = std::max(in_period, plan.out_period);
   plan.sum_count = reduce ? in_period / plan.out_period : 1;
   const int64_t num_k = reduce ? plan.out_period : in_period;
 
+  // Where each input element sits (several slots when the layout repeats it).
+  std::vector<std::vector<int32_t>> where(cols);
+  for (int64_t s = 0; s < in_period; ++s) {
+    const int64_t c = in_layout != nullptr ? (*in_layout)[s] : (s < cols ? s : -1);
+    if (c >= cols) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "PlanLinearTransform: input layout names element ", c, " of ", cols));
+    }
+    if (c >= 0) where[c].push_back(static_cast<int32_t>(s));
+  }
   // diagonal k -> (slot within the period -> value).
   std::map<int64_t, std::map<int32_t, double>> diag;
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t j0 = 0; j0 < plan.out_period; ++j0) {
+    const int64_t r = out_layout != nullptr ? (*out_layout)[j0] : (j0 < rows ? j0 : -1);
+    if (r < 0) continue;
+    if (r >= rows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "PlanLinearTransform: output layout names row ", r, " of ", rows));
+    }
     for (const auto& [c, v] : row_entries[r]) {
       if (v == 0.0) continue;
-      if (c < 0 || c >= cols) {
+      if (c < 0 || c >= cols || where[c].empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "PlanLinearTransform: row ", r, " has column ", c, " outside [0, ",
-            cols, ")"));
+            "PlanLinearTransform: row ", r, " reads column ", c,
+            c < 0 || c >= cols ? " outside [0, cols)" : ", which the input layout lacks"));
       }
-      if (!reduce) {
-        // Slot j = r (period m'): reads column (r + k) mod p_in.
-        const int64_t k = Mod(c - r, in_period);
-        diag[k][static_cast<int32_t>(r)] += v;
-      } else {
-        // Slots j = r + t m' (t < p_in/m') each read column (j + k) mod p_in
-        // with k < m': exactly one (t, k) reaches column c.
-        const int64_t delta = Mod(c - r, in_period);
-        const int64_t k = delta % plan.out_period;
-        const int64_t t = delta / plan.out_period;
-        diag[k][static_cast<int32_t>(r + t * plan.out_period)] += v;
+      // Among the slots holding c, prefer one whose diagonal is in use.
+      int64_t best_k = -1, best_slot = 0;
+      for (int32_t s : where[c]) {
+        int64_t k, slot;
+        if (!reduce) {
+          // Output slot j0 reads input slot (j0 + k) mod p_in.
+          k = Mod(s - j0, in_period);
+          slot = j0;
+        } else {
+          // Slots j0 + t m' (t < p_in/m') read (j + k) mod p_in, k < m'.
+          const int64_t delta = Mod(s - j0, in_period);
+          k = delta % plan.out_period;
+          slot = j0 + (delta / plan.out_period) * plan.out_period;
+        }
+        if (best_k < 0 || (diag.count(k) && !diag.count(best_k))) {
+          best_k = k;
+          best_slot = slot;
+        }
       }
+      diag[best_k][static_cast<int32_t>(best_slot)] += v;
     }
   }
   if (diag.empty()) {

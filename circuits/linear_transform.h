@@ -81,6 +81,18 @@ absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
     int64_t in_period, int64_t slots, const RotationCost& cost = {},
     int64_t baby_step = 0);
 
+// As above with explicit layouts: in_layout[s] is the input element slot s
+// holds (-1: zero), its size the input period; out_layout[j] the row output
+// slot j must hold (-1: zero), its size the output period. Elements may
+// repeat in the input layout; the planner picks, for each matrix entry, a
+// copy whose diagonal is already in use.
+absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
+    int64_t rows, int64_t cols,
+    const std::vector<std::vector<std::pair<int32_t, double>>>& row_entries,
+    int64_t in_period, const std::vector<int32_t>* in_layout,
+    const std::vector<int32_t>* out_layout, int64_t slots, const RotationCost& cost = {},
+    int64_t baby_step = 0);
+
 // `values` (length <= period) tiled across `slots` slots.
 std::vector<double> Tile(const std::vector<double>& values, int64_t period,
                          int64_t slots);

@@ -4,7 +4,9 @@
 // every baby step, and the rotation bookkeeping the key set relies on.
 #include "circuits/linear_transform.h"
 
+#include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "circuits/slot_backend.h"
 #include "gtest/gtest.h"
@@ -62,6 +64,39 @@ TEST(LinearTransformTest, SquareTallAndWideMatricesAllSlotsCorrect) {
   Check(845, 784, 0.03, 1024, 5);
   Check(1, 7, 1.0, 8, 6);        // a single row
   Check(128, 1, 1.0, 128, 7);    // a single column
+}
+
+// Arbitrary layouts: inputs permuted and repeated, outputs permuted.
+TEST(LinearTransformTest, LayoutsPermuteAndRepeatElements) {
+  std::mt19937 rng(11);
+  for (auto [rows, cols, in_p, out_p] : {std::tuple{20, 30, 64, 32}, std::tuple{50, 9, 16, 64},
+                                         std::tuple{7, 40, 128, 8}}) {
+    const Rows a = RandomMatrix(rows, cols, 0.4, rng);
+    std::vector<int32_t> in(in_p, -1), out(out_p, -1);
+    for (int c = 0; c < cols; ++c) in[c] = c;
+    for (int s = cols; s < in_p; ++s) in[s] = static_cast<int32_t>(rng() % cols);  // repeats
+    std::shuffle(in.begin(), in.end(), rng);
+    for (int r = 0; r < rows; ++r) out[r] = r;
+    std::shuffle(out.begin(), out.end(), rng);
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<double> x(cols);
+    for (double& v : x) v = u(rng);
+    const int64_t slots = 256;
+    auto plan = PlanLinearTransform(rows, cols, a, 0, &in, &out, slots);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    std::vector<double> laid(in_p);
+    for (int s = 0; s < in_p; ++s) laid[s] = in[s] >= 0 ? x[in[s]] : 0.0;
+    SlotBackend backend(slots);
+    const auto y = ApplyLinearTransform(backend, *plan, Tile(laid, in_p, slots));
+    for (int64_t j = 0; j < slots; ++j) {
+      const int r = out[j % out_p];
+      double want = 0;
+      if (r >= 0) {
+        for (const auto& [c, v] : a[r]) want += v * x[c];
+      }
+      ASSERT_NEAR(y[j], want, 1e-12) << rows << "x" << cols << " slot " << j;
+    }
+  }
 }
 
 TEST(LinearTransformTest, SparseBandUsesFewDiagonalsAndRotations) {

@@ -18,7 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     circuits::SlotBackend backend(plan->slots);
     std::vector<double> x(plan->terms[0].dim, 0.5);
     const auto y = runtime::ExecutePlan(
-        backend, *plan, circuits::Tile(x, plan->terms[0].period, plan->slots));
+        backend, *plan,
+        circuits::Tile(runtime::LaidOut(x, plan->terms[0].layout, plan->terms[0].period),
+                       plan->terms[0].period, plan->slots));
     if (static_cast<int64_t>(y.size()) != plan->slots) std::abort();
   }
   return 0;

@@ -213,8 +213,11 @@ absl::StatusOr<std::string> InferenceClient::EncryptInput(
   }
   const std::vector<double> values(x.begin(), x.end());
   ckks::Plaintext pt;
+  // The input's layout (possibly a gather that repeats values: the
+  // client-side im2col of compiler/lower/pack.h), tiled.
   BF_RETURN_IF_ERROR(s_->encoder->Encode(
-      circuits::Tile(values, plan.terms[0].period, plan.slots),
+      circuits::Tile(LaidOut(values, plan.terms[0].layout, plan.terms[0].period),
+                     plan.terms[0].period, plan.slots),
       static_cast<std::size_t>(plan.slots), plan.depth, InputScale(plan), &pt));
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
   return ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true);
@@ -295,8 +298,7 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
   BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
-  slots.resize(s_->plan.output.dim);
-  return slots;
+  return Gathered(slots, s_->plan.output.layout, s_->plan.output.dim);
 }
 
 // ---------------------------------------------------------------- server --

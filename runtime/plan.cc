@@ -5,6 +5,34 @@
 
 namespace blindfold::runtime {
 
+std::vector<double> LaidOut(const std::vector<double>& values, const Layout& layout,
+                            int64_t period) {
+  if (layout.empty()) return values;
+  std::vector<double> out(period, 0.0);
+  for (int64_t j = 0; j < period && j < static_cast<int64_t>(layout.size()); ++j) {
+    if (layout[j] >= 0) out[j] = values[layout[j]];
+  }
+  return out;
+}
+
+std::vector<double> Gathered(const std::vector<double>& slots, const Layout& layout,
+                             int64_t dim) {
+  std::vector<double> out(dim, 0.0);
+  if (layout.empty()) {
+    for (int64_t e = 0; e < dim && e < static_cast<int64_t>(slots.size()); ++e) out[e] = slots[e];
+    return out;
+  }
+  std::vector<char> seen(dim, 0);
+  for (size_t j = 0; j < layout.size() && j < slots.size(); ++j) {
+    const int32_t e = layout[j];
+    if (e >= 0 && e < dim && !seen[e]) {
+      seen[e] = 1;
+      out[e] = slots[j];
+    }
+  }
+  return out;
+}
+
 const char* PackingModeName(PackingMode mode) {
   return mode == PackingMode::kThroughput ? "throughput" : "latency";
 }

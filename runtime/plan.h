@@ -34,10 +34,23 @@ struct PlanPart {
   circuits::LinearTransformPlan lt;
 };
 
+// Where a vector's elements sit in a period of slots: layout[j] is the
+// element slot j holds (-1: zero); its size is the period. Empty: the plain
+// layout, element j in slot j (period pow2(dim)). Latency mode only.
+using Layout = std::vector<int32_t>;
+
+// `values` (element order) placed by `layout` over `period` slots.
+std::vector<double> LaidOut(const std::vector<double>& values, const Layout& layout,
+                            int64_t period);
+// The inverse: element e from the first slot holding it (dim values).
+std::vector<double> Gathered(const std::vector<double>& slots, const Layout& layout,
+                             int64_t dim);
+
 // sum of parts + bias; the result has `period` (tiled) and `dim` entries.
 struct PlanForm {
   int64_t dim = 0;
   int64_t period = 0;
+  Layout layout;  // of the result
   // Level of the result: each non-identity part drops its term to level + 1
   // first, then one plaintext product and rescale bring it here.
   int level = 0;
@@ -52,6 +65,7 @@ struct PlanTerm {
   int64_t dim = 0;
   int64_t period = 0;
   PlanForm a, b;  // kSquare: a ⊙ a, kProduct: a ⊙ b
+  Layout layout;  // the forms' layout (the input's: the client gathers x by it)
   int depth = 0;
   int level = 0;  // the forms' level - 1 (kLinear: the form's level; the
                   // input: the plan's depth)
@@ -109,7 +123,7 @@ typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
       acc = std::move(y);
     }
   }
-  backend.AddPlainInPlace(*acc, f.bias, f.period);
+  backend.AddPlainInPlace(*acc, LaidOut(f.bias, f.layout, f.period), f.period);
   return std::move(*acc);
 }
 

@@ -114,10 +114,30 @@ class Reader {
   size_t pos_ = 0;
 };
 
+void WriteLayout(Writer& w, const Layout& l) {
+  w.U32(static_cast<uint32_t>(l.size()));
+  for (int32_t e : l) w.U32(static_cast<uint32_t>(e));
+}
+
+absl::StatusOr<Layout> ReadLayout(Reader& r, int64_t dim) {
+  BF_ASSIGN_OR_RETURN(int64_t n, r.Count("layout size", kMaxPlanDim, 4));
+  Layout l(n);
+  for (int32_t& e : l) {
+    BF_ASSIGN_OR_RETURN(uint32_t u, r.U32("layout entry"));
+    e = static_cast<int32_t>(u);
+    if (e < -1 || e >= dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LoadPlan: layout entry ", e, " outside [-1, ", dim, ")"));
+    }
+  }
+  return l;
+}
+
 void WriteForm(Writer& w, const PlanForm& f, bool batched) {
   w.I64(f.dim);
   w.I64(f.period);
   w.I64(f.level);
+  WriteLayout(w, f.layout);
   w.U32(static_cast<uint32_t>(f.bias.size()));
   for (double v : f.bias) w.F64(v);
   w.U32(static_cast<uint32_t>(f.parts.size()));
@@ -147,6 +167,7 @@ absl::StatusOr<PlanForm> ReadForm(Reader& r, int64_t* nnz_budget,
   BF_ASSIGN_OR_RETURN(f.period, r.Int("form period", 1, kMaxPlanDim));
   BF_ASSIGN_OR_RETURN(int64_t level, r.Int("form level", 0, 64));
   f.level = static_cast<int>(level);
+  BF_ASSIGN_OR_RETURN(f.layout, ReadLayout(r, f.dim));
   BF_ASSIGN_OR_RETURN(int64_t nb, r.Count("bias length", kMaxPlanDim, 8));
   if (nb != f.dim) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -253,6 +274,7 @@ std::string SerializePlan(const Plan& plan) {
     w.I64(t.period);
     w.I64(t.level);
     w.I64(t.depth);
+    WriteLayout(w, t.layout);
     if (t.kind != PlanTerm::Kind::kInput) WriteForm(w, t.a, batched);
     if (t.kind == PlanTerm::Kind::kProduct) WriteForm(w, t.b, batched);
   }
@@ -324,6 +346,7 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
     t.level = static_cast<int>(level);
     BF_ASSIGN_OR_RETURN(int64_t tdepth, r.Int("term depth", 0, 63));
     t.depth = static_cast<int>(tdepth);
+    BF_ASSIGN_OR_RETURN(t.layout, ReadLayout(r, t.dim));
     const bool batched = plan.mode == PackingMode::kThroughput;
     if (t.kind != PlanTerm::Kind::kInput) {
       BF_ASSIGN_OR_RETURN(t.a, ReadForm(r, &nnz_budget, &recorded, batched));
@@ -349,8 +372,10 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
             "LoadPlan: part refers to term ", p.term, " of ", plan.terms.size()));
       }
       const int64_t in_period = plan.terms[p.term].period;
-      auto lt = circuits::PlanLinearTransform(p.rows, p.cols, p.matrix, in_period,
-                                              plan.slots, {}, p.lt.baby_step);
+      const Layout& in_layout = plan.terms[p.term].layout;
+      auto lt = circuits::PlanLinearTransform(
+          p.rows, p.cols, p.matrix, in_period, in_layout.empty() ? nullptr : &in_layout,
+          f.layout.empty() ? nullptr : &f.layout, plan.slots, {}, p.lt.baby_step);
       if (!lt.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("LoadPlan: ", lt.status().message()));
@@ -450,11 +475,13 @@ absl::Status ValidatePlan(const Plan& plan) {
                 plan.depth);
   }
   const bool batched = plan.mode == PackingMode::kThroughput;
-  auto period_ok = [&](int64_t period, int64_t dim) {
-    return batched ? period == 1 : period == NextPow2(dim) && period <= plan.slots;
+  auto period_ok = [&](int64_t period, int64_t dim, const Layout& layout) {
+    if (batched) return period == 1 && layout.empty();
+    const int64_t want = layout.empty() ? NextPow2(dim) : static_cast<int64_t>(layout.size());
+    return period == want && (period & (period - 1)) == 0 && period <= plan.slots;
   };
   auto check_form = [&](const PlanForm& f, size_t before) -> absl::Status {
-    if (!period_ok(f.period, f.dim)) {
+    if (!period_ok(f.period, f.dim, f.layout)) {
       return fail("form period ", f.period, " is not pow2(", f.dim,
                   ") within ", plan.slots, " slots");
     }
@@ -466,7 +493,7 @@ absl::Status ValidatePlan(const Plan& plan) {
       if (!seen.insert(p.term).second) return fail("form reads term ", p.term, " twice");
       const PlanTerm& t = plan.terms[p.term];
       if (p.identity) {
-        if (t.dim != f.dim || t.level != f.level) {
+        if (t.dim != f.dim || t.level != f.level || t.layout != f.layout) {
           return fail("identity part: term ", p.term, " (dim ", t.dim, ", level ",
                       t.level, ") vs form (dim ", f.dim, ", level ", f.level, ")");
         }
@@ -480,16 +507,18 @@ absl::Status ValidatePlan(const Plan& plan) {
   };
   for (size_t k = 0; k < plan.terms.size(); ++k) {
     const PlanTerm& t = plan.terms[k];
-    if (!period_ok(t.period, t.dim)) {
+    if (!period_ok(t.period, t.dim, t.layout)) {
       return fail("term ", k, " period ", t.period, " is not pow2(", t.dim,
                   ") within ", plan.slots, " slots");
     }
     if (k == 0) continue;
     BF_RETURN_IF_ERROR(check_form(t.a, k));
-    if (t.a.dim != t.dim) return fail("term ", k, " dim differs from its form's");
+    if (t.a.dim != t.dim || t.a.layout != t.layout) {
+      return fail("term ", k, " dim or layout differs from its form's");
+    }
     if (t.kind == PlanTerm::Kind::kProduct) {
       BF_RETURN_IF_ERROR(check_form(t.b, k));
-      if (t.b.dim != t.dim || t.b.level != t.a.level) {
+      if (t.b.dim != t.dim || t.b.level != t.a.level || t.b.layout != t.layout) {
         return fail("term ", k, ": product forms differ in dim or level");
       }
     }

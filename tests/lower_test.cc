@@ -109,35 +109,44 @@ TEST_P(ShippedModelLowerTest, PackedPlanOnSlotVectorsMatchesProgram) {
   ASSERT_TRUE(g.ok()) << g.status();
   auto p = Lower(*g);
   ASSERT_TRUE(p.ok()) << p.status();
-  auto plan = compiler::PackLatency(*p, 1 << 15);
-  ASSERT_TRUE(plan.ok()) << plan.status();
   auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
                                      data::Split::kTest);
   ASSERT_TRUE(test.ok()) << test.status();
+  for (bool gather : {false, true}) {
+  auto plan = compiler::PackLatency(*p, 1 << 15, {}, gather);
+  ASSERT_TRUE(plan.ok()) << plan.status();
   for (int i = 0; i < 2; ++i) {
     const auto x = test->Preprocessed(i);
     auto want = compiler::EvaluatePlain(*p, x);
     ASSERT_TRUE(want.ok());
     circuits::SlotBackend backend(plan->slots);
     const auto y = runtime::ExecutePlan(
-        backend, *plan, circuits::Tile(x, plan->terms[0].period, plan->slots));
+        backend, *plan,
+        circuits::Tile(runtime::LaidOut(x, plan->terms[0].layout, plan->terms[0].period),
+                       plan->terms[0].period, plan->slots));
+    // Every slot: the output element its layout names (plain: slot mod period).
     for (int64_t j = 0; j < plan->slots; ++j) {
-      const int64_t r = j % plan->output.period;
-      const double w = r < plan->output.dim ? (*want)[r] : 0.0;
-      ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j;
+      const int64_t at = j % plan->output.period;
+      const int64_t r = plan->output.layout.empty()
+                            ? (at < plan->output.dim ? at : -1)
+                            : plan->output.layout[at];
+      const double w = r >= 0 ? (*want)[r] : 0.0;
+      ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j << " gather " << gather;
     }
     EXPECT_EQ(backend.rotations, plan->RotationCount());
     EXPECT_EQ(backend.hoisted_rotations, plan->HoistedRotationCount());
     EXPECT_EQ(backend.ciphertext_products, plan->CiphertextProductCount());
   }
-  std::printf("%s: slots %lld, depth %d, rotations %lld + %lld hoisted, keys %zu, "
+  std::printf("%s%s: slots %lld, depth %d, rotations %lld + %lld hoisted, keys %zu, "
               "plaintext products %lld, ciphertext products %lld\n",
-              GetParam().c_str(), static_cast<long long>(plan->slots), plan->depth,
+              GetParam().c_str(), gather ? " (input gather)" : "",
+              static_cast<long long>(plan->slots), plan->depth,
               static_cast<long long>(plan->RotationCount()),
               static_cast<long long>(plan->HoistedRotationCount()),
               plan->Rotations().size(),
               static_cast<long long>(plan->PlainProductCount()),
               static_cast<long long>(plan->CiphertextProductCount()));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Polynomial, ShippedModelLowerTest,

@@ -408,10 +408,11 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
       return y;
     }
     circuits::SlotBackend slots(plan.slots);
-    auto y = runtime::ExecutePlan(slots, plan,
-                                  circuits::Tile(x, plan.terms[0].period, plan.slots));
-    y.resize(plan.output.dim);
-    return y;
+    const auto y = runtime::ExecutePlan(
+        slots, plan,
+        circuits::Tile(runtime::LaidOut(x, plan.terms[0].layout, plan.terms[0].period),
+                       plan.terms[0].period, plan.slots));
+    return runtime::Gathered(y, plan.output.layout, plan.output.dim);
   };
   const int batch = plan.mode == runtime::PackingMode::kThroughput
                         ? static_cast<int>(std::min<int64_t>(plan.slots, a.images))

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "ckks/parameters.h"
 #include "compiler/lower/lower.h"
 #include "compiler/lower/pack.h"
+#include "runtime/cost_model.h"
 #include "runtime/plan_io.h"
 
 namespace blindfold::compiler {
@@ -89,20 +91,43 @@ absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
   BF_ASSIGN_OR_RETURN(Calibration cal, Calibrate(program, calibration));
   const bool batched = options.mode == runtime::PackingMode::kThroughput;
   // Latency: pack first with the largest ring, the slot count decides the
-  // smallest N. Throughput: any N holds one element; the batch is N/2.
-  BF_ASSIGN_OR_RETURN(runtime::Plan plan,
-                      batched ? PackThroughput(program, 2)
-                              : PackLatency(program, int64_t{1} << 15));
-  BF_ASSIGN_OR_RETURN(Chosen chosen, SelectParameters(plan.depth, plan.slots,
-                                                      cal.max_output_abs, options));
-  if (batched) plan.slots = int64_t{1} << (chosen.literal.log_n - 1);
-  auto params = ckks::Parameters::Create(chosen.literal);
-  if (!params.ok()) {
-    return absl::Status(params.status().code(),
-                        absl::StrCat("Compile: ", params.status().message()));
+  // smallest N; with and without the input gather (pack.h), keeping the
+  // one the cost model predicts faster. Throughput: any N holds one
+  // element; the batch is N/2.
+  std::optional<runtime::Plan> best;
+  double best_ms = 0;
+  absl::Status last_error;
+  for (bool gather : {false, true}) {
+    if (batched && gather) break;
+    if (!options.gather_input && gather) break;
+    auto packed = batched ? PackThroughput(program, 2)
+                          : PackLatency(program, int64_t{1} << 15, {}, gather);
+    if (!packed.ok()) {
+      last_error = packed.status();
+      continue;
+    }
+    runtime::Plan plan = *std::move(packed);
+    auto chosen = SelectParameters(plan.depth, plan.slots, cal.max_output_abs, options);
+    if (!chosen.ok()) {
+      last_error = chosen.status();
+      continue;
+    }
+    auto params = ckks::Parameters::Create(chosen->literal);
+    if (!params.ok()) {
+      return absl::Status(params.status().code(),
+                          absl::StrCat("Compile: ", params.status().message()));
+    }
+    if (batched) plan.slots = int64_t{1} << (chosen->literal.log_n - 1);
+    plan.params = (*params)->literal();
+    plan.input_scale_log2 = chosen->scale_bits;
+    const double ms = runtime::PredictLatency(plan).total_ms();
+    if (!best || ms < best_ms) {
+      best = std::move(plan);
+      best_ms = ms;
+    }
   }
-  plan.params = (*params)->literal();
-  plan.input_scale_log2 = chosen.scale_bits;
+  if (!best) return last_error;
+  runtime::Plan plan = *std::move(best);
   plan.max_output_abs = cal.max_output_abs;
   plan.max_term_abs = cal.max_term_abs;
   plan.labels = options.labels;

@@ -30,6 +30,9 @@ struct CompileOptions {
   int log_n = 0;       // > 0 forces N (still checked for 128-bit security)
   int scale_bits = 0;  // > 0 forces the scale
   int activation_degree = 4;  // Relu/Sigmoid approximations (approx.h)
+  // Latency mode: also try the client-side input gather (pack.h) and keep
+  // whichever the cost model predicts faster.
+  bool gather_input = true;
   std::vector<std::string> labels;
 };
 
