@@ -55,19 +55,26 @@ absl::StatusOr<Chosen> SelectParameters(int depth, int64_t slots,
     const int hi = o.scale_bits > 0 ? o.scale_bits : o.max_scale_bits;
     const int lo = o.scale_bits > 0 ? o.scale_bits : o.min_scale_bits;
     for (int s = hi; s >= lo; --s) {
-      const int q0 = std::min(60, s + out_bits);
+      // Primes of at most 50 bits keep every limb on the IFMA kernels
+      // (math/ntt.h); q_0 gets the headroom above the scale up to that.
+      const int q0 = std::min(50, s + out_bits);
+      if (q0 < s + out_bits - o.headroom_margin_bits + 1) continue;  // headroom lost
       const int p = std::max(q0, s);
-      // Generated primes sit just below 2^bits, so the sum of bit sizes
-      // bounds log2(QP) from above.
-      if (q0 + depth * s + p > bound) continue;
-      Chosen c;
-      c.literal.log_n = log_n;
-      c.literal.log_q.push_back(q0);
-      for (int i = 0; i < depth; ++i) c.literal.log_q.push_back(s);
-      c.literal.log_p.push_back(p);
-      c.literal.log_default_scale = s;
-      c.scale_bits = s;
-      return c;
+      // More special primes: fewer key-switching digits (smaller keys,
+      // faster rotations), as many as the bound allows up to half the chain.
+      for (int alpha = std::max(1, (depth + 1) / 2); alpha >= 1; --alpha) {
+        // Generated primes sit just below 2^bits, so the sum of bit sizes
+        // bounds log2(QP) from above.
+        if (q0 + depth * s + alpha * p > bound) continue;
+        Chosen c;
+        c.literal.log_n = log_n;
+        c.literal.log_q.push_back(q0);
+        for (int i = 0; i < depth; ++i) c.literal.log_q.push_back(s);
+        for (int i = 0; i < alpha; ++i) c.literal.log_p.push_back(p);
+        c.literal.log_default_scale = s;
+        c.scale_bits = s;
+        return c;
+      }
     }
     absl::StrAppend(&tried, tried.empty() ? "" : ", ", "2^", log_n, " (log2 QP <= ",
                     bound, ")");

@@ -4,8 +4,9 @@
 //
 // Parameters: the smallest ring degree N (2^13 .. 2^16) whose 128-bit bound
 // on log2(QP) (HomomorphicEncryption.org table, P included) holds a chain of
-//   q_0 = scale + headroom bits, depth primes of `scale` bits, one special
-//   prime as large as q_0,
+//   q_0 = scale + headroom bits (at most 50: IFMA kernels), depth primes of
+//   `scale` bits, and special primes as large as q_0 — as many as fit, up
+//   to half the chain (fewer key-switching digits),
 // with scale bits as large as fits up to `max_scale_bits` but at least
 // `min_scale_bits`, and N/2 slots for the widest packed vector. The headroom
 // keeps the output below q_0 / 2 at level 0: log2 of the largest |output|
