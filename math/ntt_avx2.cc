@@ -93,7 +93,9 @@ void Stage(uint64_t* a, std::size_t m, std::size_t dist, const double* w,
 }
 
 // Two stages (m, dist) and (2m, dist/2) per pass (radix-4 blocks).
-// REQUIRES: dist >= 8.
+// kEntry: the words are still uint64 in [0, 4q); convert and centre them on
+// load (the first pass). REQUIRES: dist >= 8.
+template <bool kEntry>
 void FwdStage4(uint64_t* a, std::size_t m, std::size_t dist, const double* w,
                const FpMod& c) {
   const std::size_t h = dist / 2;
@@ -106,8 +108,15 @@ void FwdStage4(uint64_t* a, std::size_t m, std::size_t dist, const double* w,
     uint64_t* p2 = p0 + dist;
     uint64_t* p3 = p2 + h;
     for (std::size_t j = 0; j < h; j += 4) {
-      __m256d x0 = Ld(p0 + j), x1 = Ld(p1 + j), x2 = Ld(p2 + j),
-              x3 = Ld(p3 + j);
+      __m256d x0, x1, x2, x3;
+      if constexpr (kEntry) {
+        x0 = LoadU64(p0 + j);  // reduced by the first butterflies
+        x1 = LoadU64(p1 + j);
+        x2 = ReduceCentred(LoadU64(p2 + j), c);
+        x3 = ReduceCentred(LoadU64(p3 + j), c);
+      } else {
+        x0 = Ld(p0 + j), x1 = Ld(p1 + j), x2 = Ld(p2 + j), x3 = Ld(p3 + j);
+      }
       FwdButterfly<true>(x0, x2, wa, c);
       FwdButterfly<true>(x1, x3, wa, c);
       FwdButterfly<false>(x0, x1, wb0, c);
@@ -152,12 +161,18 @@ void ForwardAvx2(const NttTables& t, uint64_t* a) {
   const FpMod c(t.modulus().value);
   const std::size_t n = t.n();
   const double* w = t.psi_rev_f64().data();
-  // Words < 4q < 2^52 to centred doubles.
-  for (std::size_t j = 0; j < n; j += 4) St(a + j, ReduceCentred(LoadU64(a + j), c));
   // Distances n/2 .. 4: radix-4 passes while two stages of distance >= 4
-  // remain, then one radix-2 stage if needed.
+  // remain, then one radix-2 stage if needed. The first pass converts the
+  // words (< 4q < 2^52) to centred doubles as it loads them.
   std::size_t m = 1, dist = n / 2;
-  for (; dist >= 8; m <<= 2, dist >>= 2) FwdStage4(a, m, dist, w, c);
+  if (dist >= 8) {
+    FwdStage4<true>(a, m, dist, w, c);
+    m <<= 2;
+    dist >>= 2;
+  } else {
+    for (std::size_t j = 0; j < n; j += 4) St(a + j, ReduceCentred(LoadU64(a + j), c));
+  }
+  for (; dist >= 8; m <<= 2, dist >>= 2) FwdStage4<false>(a, m, dist, w, c);
   if (dist == 4) {
     Stage<true>(a, m, dist, w, c);
     m <<= 1;
