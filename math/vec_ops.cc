@@ -12,8 +12,12 @@ inline bool UseIfma(const Modulus& q, std::size_t n) {
   return q.bits <= kMaxIfmaModulusBits && n % 8 == 0 &&
          ActiveKernelPath() == KernelPath::kIfma;
 }
+// The 64-bit integer kernels (add, sub, neg) also serve the IFMA path: an
+// IFMA CPU has AVX2, and these have no IFMA counterpart.
 inline bool UseAvx2Int(std::size_t n) {
-  return n % 4 == 0 && ActiveKernelPath() == KernelPath::kAvx2;
+  if (n % 4 != 0) return false;
+  const KernelPath path = ActiveKernelPath();
+  return path == KernelPath::kAvx2 || (path == KernelPath::kIfma && CpuHasAvx2());
 }
 inline bool UseAvx2(const Modulus& q, std::size_t n) {
   return q.bits <= kMaxAvx2ModulusBits && UseAvx2Int(n);

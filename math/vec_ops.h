@@ -4,7 +4,8 @@
 // in [0, q) unless stated; `out` may alias any input. The Barrett/Shoup
 // multiplies dispatch to AVX-512 IFMA kernels (math/vec_ops_ifma.cc) when the
 // active path is IFMA and q < 2^50, and every kernel to AVX2 + FMA kernels
-// (math/vec_ops_avx2.cc) when it is AVX2 (multiplies for q < 2^50); results
+// (math/vec_ops_avx2.cc) when it is AVX2 (multiplies for q < 2^50; the
+// integer add/sub/neg kernels on the IFMA path too); results
 // are bit-identical on all paths.
 #ifndef BLINDFOLD_MATH_VEC_OPS_H_
 #define BLINDFOLD_MATH_VEC_OPS_H_
