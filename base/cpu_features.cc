@@ -53,6 +53,14 @@ bool DetectAvx2() {
 #endif
 }
 
+// BLINDFOLD_CPU_HIDE=ifma,avx2 (any subset) makes this process treat the
+// CPU as lacking those features, so tests on one machine can check what a
+// CPU without them does (the fallback and the report of a forced path).
+bool Hidden(const char* feature) {
+  const char* env = std::getenv("BLINDFOLD_CPU_HIDE");
+  return env != nullptr && std::strstr(env, feature) != nullptr;
+}
+
 KernelPath BestPath() {
   if (CpuHasIfma()) return KernelPath::kIfma;
   if (CpuHasAvx2()) return KernelPath::kAvx2;
@@ -95,12 +103,12 @@ std::atomic<int>& PathCell() {
 }  // namespace
 
 bool CpuHasIfma() {
-  static const bool has = DetectIfma();
+  static const bool has = DetectIfma() && !Hidden("ifma");
   return has;
 }
 
 bool CpuHasAvx2() {
-  static const bool has = DetectAvx2();
+  static const bool has = DetectAvx2() && !Hidden("avx2");
   return has;
 }
 

@@ -6,6 +6,8 @@
 // machine. Forcing a path the CPU lacks is never silently changed: the
 // process reports it on stderr once and through KernelRequestError() (the
 // test environment in base/kernel_test_env.cc skips every test then).
+// BLINDFOLD_CPU_HIDE=ifma,avx2 (any subset) hides CPU features from this
+// process, so one machine can test what a CPU without them does.
 #ifndef BLINDFOLD_BASE_CPU_FEATURES_H_
 #define BLINDFOLD_BASE_CPU_FEATURES_H_
 
