@@ -201,7 +201,6 @@ void ForwardAvx2(const NttTables& t, uint64_t* a) {
 void InverseAvx2(const NttTables& t, uint64_t* a) {
   const FpMod c(t.modulus().value);
   const std::size_t n = t.n();
-  const uint64_t qv = t.modulus().value;
   const double* w = t.inv_psi_rev_f64().data();
   const __m256d qd = c.q;
   // Distances 1 and 2 on 8-word blocks; words in [0, 2q) enter as x - q.
@@ -241,7 +240,6 @@ void InverseAvx2(const NttTables& t, uint64_t* a) {
     StoreU64(x + j, ReduceToCanonical(s, c));
     StoreU64(y + j, ReduceToCanonical(d, c));
   }
-  (void)qv;
 }
 
 }  // namespace blindfold::math::internal
