@@ -68,7 +68,8 @@ inline __m256d Canonical(__m256d x, const FpMod& c) {
   return _mm256_add_pd(x, _mm256_and_pd(neg, c.q));
 }
 
-// Any |x| < 2^52 to [0, q).
+// Any integer |x| < 2^53 to [0, q) (the centred remainder is within
+// q/2 + 1 + |x| 2^-51 of 0, below q for the sums the kernels reduce).
 inline __m256d ReduceToCanonical(__m256d x, const FpMod& c) {
   return Canonical(ReduceCentred(x, c), c);
 }
