@@ -309,6 +309,7 @@ void RegisterAll() {
         state.counters["dnum"] = c.params->dnum();
         state.counters["threads"] = ThreadCount();
         state.counters["ifma"] = ActiveKernelPath() == KernelPath::kIfma ? 1 : 0;
+        state.counters["avx2"] = ActiveKernelPath() == KernelPath::kAvx2 ? 1 : 0;
         if (op.hoist > 0) {
           state.counters["per_rotation"] = benchmark::Counter(
               op.hoist, benchmark::Counter::kIsIterationInvariantRate |

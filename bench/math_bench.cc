@@ -1,11 +1,12 @@
 // File: bench/math_bench.cc
 // Google Benchmark microbenchmarks of the math layer's hot kernels on both
-// kernel paths (portable and AVX-512 IFMA): negacyclic NTT (forward lazy,
+// kernel paths (portable, AVX2 + FMA and AVX-512 IFMA): negacyclic NTT (forward lazy,
 // forward reduced, inverse) for log_n 13..16 with a 50-bit NTT prime, and the
 // element-wise MulModVec / MulScalarModVec / DotProductModVec (k = 8).
 //
-// Each benchmark's first argument is the path (0 = portable, 1 = ifma) and
-// the label repeats it by name; IFMA runs are skipped on CPUs without IFMA.
+// Each benchmark's first argument is the path (0 = portable, 1 = ifma,
+// 2 = avx2) and the label repeats it by name; a path the CPU lacks is
+// reported as skipped.
 // Single thread. Example:
 //   ./build/bench/math_bench --benchmark_filter=Ntt --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
@@ -81,8 +82,8 @@ void BM_Ntt(benchmark::State& state, NttOp op) {
 }
 
 void NttArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"ifma", "log_n"});
-  for (int path : {0, 1}) {
+  b->ArgNames({"path", "log_n"});
+  for (int path : {0, 2, 1}) {
     for (int log_n : {13, 14, 15, 16}) b->Args({path, log_n});
   }
   b->Unit(benchmark::kMicrosecond);
@@ -94,8 +95,8 @@ BENCHMARK_CAPTURE(BM_Ntt, InverseLazy, NttOp::kInverseLazy)->Apply(NttArgs);
 BENCHMARK_CAPTURE(BM_Ntt, Inverse, NttOp::kInverse)->Apply(NttArgs);
 
 void VecArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"ifma", "log_n"});
-  for (int path : {0, 1}) {
+  b->ArgNames({"path", "log_n"});
+  for (int path : {0, 2, 1}) {
     for (int log_n : {14, 16}) b->Args({path, log_n});
   }
   b->Unit(benchmark::kMicrosecond);

@@ -2,8 +2,10 @@
 #
 #   blindfold_library(NAME SRCS a.cc b.cc DEPS other_lib)
 #   blindfold_test(NAME SRCS a_test.cc DEPS lib)   -- a gtest binary run by ctest
-#   blindfold_test(... BOTH_KERNELS)   -- also run whole with BLINDFOLD_KERNEL=portable,
-#                                         so the portable path is tested on IFMA machines
+#   blindfold_test(... BOTH_KERNELS)   -- also run whole with BLINDFOLD_KERNEL=portable
+#                                         and BLINDFOLD_KERNEL=avx2, so every path is
+#                                         tested on an IFMA machine; a run whose path
+#                                         the CPU lacks is reported as skipped
 #
 # Includes are written from the source root ("ckks/evaluator.h").
 
@@ -19,8 +21,9 @@ function(blindfold_test name)
     return()
   endif()
   cmake_parse_arguments(ARG "BOTH_KERNELS" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
-  add_executable(${name} ${ARG_SRCS})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  add_executable(${name} ${ARG_SRCS}
+    ${PROJECT_SOURCE_DIR}/base/kernel_test_env.cc)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} blindfold_base GTest::gtest GTest::gtest_main)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 600)
   endif()
@@ -30,5 +33,9 @@ function(blindfold_test name)
     add_test(NAME ${name}_portable_kernels COMMAND ${name})
     set_tests_properties(${name}_portable_kernels PROPERTIES
       ENVIRONMENT BLINDFOLD_KERNEL=portable TIMEOUT ${ARG_TIMEOUT})
+    add_test(NAME ${name}_avx2_kernels COMMAND ${name})
+    set_tests_properties(${name}_avx2_kernels PROPERTIES
+      ENVIRONMENT BLINDFOLD_KERNEL=avx2 TIMEOUT ${ARG_TIMEOUT}
+      SKIP_REGULAR_EXPRESSION "lacks AVX2")
   endif()
 endfunction()

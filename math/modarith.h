@@ -15,6 +15,8 @@ using u128 = unsigned __int128;
 inline constexpr int kMaxModulusBits = 61;
 // The IFMA kernels work on 52-bit lanes; lazy butterflies need 4q < 2^52.
 inline constexpr int kMaxIfmaModulusBits = 50;
+// The AVX2 kernels hold residues as doubles (math/avx2_fp.h): q < 2^50.
+inline constexpr int kMaxAvx2ModulusBits = 50;
 
 // A prime modulus with its Barrett constant floor(2^128 / q).
 struct Modulus {

@@ -43,6 +43,14 @@ absl::StatusOr<NttTables> NttTables::Create(int log_n, const Modulus& q) {
           (static_cast<u128>(t.inv_psi_rev_[i]) << 52) / q.value);
     }
   }
+  if (q.bits <= kMaxAvx2ModulusBits) {
+    t.psi_rev_f64_.resize(n);
+    t.inv_psi_rev_f64_.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      t.psi_rev_f64_[i] = static_cast<double>(t.psi_rev_[i]);
+      t.inv_psi_rev_f64_[i] = static_cast<double>(t.inv_psi_rev_[i]);
+    }
+  }
   t.n_inv_ = InvMod(n % q.value, q);
   t.n_inv_shoup_ = ShoupPrecompute(t.n_inv_, q.value);
   if (ifma) {
@@ -112,10 +120,16 @@ inline bool UseIfma(const NttTables& t) {
   return t.ifma_capable() && t.log_n() >= 4 &&
          ActiveKernelPath() == KernelPath::kIfma;
 }
+inline bool UseAvx2(const NttTables& t) {
+  return t.avx2_capable() && t.log_n() >= 3 &&
+         ActiveKernelPath() == KernelPath::kAvx2;
+}
 }  // namespace
 
 void NttTables::ForwardLazy(uint64_t* a) const {
-  if (UseIfma(*this)) {
+  if (UseAvx2(*this)) {
+    internal::ForwardAvx2(*this, a);
+  } else if (UseIfma(*this)) {
     internal::ForwardLazyIfma(*this, a);
   } else {
     ForwardLazyPortable(a);
@@ -123,6 +137,10 @@ void NttTables::ForwardLazy(uint64_t* a) const {
 }
 
 void NttTables::Forward(uint64_t* a) const {
+  if (UseAvx2(*this)) {
+    internal::ForwardAvx2(*this, a);
+    return;
+  }
   if (UseIfma(*this)) {
     internal::ForwardIfma(*this, a);
     return;
@@ -139,7 +157,9 @@ void NttTables::Forward(uint64_t* a) const {
 }
 
 void NttTables::InverseLazy(uint64_t* a) const {
-  if (UseIfma(*this)) {
+  if (UseAvx2(*this)) {
+    internal::InverseAvx2(*this, a);
+  } else if (UseIfma(*this)) {
     internal::InverseLazyIfma(*this, a);
   } else {
     InverseLazyPortable(a);
@@ -147,6 +167,10 @@ void NttTables::InverseLazy(uint64_t* a) const {
 }
 
 void NttTables::Inverse(uint64_t* a) const {
+  if (UseAvx2(*this)) {
+    internal::InverseAvx2(*this, a);
+    return;
+  }
   if (UseIfma(*this)) {
     internal::InverseIfma(*this, a);
     return;

@@ -8,8 +8,9 @@
 // Inverse: Gentleman-Sande, bit-reversed in, natural order out, scaled by
 // 1/N. Pointwise products of transforms are negacyclic convolutions.
 //
-// Two kernel paths: portable 64-bit C++ and AVX-512 IFMA (52-bit lanes, for
-// q < 2^50), chosen per call from base/cpu_features.h. Reduced outputs are
+// Three kernel paths: portable 64-bit C++, AVX-512 IFMA (52-bit lanes, for
+// q < 2^50) and AVX2 + FMA (double lanes, for q < 2^50), chosen per call
+// from base/cpu_features.h. Reduced outputs are
 // bit-identical across paths.
 #ifndef BLINDFOLD_MATH_NTT_H_
 #define BLINDFOLD_MATH_NTT_H_
@@ -47,6 +48,8 @@ class NttTables {
   uint64_t psi() const { return psi_; }
   // True when the IFMA kernel may be used for this modulus.
   bool ifma_capable() const { return q_.bits <= kMaxIfmaModulusBits; }
+  // True when the AVX2 (double-precision) kernel may be used.
+  bool avx2_capable() const { return q_.bits <= kMaxAvx2ModulusBits; }
 
   // Tables, all of length n(). psi_rev[k] = psi^bitrev(k); inv_psi_rev[k] =
   // psi^-bitrev(k) (entry 0 unused). *_shoup: floor(w 2^64 / q);
@@ -57,6 +60,9 @@ class NttTables {
   const AlignedVector<uint64_t>& inv_psi_rev() const { return inv_psi_rev_; }
   const AlignedVector<uint64_t>& inv_psi_rev_shoup() const { return inv_psi_rev_shoup_; }
   const AlignedVector<uint64_t>& inv_psi_rev_shoup52() const { return inv_psi_rev_shoup52_; }
+  // The twiddles as doubles for the AVX2 path (empty unless avx2_capable()).
+  const AlignedVector<double>& psi_rev_f64() const { return psi_rev_f64_; }
+  const AlignedVector<double>& inv_psi_rev_f64() const { return inv_psi_rev_f64_; }
   uint64_t n_inv() const { return n_inv_; }
   uint64_t n_inv_shoup() const { return n_inv_shoup_; }
   uint64_t n_inv_shoup52() const { return n_inv_shoup52_; }
@@ -69,6 +75,7 @@ class NttTables {
   uint64_t psi_ = 0;
   AlignedVector<uint64_t> psi_rev_, psi_rev_shoup_, psi_rev_shoup52_;
   AlignedVector<uint64_t> inv_psi_rev_, inv_psi_rev_shoup_, inv_psi_rev_shoup52_;
+  AlignedVector<double> psi_rev_f64_, inv_psi_rev_f64_;
   uint64_t n_inv_ = 0, n_inv_shoup_ = 0, n_inv_shoup52_ = 0;
 };
 
@@ -90,6 +97,11 @@ void InverseLazyIfma(const NttTables& t, uint64_t* a);
 // last stage (same contracts as Forward / Inverse).
 void ForwardIfma(const NttTables& t, uint64_t* a);
 void InverseIfma(const NttTables& t, uint64_t* a);
+// AVX2 + FMA kernels (math/ntt_avx2.cc). REQUIRES: CpuHasAvx2(),
+// t.avx2_capable(), n() >= 8. Outputs fully reduced to [0, q), so they meet
+// the contracts of Forward/ForwardLazy and Inverse/InverseLazy alike.
+void ForwardAvx2(const NttTables& t, uint64_t* a);
+void InverseAvx2(const NttTables& t, uint64_t* a);
 }  // namespace internal
 
 }  // namespace blindfold::math

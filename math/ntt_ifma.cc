@@ -34,23 +34,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "math/ifma_lanes.h"
 #include "math/ntt.h"
 
 namespace blindfold::math::internal {
 namespace {
-
-constexpr uint64_t kMask52 = (uint64_t{1} << 52) - 1;
-
-struct Lanes {
-  __m512i q, two_q;
-  __m512i neg_q;   // 2^52 - q: adding Q * neg_q subtracts Q * q mod 2^52
-  __m512i mask52;  // 2^52 - 1
-  explicit Lanes(uint64_t qv)
-      : q(_mm512_set1_epi64(static_cast<int64_t>(qv))),
-        two_q(_mm512_set1_epi64(static_cast<int64_t>(2 * qv))),
-        neg_q(_mm512_set1_epi64(static_cast<int64_t>((uint64_t{1} << 52) - qv))),
-        mask52(_mm512_set1_epi64(static_cast<int64_t>(kMask52))) {}
-};
 
 inline __m512i Load(const uint64_t* p) { return _mm512_loadu_si512(p); }
 inline void Store(uint64_t* p, __m512i v) { _mm512_storeu_si512(p, v); }
@@ -67,24 +55,11 @@ inline __m512i Broadcast4(const uint64_t* p) {
       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// x * w mod q in [0, 2q): Shoup multiplication with w52 = floor(w 2^52 / q).
-// The quotient estimate floor(x w52 / 2^52) is low by at most 1, so the
-// remainder is in [0, 2q) and equals its value mod 2^52.
-// REQUIRES: x < 2^52, w < q < 2^50.
-inline __m512i MulShoupLazy(__m512i x, __m512i w, __m512i w52,
-                            const Lanes& c) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i quot = _mm512_madd52hi_epu64(zero, x, w52);
-  const __m512i prod = _mm512_madd52lo_epu64(zero, x, w);
-  return _mm512_and_si512(_mm512_madd52lo_epu64(prod, quot, c.neg_q),
-                          c.mask52);
-}
-
 // Harvey forward (Cooley-Tukey) butterfly, as in NttTables::ForwardLazy:
 // x, y in [0, 4q) -> x + w y, x - w y, both in [0, 4q).
 inline void FwdButterfly(__m512i& x, __m512i& y, __m512i w, __m512i w52,
                          const Lanes& c) {
-  const __m512i xr = _mm512_min_epu64(x, _mm512_sub_epi64(x, c.two_q));
+  const __m512i xr = CondSub(x, c.two_q);
   const __m512i t = MulShoupLazy(y, w, w52, c);
   x = _mm512_add_epi64(xr, t);
   y = _mm512_sub_epi64(_mm512_add_epi64(xr, c.two_q), t);
@@ -96,7 +71,7 @@ inline void InvButterfly(__m512i& x, __m512i& y, __m512i w, __m512i w52,
                          const Lanes& c) {
   const __m512i s = _mm512_add_epi64(x, y);
   const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(x, c.two_q), y);
-  x = _mm512_min_epu64(s, _mm512_sub_epi64(s, c.two_q));
+  x = CondSub(s, c.two_q);
   y = MulShoupLazy(d, w, w52, c);
 }
 
@@ -117,12 +92,11 @@ inline void Deinterleave(__m512i a, __m512i b, __m512i& even, __m512i& odd) {
 
 // x in [0, 4q) -> [0, q).
 inline __m512i ReduceFrom4q(__m512i x, const Lanes& c) {
-  x = _mm512_min_epu64(x, _mm512_sub_epi64(x, c.two_q));
-  return _mm512_min_epu64(x, _mm512_sub_epi64(x, c.q));
+  return CondSub(CondSub(x, c.two_q), c.q);
 }
 // x in [0, 2q) -> [0, q).
 inline __m512i ReduceFrom2q(__m512i x, const Lanes& c) {
-  return _mm512_min_epu64(x, _mm512_sub_epi64(x, c.q));
+  return CondSub(x, c.q);
 }
 
 // ---------------------------------------------------------------------------

@@ -54,8 +54,13 @@ TEST_P(NttTest, MatchesSchoolbookNegacyclicConvolution) {
   auto tables = NttTables::Create(c.log_n, q);
   ASSERT_TRUE(tables.ok()) << tables.status();
   std::mt19937_64 rng(c.log_n * 100 + c.bits);
-  for (KernelPath path : {KernelPath::kPortable, KernelPath::kIfma}) {
-    if (!SetKernelPath(path)) continue;
+  const KernelPathGuard guard;
+  for (KernelPath path : kAllKernelPaths) {
+    if (!SetKernelPath(path)) {
+      std::printf("[ SKIPPED  ] path %s: not on this CPU\n",
+                  std::string(KernelPathName(path)).c_str());
+      continue;
+    }
     auto a = RandomPoly(n, q.value, rng), b = RandomPoly(n, q.value, rng);
     const auto expect = NegacyclicSchoolbook(a, b, q);
     auto fa = a, fb = b;
@@ -78,7 +83,6 @@ TEST_P(NttTest, MatchesSchoolbookNegacyclicConvolution) {
     tables->Inverse(r.data());
     EXPECT_EQ(r, a);
   }
-  SetKernelPath(CpuHasIfma() ? KernelPath::kIfma : KernelPath::kPortable);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, NttTest,
@@ -86,10 +90,11 @@ INSTANTIATE_TEST_SUITE_P(Sizes, NttTest,
                                            Case{6, 50}, Case{8, 36},
                                            Case{10, 50}, Case{10, 61}));
 
-TEST(NttPathsTest, IfmaBitIdenticalToPortable) {
-  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+void CheckBitIdenticalToPortable(KernelPath path) {
+  const KernelPathGuard guard;
   std::mt19937_64 rng(99);
-  for (int log_n : {4, 5, 10, 13, 14, 16}) {
+  for (int log_n : {3, 4, 5, 10, 13, 14, 16}) {
+    if (path == KernelPath::kIfma && log_n < 4) continue;
     const std::size_t n = std::size_t{1} << log_n;
     for (int bits : {30, 41, 50}) {
       auto primes = GenerateNttPrimes(bits, 1, 2 * n);
@@ -103,7 +108,7 @@ TEST(NttPathsTest, IfmaBitIdenticalToPortable) {
       ASSERT_TRUE(SetKernelPath(KernelPath::kPortable));
       t->Forward(a.data());
       t->Inverse(c.data());
-      ASSERT_TRUE(SetKernelPath(KernelPath::kIfma));
+      ASSERT_TRUE(SetKernelPath(path));
       t->Forward(b.data());
       t->Inverse(d.data());
       EXPECT_EQ(a, b) << "forward log_n=" << log_n << " bits=" << bits;
@@ -117,6 +122,16 @@ TEST(NttPathsTest, IfmaBitIdenticalToPortable) {
       for (uint64_t v : f) ASSERT_LT(v, 2 * q);
     }
   }
+}
+
+TEST(NttPathsTest, IfmaBitIdenticalToPortable) {
+  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+  CheckBitIdenticalToPortable(KernelPath::kIfma);
+}
+
+TEST(NttPathsTest, Avx2BitIdenticalToPortable) {
+  if (!CpuHasAvx2()) GTEST_SKIP() << "CPU has no AVX2+FMA";
+  CheckBitIdenticalToPortable(KernelPath::kAvx2);
 }
 
 
@@ -152,10 +167,10 @@ std::vector<std::vector<uint64_t>> EdgeInputs(std::size_t n, uint64_t bound,
   return out;
 }
 
-TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
-  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+void CheckEdgeInputsAllSizes(KernelPath path) {
+  const KernelPathGuard guard;
   std::mt19937_64 rng(2024);
-  for (int log_n = 4; log_n <= 17; ++log_n) {
+  for (int log_n = path == KernelPath::kIfma ? 4 : 3; log_n <= 17; ++log_n) {
     const std::size_t n = std::size_t{1} << log_n;
     const uint64_t two_n = 2 * n;
     std::vector<uint64_t> moduli;
@@ -169,7 +184,7 @@ TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
     for (uint64_t qv : moduli) {
       auto t = NttTables::Create(log_n, Modulus(qv));
       ASSERT_TRUE(t.ok()) << t.status();
-      ASSERT_TRUE(t->ifma_capable());
+      ASSERT_TRUE(t->ifma_capable() && t->avx2_capable());
       for (int dir = 0; dir < 2; ++dir) {
         const uint64_t bound = dir == 0 ? 4 * qv : 2 * qv;
         for (const auto& in : EdgeInputs(n, bound, qv, rng)) {
@@ -182,7 +197,7 @@ TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
             t->Inverse(p.data());
             t->InverseLazy(pl.data());
           }
-          ASSERT_TRUE(SetKernelPath(KernelPath::kIfma));
+          ASSERT_TRUE(SetKernelPath(path));
           if (dir == 0) {
             t->Forward(f.data());
             t->ForwardLazy(fl.data());
@@ -200,7 +215,16 @@ TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
       }
     }
   }
-  SetKernelPath(KernelPath::kIfma);
+}
+
+TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
+  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+  CheckEdgeInputsAllSizes(KernelPath::kIfma);
+}
+
+TEST(NttPathsTest, Avx2MatchesPortableOnEdgeInputsAllSizes) {
+  if (!CpuHasAvx2()) GTEST_SKIP() << "CPU has no AVX2+FMA";
+  CheckEdgeInputsAllSizes(KernelPath::kAvx2);
 }
 
 }  // namespace

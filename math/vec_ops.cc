@@ -12,10 +12,21 @@ inline bool UseIfma(const Modulus& q, std::size_t n) {
   return q.bits <= kMaxIfmaModulusBits && n % 8 == 0 &&
          ActiveKernelPath() == KernelPath::kIfma;
 }
+// The 64-bit integer kernels (add, sub, neg) also serve the IFMA path: an
+// IFMA CPU has AVX2, and these have no IFMA counterpart.
+inline bool UseAvx2Int(std::size_t n) {
+  if (n % 4 != 0) return false;
+  const KernelPath path = ActiveKernelPath();
+  return path == KernelPath::kAvx2 || (path == KernelPath::kIfma && CpuHasAvx2());
+}
+inline bool UseAvx2(const Modulus& q, std::size_t n) {
+  return q.bits <= kMaxAvx2ModulusBits && UseAvx2Int(n);
+}
 }  // namespace
 
 void AddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
                std::size_t n, uint64_t q) {
+  if (UseAvx2Int(n)) return internal::AddModVecAvx2(a, b, out, n, q);
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t s = a[i] + b[i];
     out[i] = s >= q ? s - q : s;
@@ -24,6 +35,7 @@ void AddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
 
 void SubModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
                std::size_t n, uint64_t q) {
+  if (UseAvx2Int(n)) return internal::SubModVecAvx2(a, b, out, n, q);
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t d = a[i] - b[i];
     out[i] = a[i] >= b[i] ? d : d + q;
@@ -31,11 +43,13 @@ void SubModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
 }
 
 void NegModVec(const uint64_t* a, uint64_t* out, std::size_t n, uint64_t q) {
+  if (UseAvx2Int(n)) return internal::NegModVecAvx2(a, out, n, q);
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] == 0 ? 0 : q - a[i];
 }
 
 void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
                      std::size_t n, uint64_t q) {
+  if (UseAvx2Int(n)) return internal::AddScalarModVecAvx2(a, c, out, n, q);
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t s = a[i] + c;
     out[i] = s >= q ? s - q : s;
@@ -44,6 +58,9 @@ void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
 
 void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
                const Modulus& q, int input_bits) {
+  if (input_bits <= 52 && UseAvx2(q, n)) {
+    return internal::ReduceVecAvx2(a, out, n, q);
+  }
   if (input_bits <= 52 && UseIfma(q, n)) {
     internal::MulScalarModVecIfma(a, 1, out, n, q);
     return;
@@ -132,6 +149,8 @@ void DotProductModVec2(const uint64_t* const* a, const uint64_t* const* b0,
   BF_DCHECK(k >= 1 && k <= 64 && out0 != out1);
   if (UseIfma(q, n)) {
     internal::DotProductModVec2Ifma(a, b0, b1, k, out0, out1, n, q);
+  } else if (UseAvx2(q, n)) {
+    internal::DotProductModVec2Avx2(a, b0, b1, k, out0, out1, n, q);
   } else {
     internal::DotProductModVecPortable(a, b0, k, out0, n, q);
     internal::DotProductModVecPortable(a, b1, k, out1, n, q);
@@ -144,6 +163,8 @@ void DotScalarModVec(const uint64_t* const* a, const uint64_t* w, int k,
   BF_DCHECK(k >= 1 && k <= 64);
   if (input_bits <= 50 && UseIfma(q, n)) {
     internal::DotScalarModVecIfma(a, w, k, out, n, q);
+  } else if (input_bits <= 50 && UseAvx2(q, n)) {
+    internal::DotScalarModVecAvx2(a, w, k, out, n, q);
   } else {
     internal::DotScalarModVecPortable(a, w, k, out, n, q);
   }
@@ -153,6 +174,8 @@ void MulModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
                std::size_t n, const Modulus& q) {
   if (UseIfma(q, n)) {
     internal::MulModVecIfma(a, b, out, n, q);
+  } else if (UseAvx2(q, n)) {
+    internal::MulModVecAvx2(a, b, out, n, q);
   } else {
     internal::MulModVecPortable(a, b, out, n, q);
   }
@@ -160,6 +183,7 @@ void MulModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
 
 void MulAddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
                   std::size_t n, const Modulus& q) {
+  if (UseAvx2(q, n)) return internal::MulAddModVecAvx2(a, b, out, n, q);
   for (std::size_t i = 0; i < n; ++i) {
     out[i] = BarrettReduce128(static_cast<u128>(a[i]) * b[i] + out[i], q);
   }
@@ -170,6 +194,8 @@ void MulScalarModVec(const uint64_t* a, uint64_t w, uint64_t* out,
   BF_DCHECK(w < q.value);
   if (UseIfma(q, n)) {
     internal::MulScalarModVecIfma(a, w, out, n, q);
+  } else if (UseAvx2(q, n)) {
+    internal::MulScalarModVecAvx2(a, w, out, n, q);
   } else {
     internal::MulScalarModVecPortable(a, w, out, n, q);
   }
@@ -180,6 +206,8 @@ void DotProductModVec(const uint64_t* const* a, const uint64_t* const* b,
   BF_DCHECK(k >= 1 && k <= 64);
   if (UseIfma(q, n)) {
     internal::DotProductModVecIfma(a, b, k, out, n, q);
+  } else if (UseAvx2(q, n)) {
+    internal::DotProductModVecAvx2(a, b, k, out, n, q);
   } else {
     internal::DotProductModVecPortable(a, b, k, out, n, q);
   }

@@ -3,7 +3,10 @@
 // the inner loops of every RNS polynomial operation. Inputs and outputs are
 // in [0, q) unless stated; `out` may alias any input. The Barrett/Shoup
 // multiplies dispatch to AVX-512 IFMA kernels (math/vec_ops_ifma.cc) when the
-// active path is IFMA and q < 2^50; results are bit-identical on both paths.
+// active path is IFMA and q < 2^50, and every kernel to AVX2 + FMA kernels
+// (math/vec_ops_avx2.cc) when it is AVX2 (multiplies for q < 2^50; the
+// integer add/sub/neg kernels on the IFMA path too); results
+// are bit-identical on all paths.
 #ifndef BLINDFOLD_MATH_VEC_OPS_H_
 #define BLINDFOLD_MATH_VEC_OPS_H_
 
@@ -85,6 +88,33 @@ void DotProductModVec2Ifma(const uint64_t* const* a, const uint64_t* const* b0,
                            uint64_t* out1, std::size_t n, const Modulus& q);
 // REQUIRES also: a[i] words < 2^50.
 void DotScalarModVecIfma(const uint64_t* const* a, const uint64_t* w, int k,
+                         uint64_t* out, std::size_t n, const Modulus& q);
+// AVX2 + FMA kernels (math/vec_ops_avx2.cc). REQUIRES: CpuHasAvx2(),
+// n % 4 == 0. The add/sub/neg kernels serve any q < 2^61; the others
+// REQUIRE q.bits <= kMaxAvx2ModulusBits (50), and MulScalar/Reduce inputs
+// below 2^52, DotScalar inputs below 2^50.
+void AddModVecAvx2(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, uint64_t q);
+void SubModVecAvx2(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, uint64_t q);
+void NegModVecAvx2(const uint64_t* a, uint64_t* out, std::size_t n, uint64_t q);
+void AddScalarModVecAvx2(const uint64_t* a, uint64_t c, uint64_t* out,
+                         std::size_t n, uint64_t q);
+void MulModVecAvx2(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, const Modulus& q);
+void MulAddModVecAvx2(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                      std::size_t n, const Modulus& q);
+void MulScalarModVecAvx2(const uint64_t* a, uint64_t w, uint64_t* out,
+                         std::size_t n, const Modulus& q);
+void ReduceVecAvx2(const uint64_t* a, uint64_t* out, std::size_t n,
+                   const Modulus& q);
+void DotProductModVecAvx2(const uint64_t* const* a, const uint64_t* const* b,
+                          int k, uint64_t* out, std::size_t n,
+                          const Modulus& q);
+void DotProductModVec2Avx2(const uint64_t* const* a, const uint64_t* const* b0,
+                           const uint64_t* const* b1, int k, uint64_t* out0,
+                           uint64_t* out1, std::size_t n, const Modulus& q);
+void DotScalarModVecAvx2(const uint64_t* const* a, const uint64_t* w, int k,
                          uint64_t* out, std::size_t n, const Modulus& q);
 }  // namespace internal
 

@@ -41,6 +41,7 @@ TEST(VecOpsTest, ElementwiseMatchesScalar) {
 }
 
 TEST(VecOpsTest, DotProductAndPathsAgree) {
+  const KernelPathGuard guard;
   std::mt19937_64 rng(6);
   for (int bits : {36, 50, 60}) {
     const uint64_t qv = (uint64_t{1} << bits) - ((bits == 60) ? 93 : 27);
@@ -61,8 +62,12 @@ TEST(VecOpsTest, DotProductAndPathsAgree) {
       for (int i = 0; i < k; ++i)
         for (std::size_t j = 0; j < n; ++j)
           expect[j] = AddMod(expect[j], MulMod(as[i][j], bs[i][j], q), qv);
-      for (KernelPath path : {KernelPath::kPortable, KernelPath::kIfma}) {
-        if (!SetKernelPath(path)) continue;
+      for (KernelPath path : kAllKernelPaths) {
+        if (!SetKernelPath(path)) {
+          std::printf("[ SKIPPED  ] path %s: not on this CPU\n",
+                      std::string(KernelPathName(path)).c_str());
+          continue;
+        }
         std::vector<uint64_t> out(n);
         DotProductModVec(ap.data(), bp.data(), k, out.data(), n, q);
         ASSERT_EQ(out, expect) << KernelPathName(path) << " k=" << k << " bits=" << bits;
@@ -97,93 +102,162 @@ TEST(VecOpsTest, DotProductAndPathsAgree) {
       }
     }
   }
-  SetKernelPath(CpuHasIfma() ? KernelPath::kIfma : KernelPath::kPortable);
 }
 
 
-// IFMA kernels against the portable ones directly, over moduli of every size
-// the IFMA path accepts, operands at the top of [0, q), lengths that exercise
-// the tail loops, and the largest dot-product accumulation (k = 64, all
-// q - 1).
-TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
-  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
-  std::mt19937_64 rng(7);
+// One SIMD path's multiplying kernels (same contracts as the portable ones).
+struct MulKernels {
+  decltype(&internal::MulModVecPortable) mul;
+  decltype(&internal::MulScalarModVecPortable) mul_scalar;
+  decltype(&internal::DotProductModVecPortable) dot;
+  decltype(&internal::DotProductModVec2Ifma) dot2;
+  decltype(&internal::DotScalarModVecPortable) dot_scalar;
+};
+
+// A path's kernels against the portable ones for one modulus and length:
+// operands at 0 and q - 1, the largest dot products (k up to 64, all q - 1)
+// and scalar weights q - 1 over 50-bit inputs near the top.
+void CheckMulKernelsAtEdges(const MulKernels& kern, uint64_t qv, std::size_t n,
+                            std::mt19937_64& rng) {
+  const Modulus q(qv);
+  std::vector<uint64_t> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t r = rng();
+    a[i] = (r % 3 == 0) ? qv - 1 : (r % 3 == 1) ? 0 : rng() % qv;
+    b[i] = (i % 2) ? qv - 1 : (i % 5 == 0) ? 0 : rng() % qv;
+  }
+  std::vector<uint64_t> expect(n), got(n), want2(n), got2(n);
+  internal::MulModVecPortable(a.data(), b.data(), expect.data(), n, q);
+  kern.mul(a.data(), b.data(), got.data(), n, q);
+  ASSERT_EQ(got, expect) << "MulModVec q=" << qv << " n=" << n;
+  for (uint64_t w : {uint64_t{0}, uint64_t{1}, qv - 1, rng() % qv}) {
+    internal::MulScalarModVecPortable(a.data(), w, expect.data(), n, q);
+    kern.mul_scalar(a.data(), w, got.data(), n, q);
+    ASSERT_EQ(got, expect) << "MulScalarModVec q=" << qv << " w=" << w;
+  }
+  for (int k : {1, 2, 3, 4, 5, 8, 63, 64}) {
+    std::vector<std::vector<uint64_t>> as(k), bs(k);
+    std::vector<const uint64_t*> ap, bp;
+    for (int i = 0; i < k; ++i) {
+      // Mostly q - 1, the worst case for lazy accumulators.
+      as[i].assign(n, qv - 1);
+      bs[i].assign(n, qv - 1);
+      for (std::size_t j = 0; j < n; j += 3) as[i][j] = rng() % qv;
+      for (std::size_t j = 1; j < n; j += 7) bs[i][j] = 0;
+      ap.push_back(as[i].data());
+      bp.push_back(bs[i].data());
+    }
+    internal::DotProductModVecPortable(ap.data(), bp.data(), k, expect.data(),
+                                       n, q);
+    kern.dot(ap.data(), bp.data(), k, got.data(), n, q);
+    ASSERT_EQ(got, expect) << "DotProduct q=" << qv << " k=" << k;
+    std::vector<const uint64_t*> rev(bp.rbegin(), bp.rend());
+    internal::DotProductModVecPortable(ap.data(), rev.data(), k, want2.data(),
+                                       n, q);
+    kern.dot2(ap.data(), bp.data(), rev.data(), k, got.data(), got2.data(), n,
+              q);
+    ASSERT_EQ(got, expect) << "DotProduct2 q=" << qv << " k=" << k;
+    ASSERT_EQ(got2, want2) << "DotProduct2 q=" << qv << " k=" << k;
+    std::vector<uint64_t> w(k, qv - 1);
+    std::vector<std::vector<uint64_t>> top(k, std::vector<uint64_t>(n));
+    std::vector<const uint64_t*> tp;
+    for (int i = 0; i < k; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        top[i][j] = (uint64_t{1} << 50) - 1 - (j % 5 ? rng() % 1024 : 0);
+      }
+      tp.push_back(top[i].data());
+    }
+    internal::DotScalarModVecPortable(tp.data(), w.data(), k, expect.data(), n,
+                                      q);
+    kern.dot_scalar(tp.data(), w.data(), k, got.data(), n, q);
+    ASSERT_EQ(got, expect) << "DotScalar q=" << qv << " k=" << k;
+  }
+}
+
+// Moduli of every size from 10 to max_bits bits (both ends of each size)
+// and a few tiny ones.
+std::vector<uint64_t> EdgeModuli(int max_bits, std::mt19937_64& rng) {
   std::vector<uint64_t> moduli = {2, 3, 5, 7, 11, 17, 97, 257};
-  for (int bits = 10; bits <= 50; ++bits) {
+  for (int bits = 10; bits <= max_bits; ++bits) {
     moduli.push_back((uint64_t{1} << bits) - 1 - 2 * (rng() % 16));
     moduli.push_back((uint64_t{1} << (bits - 1)) + 1 + 2 * (rng() % 16));
   }
-  for (uint64_t qv : moduli) {
-    const Modulus q(qv);
-    ASSERT_LE(q.bits, kMaxIfmaModulusBits);
+  return moduli;
+}
+
+// Residues of a larger prime (up to 2^52 - 1), as basis conversion and
+// rescaling reduce them.
+std::vector<uint64_t> Wide52(std::size_t n, std::mt19937_64& rng) {
+  std::vector<uint64_t> wide(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    wide[i] = (i % 4 == 0) ? (uint64_t{1} << 52) - 1 - i : rng() >> 12;
+  }
+  return wide;
+}
+
+TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
+  if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
+  const KernelPathGuard guard;
+  std::mt19937_64 rng(7);
+  const MulKernels ifma{internal::MulModVecIfma, internal::MulScalarModVecIfma,
+                        internal::DotProductModVecIfma,
+                        internal::DotProductModVec2Ifma,
+                        internal::DotScalarModVecIfma};
+  for (uint64_t qv : EdgeModuli(kMaxIfmaModulusBits, rng)) {
     for (std::size_t n : {8, 24, 40, 1032}) {
-      std::vector<uint64_t> a(n), b(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        const uint64_t r = rng();
-        a[i] = (r % 3 == 0) ? qv - 1 : (r % 3 == 1) ? 0 : rng() % qv;
-        b[i] = (i % 2) ? qv - 1 : rng() % qv;
-      }
-      std::vector<uint64_t> expect(n), got(n), want2(n);
-      internal::MulModVecPortable(a.data(), b.data(), expect.data(), n, q);
-      internal::MulModVecIfma(a.data(), b.data(), got.data(), n, q);
-      ASSERT_EQ(got, expect) << "MulModVec q=" << qv << " n=" << n;
-      for (uint64_t w : {uint64_t{0}, uint64_t{1}, qv - 1, rng() % qv}) {
-        internal::MulScalarModVecPortable(a.data(), w, expect.data(), n, q);
-        internal::MulScalarModVecIfma(a.data(), w, got.data(), n, q);
-        ASSERT_EQ(got, expect) << "MulScalarModVec q=" << qv << " w=" << w;
-      }
-      // Residues of a larger prime (up to 2^52 - 1), as basis conversion
-      // and rescaling reduce them.
-      std::vector<uint64_t> wide(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        wide[i] = (i % 4 == 0) ? (uint64_t{1} << 52) - 1 - i : rng() >> 12;
-      }
+      CheckMulKernelsAtEdges(ifma, qv, n, rng);
+      const auto wide = Wide52(n, rng);
+      std::vector<uint64_t> got(n);
       for (KernelPath path : {KernelPath::kPortable, KernelPath::kIfma}) {
         ASSERT_TRUE(SetKernelPath(path));
-        ReduceVec(wide.data(), got.data(), n, q, 52);
+        ReduceVec(wide.data(), got.data(), n, Modulus(qv), 52);
         for (std::size_t i = 0; i < n; ++i) {
           ASSERT_EQ(got[i], wide[i] % qv) << "ReduceVec q=" << qv << " "
                                           << KernelPathName(path);
         }
       }
-      for (int k : {1, 2, 8, 63, 64}) {
-        std::vector<std::vector<uint64_t>> as(k), bs(k);
-        std::vector<const uint64_t*> ap, bp;
-        for (int i = 0; i < k; ++i) {
-          // Mostly q - 1, the worst case for the lazy accumulator.
-          as[i].assign(n, qv - 1);
-          bs[i].assign(n, qv - 1);
-          for (std::size_t j = 0; j < n; j += 3) as[i][j] = rng() % qv;
-          ap.push_back(as[i].data());
-          bp.push_back(bs[i].data());
-        }
-        internal::DotProductModVecPortable(ap.data(), bp.data(), k,
-                                           expect.data(), n, q);
-        internal::DotProductModVecIfma(ap.data(), bp.data(), k, got.data(), n,
-                                       q);
-        ASSERT_EQ(got, expect) << "DotProduct q=" << qv << " k=" << k;
-        std::vector<uint64_t> got2(n);
-        std::vector<const uint64_t*> rev(bp.rbegin(), bp.rend());
-        internal::DotProductModVecPortable(ap.data(), rev.data(), k,
-                                           want2.data(), n, q);
-        internal::DotProductModVec2Ifma(ap.data(), bp.data(), rev.data(), k,
-                                        got.data(), got2.data(), n, q);
-        ASSERT_EQ(got, expect) << "DotProduct2 q=" << qv << " k=" << k;
-        ASSERT_EQ(got2, want2) << "DotProduct2 q=" << qv << " k=" << k;
-        // Scalar weights q - 1 over 50-bit inputs near the top.
-        std::vector<uint64_t> w(k, qv - 1);
-        std::vector<std::vector<uint64_t>> top(k, std::vector<uint64_t>(n));
-        std::vector<const uint64_t*> tp;
-        for (int i = 0; i < k; ++i) {
-          for (std::size_t j = 0; j < n; ++j) {
-            top[i][j] = (uint64_t{1} << 50) - 1 - (j % 5 ? rng() % 1024 : 0);
-          }
-          tp.push_back(top[i].data());
-        }
-        internal::DotScalarModVecPortable(tp.data(), w.data(), k, expect.data(),
-                                          n, q);
-        internal::DotScalarModVecIfma(tp.data(), w.data(), k, got.data(), n, q);
-        ASSERT_EQ(got, expect) << "DotScalar q=" << qv << " k=" << k;
+    }
+  }
+}
+
+// AVX2 kernels against the portable ones: the multiplying kernels for every
+// modulus size up to 50 bits, add/sub/neg up to 61 bits, and Reduce /
+// MulScalar over 52-bit inputs.
+TEST(VecOpsTest, Avx2MatchesPortableAtEdges) {
+  if (!CpuHasAvx2()) GTEST_SKIP() << "CPU has no AVX2+FMA";
+  std::mt19937_64 rng(8);
+  const MulKernels avx2{internal::MulModVecAvx2, internal::MulScalarModVecAvx2,
+                        internal::DotProductModVecAvx2,
+                        internal::DotProductModVec2Avx2,
+                        internal::DotScalarModVecAvx2};
+  for (uint64_t qv : EdgeModuli(61, rng)) {
+    const Modulus q(qv);
+    for (std::size_t n : {4, 12, 1032}) {
+      std::vector<uint64_t> a(n), b(n), got(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        a[i] = (i % 3 == 0) ? qv - 1 : (i % 3 == 1) ? 0 : rng() % qv;
+        b[i] = (i % 2) ? qv - 1 : rng() % qv;
+      }
+      internal::AddModVecAvx2(a.data(), b.data(), got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], AddMod(a[i], b[i], qv));
+      internal::SubModVecAvx2(a.data(), b.data(), got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], SubMod(a[i], b[i], qv));
+      internal::NegModVecAvx2(a.data(), got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], NegMod(a[i], qv));
+      internal::AddScalarModVecAvx2(a.data(), qv - 1, got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], AddMod(a[i], qv - 1, qv));
+      if (q.bits > kMaxAvx2ModulusBits) continue;
+      CheckMulKernelsAtEdges(avx2, qv, n, rng);
+      auto acc = b, acc2 = b;
+      for (std::size_t i = 0; i < n; ++i) acc[i] = AddMod(acc[i], MulMod(a[i], b[i], q), qv);
+      internal::MulAddModVecAvx2(a.data(), b.data(), acc2.data(), n, q);
+      ASSERT_EQ(acc2, acc) << "MulAddModVec q=" << qv;
+      const auto wide = Wide52(n, rng);
+      internal::ReduceVecAvx2(wide.data(), got.data(), n, q);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], wide[i] % qv) << "ReduceVec";
+      internal::MulScalarModVecAvx2(wide.data(), qv - 1, got.data(), n, q);
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(got[i], MulMod(wide[i] % qv, qv - 1, q)) << "MulScalar 52-bit";
       }
     }
   }
