@@ -70,7 +70,9 @@ TEST(PlanFileTest, EveryTruncationAndSampledBitFlipIsRejectedOrHarmless) {
     const size_t at = rng() % b.size();
     b[at] ^= static_cast<char>(1 << (rng() % 8));
     auto p = runtime::DeserializePlan(b);
-    if (p.ok()) EXPECT_TRUE(runtime::ValidatePlan(*p).ok());
+    if (p.ok()) {
+      EXPECT_TRUE(runtime::ValidatePlan(*p).ok());
+    }
   }
 }
 

@@ -17,7 +17,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/cpu_features.h"
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "circuits/slot_backend.h"
 #include "ckks/parameters.h"
 #include "compiler/lower/compile.h"
@@ -466,12 +468,9 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
             {"key_switches", stats.key_switches},
             {"log_n", plan.params.log_n},
             {"batch", batch},
-            {"images_per_second", ms.empty() ? 0.0 : 1e3 * ms.size() / std::max(1e-9, [&] {
-               double t = 0;
-               for (double v : ms) t += v;
-               return t;
-             }())},
-            {"threads_env", std::getenv("BLINDFOLD_THREADS") ? std::getenv("BLINDFOLD_THREADS") : ""}};
+            {"images_per_second", images_per_second},
+            {"threads", ThreadCount()},
+            {"kernel", std::string(KernelPathName(ActiveKernelPath()))}};
   if (a.json) {
     out << j.dump() << "\n";
   } else {
