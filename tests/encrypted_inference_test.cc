@@ -108,7 +108,8 @@ TEST_P(EncryptedInferenceTest, AgreesWithReferenceExecutor) {
 
 INSTANTIATE_TEST_SUITE_P(Models, EncryptedInferenceTest,
                          ::testing::Values(Case{"logreg", 20}, Case{"mlp", 20},
-                                           Case{"cnn-small", 20}, Case{"cnn", 20}),
+                                           Case{"cnn-small", 20}, Case{"cnn", 20},
+                                           Case{"mlp-relu", 20}),
                          [](const auto& info) {
                            std::string s = info.param.model;
                            for (char& ch : s) ch = ch == '-' ? '_' : ch;
@@ -173,7 +174,7 @@ TEST_P(ThroughputTest, FullBatchAgreesWithReferenceExecutor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ThroughputTest,
-                         ::testing::Values("logreg", "cnn-small"),
+                         ::testing::Values("logreg", "mlp", "cnn-small"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (char& ch : s) ch = ch == '-' ? '_' : ch;
