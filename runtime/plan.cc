@@ -1,6 +1,7 @@
 // File: runtime/plan.cc
 #include "runtime/plan.h"
 
+#include <algorithm>
 #include <set>
 
 namespace blindfold::runtime {
@@ -31,6 +32,19 @@ std::vector<double> Gathered(const std::vector<double>& slots, const Layout& lay
     }
   }
   return out;
+}
+
+std::vector<size_t> LastReaders(const Plan& plan) {
+  std::vector<size_t> last(plan.terms.size(), 0);
+  auto note = [&](const PlanForm& f, size_t k) {
+    for (const PlanPart& p : f.parts) last[p.term] = std::max(last[p.term], k);
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    note(plan.terms[k].a, k);
+    if (plan.terms[k].kind == PlanTerm::Kind::kProduct) note(plan.terms[k].b, k);
+  }
+  note(plan.output, plan.terms.size());
+  return last;
 }
 
 const char* PackingModeName(PackingMode mode) {

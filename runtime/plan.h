@@ -129,10 +129,17 @@ typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
 
 // `observe(k, value)`, when given, sees every term k as it is made and the
 // output as k = terms.size().
+// The index of the last form that reads each term (terms.size() for the
+// output), so executors can free a term as soon as it dies.
+std::vector<size_t> LastReaders(const Plan& plan);
+
+// `observe(k, value)`, when given, sees every term k as it is made and the
+// output as k = terms.size(). Each term is freed after its last reader.
 template <typename B, typename Observer = std::nullptr_t>
 typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
                            Observer observe = nullptr) {
   using Ct = typename B::Ct;
+  const std::vector<size_t> last = LastReaders(plan);
   std::vector<std::optional<Ct>> terms(plan.terms.size());
   terms[0] = std::move(input);
   for (size_t k = 1; k < plan.terms.size(); ++k) {
@@ -147,6 +154,9 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
       terms[k] = backend.Square(a);
     }
     if constexpr (!std::is_same_v<Observer, std::nullptr_t>) observe(k, *terms[k]);
+    for (size_t j = 0; j < k; ++j) {
+      if (last[j] == k) terms[j].reset();
+    }
   }
   Ct out = EvaluateForm(backend, plan.output, terms);
   if constexpr (!std::is_same_v<Observer, std::nullptr_t>) {
@@ -200,16 +210,7 @@ template <typename B>
 std::vector<typename B::Ct> ExecutePlanBatched(B& backend, const Plan& plan,
                                                std::vector<typename B::Ct> inputs) {
   using Ct = typename B::Ct;
-  // Last reader of each term.
-  std::vector<size_t> last(plan.terms.size(), 0);
-  auto note = [&](const PlanForm& f, size_t k) {
-    for (const PlanPart& p : f.parts) last[p.term] = std::max(last[p.term], k);
-  };
-  for (size_t k = 1; k < plan.terms.size(); ++k) {
-    note(plan.terms[k].a, k);
-    if (plan.terms[k].kind == PlanTerm::Kind::kProduct) note(plan.terms[k].b, k);
-  }
-  note(plan.output, plan.terms.size());
+  const std::vector<size_t> last = LastReaders(plan);
   std::vector<std::vector<Ct>> terms(plan.terms.size());
   terms[0] = std::move(inputs);
   auto release = [&](size_t k) {
