@@ -4,15 +4,16 @@
 #include <numbers>
 
 #include "absl/strings/str_cat.h"
+#include "base/status.h"
 #include "base/thread_pool.h"
+#include "ckks/internal/encoding.h"
+#include "ckks/validation.h"
 
 namespace blindfold::ckks {
 
 using math::u128;
 
 namespace {
-
-bool IsPowerOfTwo(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 void BitReversePermute(std::span<std::complex<double>> v) {
   const std::size_t n = v.size();
@@ -24,12 +25,6 @@ void BitReversePermute(std::span<std::complex<double>> v) {
   }
 }
 
-// Residue of a signed 128-bit integer.
-inline uint64_t ReduceSigned128(__int128 v, const math::Modulus& q) {
-  if (v >= 0) return math::BarrettReduce128(static_cast<u128>(v), q);
-  const uint64_t r = math::BarrettReduce128(static_cast<u128>(-v), q);
-  return r == 0 ? 0 : q.value - r;
-}
 
 }  // namespace
 
@@ -115,7 +110,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
                              std::size_t slots, int level, Scale scale,
                              Plaintext* out) const {
   const std::size_t n = params_->n();
-  if (!IsPowerOfTwo(slots) || slots > n / 2) {
+  if (!IsValidSlotCount(slots, n)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "Encode: slots = ", slots, " is not a power of two in [1, ", n / 2, "]"));
   }
@@ -144,19 +139,17 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
   // Scaled, rounded coefficients; only multiples of gap are nonzero.
   const std::size_t gap = n / (2 * slots);
   const double delta = scale.value();
-  constexpr double kLimit = 1.329227995784916e36;  // 2^120
   AlignedVector<__int128> coeff(2 * slots);  // every entry written below
+  constexpr __int128 kSmall = __int128{1} << 62;
   bool small = true;
   for (std::size_t k = 0; k < slots; ++k) {
-    const double re = std::round(w[k].real() * delta);
-    const double im = std::round(w[k].imag() * delta);
-    if (!(std::abs(re) < kLimit) || !(std::abs(im) < kLimit)) {
+    if (!internal::ScaleAndRound(w[k].real(), delta, &coeff[k]) ||
+        !internal::ScaleAndRound(w[k].imag(), delta, &coeff[k + slots])) {
       return absl::InvalidArgumentError(absl::StrCat(
           "Encode: |value x scale| reaches 2^120 (scale ", scale.ToString(), ")"));
     }
-    small &= std::abs(re) < 4.6e18 && std::abs(im) < 4.6e18;  // < 2^62
-    coeff[k] = static_cast<__int128>(re);
-    coeff[k + slots] = static_cast<__int128>(im);
+    small &= coeff[k] < kSmall && coeff[k] > -kSmall &&
+             coeff[k + slots] < kSmall && coeff[k + slots] > -kSmall;
   }
 
   const ring::RingContext& ring = params_->ring();
@@ -167,7 +160,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
     for (std::size_t k = 0; k < 2 * slots; ++k) {
       const std::size_t pos = k < slots ? k * gap : n / 2 + (k - slots) * gap;
       dst[pos] = small ? math::FromSigned(static_cast<int64_t>(coeff[k]), q.value)
-                       : ReduceSigned128(coeff[k], q);
+                       : internal::ReduceSigned128(coeff[k], q);
     }
     ring.ntt(i).Forward(dst);
   });
@@ -222,17 +215,7 @@ void Encoder::ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
 absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
     const Plaintext& pt) const {
   const std::size_t n = params_->n();
-  if (pt.fingerprint != params_->fingerprint()) {
-    return absl::InvalidArgumentError(
-        "Decode: plaintext belongs to other parameters");
-  }
-  if (pt.poly.n() != n || pt.poly.num_p() != 0 || !pt.poly.is_ntt() ||
-      pt.level() < 0 || pt.level() > params_->max_level() ||
-      !IsPowerOfTwo(pt.slots) || pt.slots > n / 2 || !(pt.scale.value() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Decode: malformed plaintext (level ", pt.level(), ", slots ", pt.slots,
-        ")"));
-  }
+  BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Decode"));
   ring::RnsPoly coeff = pt.poly;
   ring::FromNtt(params_->ring(), &coeff);
   const std::size_t gap = n / (2 * pt.slots);

@@ -3,84 +3,24 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ckks/internal/seed_expansion.h"
 #include "ckks/sampling_domains.h"
+#include "ckks/validation.h"
 #include "ring/sampler.h"
 
 namespace blindfold::ckks {
 
-namespace {
-
-bool ValidSlots(std::size_t slots, std::size_t n) {
-  return slots != 0 && (slots & (slots - 1)) == 0 && slots <= n / 2;
+absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, PublicKey pk) {
+  if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
+  BF_RETURN_IF_ERROR(ValidatePublicKey(*params, pk, "Encryptor"));
+  return Encryptor(std::move(params), std::move(pk), std::nullopt);
 }
 
-absl::Status CheckPoly(const Parameters& params, const ring::RnsPoly& p,
-                       int level, absl::string_view op, absl::string_view what) {
-  if (p.n() != params.n() || p.num_q() != level + 1 || p.num_p() != 0 ||
-      !p.is_ntt() || p.words().size() != params.n() * (level + 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ", what, " has ", p.num_q(), " Q limbs of ", p.n(),
-        " words, expected ", level + 1, " of ", params.n(), " in NTT form"));
-  }
-  return absl::OkStatus();
+absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, SecretKey sk) {
+  if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params, sk, "Encryptor"));
+  return Encryptor(std::move(params), std::nullopt, std::move(sk));
 }
-}  // namespace
-
-absl::Status ValidateCiphertext(const Parameters& params, const Ciphertext& ct,
-                                absl::string_view op) {
-  if (ct.fingerprint != params.fingerprint()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext belongs to other parameters (fingerprint ",
-        absl::Hex(ct.fingerprint), ", expected ", absl::Hex(params.fingerprint()), ")"));
-  }
-  if (ct.polys.size() < 2 || ct.polys.size() > 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext has degree ", ct.degree(), ", expected 1 or 2"));
-  }
-  const int level = ct.level();
-  if (level < 0 || level > params.max_level()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext level ", level, " outside [0, ", params.max_level(), "]"));
-  }
-  for (std::size_t i = 0; i < ct.polys.size(); ++i) {
-    auto s = CheckPoly(params, ct.polys[i], level, op, absl::StrCat("c", i));
-    if (!s.ok()) return s;
-  }
-  if (!ValidSlots(ct.slots, params.n())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext slots ", ct.slots, " not a power of two <= N/2"));
-  }
-  if (!(ct.scale.value() > 0) || !std::isfinite(ct.scale.value())) {
-    return absl::InvalidArgumentError(absl::StrCat(op, ": ciphertext scale is not positive"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidatePlaintext(const Parameters& params, const Plaintext& pt,
-                               absl::string_view op) {
-  if (pt.fingerprint != params.fingerprint()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(op, ": plaintext belongs to other parameters"));
-  }
-  const int level = pt.level();
-  if (level < 0 || level > params.max_level()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": plaintext level ", level, " outside [0, ", params.max_level(), "]"));
-  }
-  auto s = CheckPoly(params, pt.poly, level, op, "plaintext");
-  if (!s.ok()) return s;
-  if (!ValidSlots(pt.slots, params.n()) || !(pt.scale.value() > 0) ||
-      !std::isfinite(pt.scale.value())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(op, ": plaintext slots or scale malformed"));
-  }
-  return absl::OkStatus();
-}
-
-Encryptor::Encryptor(ParametersPtr params, PublicKey pk)
-    : params_(std::move(params)), pk_(std::move(pk)) {}
-Encryptor::Encryptor(ParametersPtr params, SecretKey sk)
-    : params_(std::move(params)), sk_(std::move(sk)) {}
 
 absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Encrypt"));
@@ -130,14 +70,17 @@ absl::StatusOr<Ciphertext> Encryptor::EncryptNew(const Plaintext& pt) const {
   return ct;
 }
 
-void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
+void internal::ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
                         ring::RnsPoly* c1) {
   *c1 = ring::RnsPoly(params.n(), level + 1, 0, true);
   ring::SampleUniform(params.ring(), seed, kDomainCiphertextC1, c1);
 }
 
-Decryptor::Decryptor(ParametersPtr params, SecretKey sk)
-    : params_(std::move(params)), sk_(std::move(sk)) {}
+absl::StatusOr<Decryptor> Decryptor::Create(ParametersPtr params, SecretKey sk) {
+  if (params == nullptr) return absl::InvalidArgumentError("Decryptor: no parameters");
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params, sk, "Decryptor"));
+  return Decryptor(std::move(params), std::move(sk));
+}
 
 absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, ct, "Decrypt"));

@@ -6,7 +6,8 @@
 #include "base/check.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
-#include "ckks/encryptor.h"
+#include "ckks/internal/encoding.h"
+#include "ckks/validation.h"
 #include "math/vec_ops.h"
 #include "ring/automorphism.h"
 
@@ -16,15 +17,23 @@ using ring::RnsPoly;
 
 namespace {
 
-inline uint64_t ReduceSigned128(__int128 v, const math::Modulus& q) {
-  if (v >= 0) return math::BarrettReduce128(static_cast<math::u128>(v), q);
-  const uint64_t r = math::BarrettReduce128(static_cast<math::u128>(-v), q);
-  return r == 0 ? 0 : q.value - r;
-}
-
 bool IsPowerOfTwo(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 }  // namespace
+
+absl::StatusOr<Evaluator> Evaluator::Create(
+    ParametersPtr params, std::shared_ptr<const EvaluationKeys> keys) {
+  if (params == nullptr) return absl::InvalidArgumentError("Evaluator: no parameters");
+  // EvaluationKeys::Create validated every key against its parameters; the
+  // fingerprint covers (N, Q, P), hence every shape the keys were checked for.
+  if (keys != nullptr && keys->fingerprint() != params->fingerprint()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Evaluator: evaluation keys belong to other parameters (fingerprint ",
+        absl::Hex(keys->fingerprint()), ", expected ",
+        absl::Hex(params->fingerprint()), ")"));
+  }
+  return Evaluator(std::move(params), std::move(keys));
+}
 
 Evaluator::Evaluator(ParametersPtr params,
                      std::shared_ptr<const EvaluationKeys> keys)
@@ -43,7 +52,7 @@ Evaluator::Evaluator(ParametersPtr params,
     params_->ring().ntt(i).Forward(imag_[i].data());
   }
   if (keys_) {
-    for (const auto& [g, key] : keys_->galois.keys) {
+    for (uint64_t g : keys_->galois_elements()) {
       automorphism_index_.emplace(g, ring::AutomorphismNttIndex(params_->log_n(), g));
     }
   }
@@ -181,55 +190,47 @@ absl::Status Evaluator::SubPlain(const Ciphertext& a, const Plaintext& b,
   return absl::OkStatus();
 }
 
-void Evaluator::ApplyConstant(RnsPoly* poly, __int128 re, __int128 im,
-                              bool multiply) const {
+absl::Status Evaluator::ApplyConstant(std::complex<double> c, double scale,
+                                      bool multiply, absl::string_view op,
+                                      std::span<RnsPoly> polys) const {
   const ring::RingContext& ring = params_->ring();
   const std::size_t n = params_->n();
-  ParallelFor(poly->num_q(), [&](std::size_t i) {
+  const int nq = polys.empty() ? 0 : polys[0].num_q();
+  BF_ASSIGN_OR_RETURN(const internal::ConstantResidues k,
+                      internal::EncodeConstant(*params_, c, scale, nq, op));
+  ParallelFor(nq, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
-    const uint64_t a = ReduceSigned128(re, q);
-    uint64_t* x = poly->limb(i);
-    if (im == 0) {
-      if (multiply) {
-        math::MulScalarModVec(x, a, x, n, q);
-      } else {
-        math::AddScalarModVec(x, a, x, n, q.value);
-      }
-      return;
+    AlignedVector<uint64_t> t;  // re + im X^(N/2) in NTT form
+    if (k.has_imag) {
+      t.resize(n);
+      math::MulScalarModVec(imag_[i].data(), k.im[i], t.data(), n, q);
+      math::AddScalarModVec(t.data(), k.re[i], t.data(), n, q.value);
     }
-    const uint64_t b = ReduceSigned128(im, q);
-    AlignedVector<uint64_t> t(n);  // written next
-    math::MulScalarModVec(imag_[i].data(), b, t.data(), n, q);
-    math::AddScalarModVec(t.data(), a, t.data(), n, q.value);
-    if (multiply) {
-      math::MulModVec(x, t.data(), x, n, q);
-    } else {
-      math::AddModVec(x, t.data(), x, n, q.value);
+    for (RnsPoly& poly : polys) {
+      uint64_t* x = poly.limb(i);
+      if (!k.has_imag) {
+        if (multiply) {
+          math::MulScalarModVec(x, k.re[i], x, n, q);
+        } else {
+          math::AddScalarModVec(x, k.re[i], x, n, q.value);
+        }
+      } else if (multiply) {
+        math::MulModVec(x, t.data(), x, n, q);
+      } else {
+        math::AddModVec(x, t.data(), x, n, q.value);
+      }
     }
   });
+  return absl::OkStatus();
 }
-
-namespace {
-absl::StatusOr<std::pair<__int128, __int128>> ScaleConstant(
-    std::complex<double> c, double scale, absl::string_view op) {
-  const double re = std::round(c.real() * scale);
-  const double im = std::round(c.imag() * scale);
-  constexpr double kLimit = 1.329227995784916e36;  // 2^120
-  if (!(std::abs(re) < kLimit) || !(std::abs(im) < kLimit)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": constant times scale is not finite or reaches 2^120"));
-  }
-  return std::make_pair(static_cast<__int128>(re), static_cast<__int128>(im));
-}
-}  // namespace
 
 absl::Status Evaluator::AddConst(const Ciphertext& a, std::complex<double> c,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "AddConst"));
-  BF_ASSIGN_OR_RETURN(auto k, ScaleConstant(c, a.scale.value(), "AddConst"));
   Ciphertext r = a;
   r.c1_seed.reset();
-  ApplyConstant(&r.polys[0], k.first, k.second, /*multiply=*/false);
+  BF_RETURN_IF_ERROR(ApplyConstant(c, a.scale.value(), /*multiply=*/false,
+                                   "AddConst", std::span(r.polys).first(1)));
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -241,10 +242,10 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
     return absl::InvalidArgumentError("MultiplyConst: constant scale must be >= 1");
   }
   BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * const_scale, a.level(), "MultiplyConst"));
-  BF_ASSIGN_OR_RETURN(auto k, ScaleConstant(c, const_scale.value(), "MultiplyConst"));
   Ciphertext r = a;
   r.c1_seed.reset();
-  for (auto& p : r.polys) ApplyConstant(&p, k.first, k.second, /*multiply=*/true);
+  BF_RETURN_IF_ERROR(ApplyConstant(c, const_scale.value(), /*multiply=*/true,
+                                   "MultiplyConst", std::span(r.polys)));
   r.scale = a.scale * const_scale;
   *out = std::move(r);
   return absl::OkStatus();
@@ -309,7 +310,7 @@ void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
   }
 }
 
-void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
+absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
                                     const SwitchingKey& key, RnsPoly* d0,
                                     RnsPoly* d1) const {
   const ring::RingContext& ring = params_->ring();
@@ -317,15 +318,21 @@ void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
   const int nq = ext[0].num_q(), np = params_->num_p();
   const int L = params_->num_q();
   const int digits = static_cast<int>(ext.size());
+  if (digits < 1 || digits > kMaxDnum ||
+      key.b.size() < ext.size() || key.a.size() < ext.size()) {
+    return absl::InternalError(absl::StrCat(
+        "KeySwitch: ", digits, " digits for a key of ", key.b.size(),
+        ", at most ", kMaxDnum));
+  }
   RnsPoly acc0(n, nq, np, true, RnsPoly::Uninitialized{});
   RnsPoly acc1(n, nq, np, true, RnsPoly::Uninitialized{});
   ParallelFor(nq + np, [&](std::size_t i) {
     const int key_limb = static_cast<int>(i) < nq ? static_cast<int>(i)
                                                   : static_cast<int>(i) + L - nq;
     const math::Modulus& m = ring.modulus(acc0.modulus_index(i, ring));
-    const uint64_t* e[64];
-    const uint64_t* kb[64];
-    const uint64_t* ka[64];
+    const uint64_t* e[kMaxDnum];
+    const uint64_t* kb[kMaxDnum];
+    const uint64_t* ka[kMaxDnum];
     for (int j = 0; j < digits; ++j) {
       e[j] = ext[j].limb(i);
       kb[j] = key.b[j].limb(key_limb);
@@ -338,6 +345,7 @@ void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
   *d1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   dec.ModDown(&acc0, d0);
   dec.ModDown(&acc1, d1);
+  return absl::OkStatus();
 }
 
 absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const {
@@ -346,13 +354,13 @@ absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const 
     return absl::InvalidArgumentError(absl::StrCat(
         "Relinearize: ciphertext has degree ", a.degree(), ", expected 2"));
   }
-  if (!keys_ || !keys_->relin) {
+  if (!keys_ || !keys_->relin()) {
     return absl::FailedPreconditionError("Relinearize: no relinearization key");
   }
   std::vector<RnsPoly> ext;
   Decompose(a.polys[2], &ext);
   RnsPoly d0, d1;
-  KeySwitchDecomposed(ext, keys_->relin->key, &d0, &d1);
+  BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, keys_->relin()->key, &d0, &d1));
   Ciphertext r;
   r.polys.resize(2);
   r.polys[0] = a.polys[0];
@@ -368,7 +376,7 @@ absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const 
 
 absl::Status Evaluator::MulRelin(const Ciphertext& a, const Ciphertext& b,
                                  Ciphertext* out) const {
-  if (!keys_ || !keys_->relin) {
+  if (!keys_ || !keys_->relin()) {
     return absl::FailedPreconditionError("MulRelin: no relinearization key");
   }
   Ciphertext t;
@@ -428,10 +436,7 @@ absl::Status Evaluator::DropLevel(const Ciphertext& a, int level,
 absl::StatusOr<const SwitchingKey*> Evaluator::GaloisKey(uint64_t g,
                                                          absl::string_view op,
                                                          int steps) const {
-  if (keys_) {
-    auto it = keys_->galois.keys.find(g);
-    if (it != keys_->galois.keys.end()) return &it->second;
-  }
+  if (const SwitchingKey* key = keys_ ? keys_->galois(g) : nullptr) return key;
   return absl::FailedPreconditionError(absl::StrCat(
       op, ": no Galois key for ",
       g == ring::GaloisElementForConjugation(params_->log_n())
@@ -440,39 +445,43 @@ absl::StatusOr<const SwitchingKey*> Evaluator::GaloisKey(uint64_t g,
       " (galois element ", g, ")"));
 }
 
-const std::vector<uint32_t>& Evaluator::AutomorphismIndex(uint64_t g) const {
+const std::vector<uint32_t>* Evaluator::AutomorphismIndex(uint64_t g) const {
   auto it = automorphism_index_.find(g);
-  BF_CHECK(it != automorphism_index_.end());  // built for every key
-  return it->second;
+  return it == automorphism_index_.end() ? nullptr : &it->second;
 }
 
-void Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
-                            const SwitchingKey& key, Ciphertext* out) const {
+absl::Status Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
+                                    const SwitchingKey& key, Ciphertext* out) const {
   std::vector<RnsPoly> ext;
   Decompose(a.polys[1], &ext);
-  RotateDecomposed(a, ext, g, key, out);
+  return RotateDecomposed(a, ext, g, key, out);
 }
 
-void Evaluator::RotateDecomposed(const Ciphertext& a,
+absl::Status Evaluator::RotateDecomposed(const Ciphertext& a,
                                  const std::vector<RnsPoly>& ext, uint64_t g,
                                  const SwitchingKey& key,
                                  Ciphertext* out) const {
   // With the key of keys.h, d0 + d1 sigma_g^-1(s) ~ c1 s, so
   // sigma_g(c0 + d0) + sigma_g(d1) s ~ sigma_g(c0 + c1 s): one permutation
   // of each output polynomial, none of the digits.
+  // The index exists for every key of the immutable key set (constructor).
+  const std::vector<uint32_t>* idx = AutomorphismIndex(g);
+  if (idx == nullptr) {
+    return absl::InternalError(absl::StrCat("Rotate: no index for Galois element ", g));
+  }
   RnsPoly d0, d1;
-  KeySwitchDecomposed(ext, key, &d0, &d1);
+  BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, key, &d0, &d1));
   ring::Add(params_->ring(), a.polys[0], d0, &d0);
-  const std::vector<uint32_t>& idx = AutomorphismIndex(g);
   Ciphertext r;
   r.polys.assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
                             RnsPoly::Uninitialized{}));
-  ring::ApplyAutomorphismNtt(d0, idx, &r.polys[0]);
-  ring::ApplyAutomorphismNtt(d1, idx, &r.polys[1]);
+  ring::ApplyAutomorphismNtt(d0, *idx, &r.polys[0]);
+  ring::ApplyAutomorphismNtt(d1, *idx, &r.polys[1]);
   r.scale = a.scale;
   r.slots = a.slots;
   r.fingerprint = a.fingerprint;
   *out = std::move(r);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<uint64_t, const SwitchingKey*>>
@@ -483,7 +492,9 @@ Evaluator::RotationKey(int steps, std::size_t slots, absl::string_view op) const
   const int64_t k = ((steps % s) + s) % s;
   for (uint64_t g : {GaloisElementForRotation(steps),
                      GaloisElementForRotation(static_cast<int>(k))}) {
-    if (keys_ && keys_->galois.Has(g)) return std::make_pair(g, &keys_->galois.keys.at(g));
+    if (const SwitchingKey* key = keys_ ? keys_->galois(g) : nullptr) {
+      return std::make_pair(g, key);
+    }
   }
   BF_ASSIGN_OR_RETURN(const SwitchingKey* key,
                       GaloisKey(GaloisElementForRotation(steps), op, steps));
@@ -502,8 +513,7 @@ absl::Status Evaluator::Rotate(const Ciphertext& a, int steps, Ciphertext* out) 
     return absl::OkStatus();
   }
   BF_ASSIGN_OR_RETURN(auto gk, RotationKey(steps, a.slots, "Rotate"));
-  ApplyGalois(a, gk.first, *gk.second, out);
-  return absl::OkStatus();
+  return ApplyGalois(a, gk.first, *gk.second, out);
 }
 
 absl::Status Evaluator::Conjugate(const Ciphertext& a, Ciphertext* out) const {
@@ -514,8 +524,7 @@ absl::Status Evaluator::Conjugate(const Ciphertext& a, Ciphertext* out) const {
   }
   const uint64_t g = ring::GaloisElementForConjugation(params_->log_n());
   BF_ASSIGN_OR_RETURN(const SwitchingKey* key, GaloisKey(g, "Conjugate", 0));
-  ApplyGalois(a, g, *key, out);
-  return absl::OkStatus();
+  return ApplyGalois(a, g, *key, out);
 }
 
 absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
@@ -546,49 +555,42 @@ absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
     if (gs[s] == 0) {
       result[s] = a;
     } else {
-      RotateDecomposed(a, ext, gs[s], *keys[s], &result[s]);
+      BF_RETURN_IF_ERROR(RotateDecomposed(a, ext, gs[s], *keys[s], &result[s]));
     }
   }
   *out = std::move(result);
   return absl::OkStatus();
 }
 
-absl::Status Evaluator::InnerSum(const Ciphertext& a, int stride, int count,
-                                 Ciphertext* out) const {
-  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "InnerSum"));
+absl::Status Evaluator::RotateAndSum(const Ciphertext& a, int stride, int count,
+                                     int direction, absl::string_view op,
+                                     Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, op));
   if (stride < 1 || !IsPowerOfTwo(count) ||
       static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "InnerSum: stride ", stride, " x count ", count,
+        op, ": stride ", stride, " x count ", count,
         " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
   }
   Ciphertext acc = a;
   for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {
     Ciphertext rot;
-    BF_RETURN_IF_ERROR(AnnotateStatus(Rotate(acc, static_cast<int>(s), &rot), "InnerSum"));
+    BF_RETURN_IF_ERROR(AnnotateStatus(
+        Rotate(acc, static_cast<int>(direction * s), &rot), op));
     BF_RETURN_IF_ERROR(Add(acc, rot, &acc));
   }
   *out = std::move(acc);
   return absl::OkStatus();
 }
 
+absl::Status Evaluator::InnerSum(const Ciphertext& a, int stride, int count,
+                                 Ciphertext* out) const {
+  return RotateAndSum(a, stride, count, /*direction=*/+1, "InnerSum", out);
+}
+
 absl::Status Evaluator::Replicate(const Ciphertext& a, int stride, int count,
                                   Ciphertext* out) const {
-  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Replicate"));
-  if (stride < 1 || !IsPowerOfTwo(count) ||
-      static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Replicate: stride ", stride, " x count ", count,
-        " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
-  }
-  Ciphertext acc = a;
-  for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {
-    Ciphertext rot;
-    BF_RETURN_IF_ERROR(AnnotateStatus(Rotate(acc, static_cast<int>(-s), &rot), "Replicate"));
-    BF_RETURN_IF_ERROR(Add(acc, rot, &acc));
-  }
-  *out = std::move(acc);
-  return absl::OkStatus();
+  return RotateAndSum(a, stride, count, /*direction=*/-1, "Replicate", out);
 }
 
 absl::StatusOr<Ciphertext> Evaluator::AddNew(const Ciphertext& a,

@@ -7,12 +7,14 @@
 
 #include <map>
 
+#include "ckks/internal/seed_expansion.h"
 #include "ckks/test_util.h"
 
 namespace blindfold::ckks {
 namespace {
 
 using testing::Context;
+using testing::Must;
 using testing::Log2MaxError;
 using testing::RandomComplex;
 using cvec = std::vector<std::complex<double>>;
@@ -89,7 +91,7 @@ TEST_P(EvaluatorTest, EncryptDecryptPublicAndSymmetric) {
   ASSERT_TRUE(ctx_->sym_encryptor->Encrypt(pt, &ct).ok());
   ASSERT_TRUE(ct.c1_seed.has_value());
   ring::RnsPoly c1;
-  ExpandCiphertextC1(*ctx_->params, *ct.c1_seed, ct.level(), &c1);
+  internal::ExpandCiphertextC1(*ctx_->params, *ct.c1_seed, ct.level(), &c1);
   EXPECT_EQ(c1, ct.polys[1]);
   EXPECT_LT(Log2MaxError(ctx_->Decrypt(ct), v), kFresh);
 }
@@ -322,7 +324,7 @@ TEST_P(EvaluatorTest, MisuseGivesErrorsNotCrashes) {
   bad.slots = 3;
   EXPECT_FALSE(ev().Negate(bad, &out).ok());
   // No keys at all.
-  Evaluator bare(ctx_->params);
+  Evaluator bare = Must(Evaluator::Create(ctx_->params));
   EXPECT_EQ(bare.Relinearize(sq, &out).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(bare.Conjugate(ca, &out).code(), absl::StatusCode::kFailedPrecondition);
 }

@@ -32,7 +32,8 @@
 #include "absl/strings/string_view.h"
 #include "base/check.h"
 #include "base/status.h"
-#include "ckks/encryptor.h"
+#include "ckks/internal/seed_expansion.h"
+#include "ckks/validation.h"
 
 namespace blindfold::ckks {
 namespace {
@@ -49,10 +50,6 @@ constexpr std::size_t kPublicKeyFieldsSize = 4 + Seed::kSize;
 constexpr std::size_t kRelinFieldsSize = 8 + Seed::kSize;
 constexpr std::size_t kGaloisFieldsSize = 16;
 constexpr std::size_t kGaloisEntryFixedSize = 8 + Seed::kSize;
-
-// The bounds Parameters::Create enforces; checked here before allocating.
-constexpr int kMaxQPrimes = 128;
-constexpr int kMaxPPrimes = 64;
 
 const char* TypeName(uint8_t type) {
   switch (type) {
@@ -75,10 +72,6 @@ const char* TypeName(uint8_t type) {
 template <typename... Parts>
 absl::Status Error(absl::string_view op, const Parts&... parts) {
   return absl::InvalidArgumentError(absl::StrCat(op, ": ", parts...));
-}
-
-bool ValidSlots(uint64_t slots, std::size_t n) {
-  return slots != 0 && (slots & (slots - 1)) == 0 && slots <= n / 2;
 }
 
 void StoreLe64(uint8_t* dst, uint64_t v) {
@@ -439,52 +432,18 @@ absl::Status CheckLevel(const Parameters& params, uint64_t level,
 
 absl::Status CheckSlotsAndScale(const Parameters& params, uint64_t slots,
                                 double scale, absl::string_view op) {
-  if (!ValidSlots(slots, params.n())) {
-    return Error(op, "slots ", slots, " not a power of two in [1, ",
-                 params.max_slots(), "]");
-  }
-  if (!std::isfinite(scale) || !(scale > 0)) {
-    return Error(op, "scale ", scale, " is not finite and positive");
-  }
-  return absl::OkStatus();
-}
-
-// Shape of one polynomial of a key (serialization input check).
-absl::Status CheckKeyPoly(const Parameters& params, const ring::RnsPoly& p,
-                          int num_q, int num_p, absl::string_view op,
-                          absl::string_view what) {
-  if (p.n() != params.n() || p.num_q() != num_q || p.num_p() != num_p ||
-      !p.is_ntt() ||
-      p.words().size() !=
-          params.n() * static_cast<std::size_t>(num_q + num_p)) {
-    return Error(op, what, " has ", p.num_q(), " Q and ", p.num_p(),
-                 " P limbs of ", p.n(), " words",
-                 p.is_ntt() ? "" : " (not NTT)", ", expected ", num_q, " and ",
-                 num_p, " of ", params.n(), " in NTT form");
-  }
-  return absl::OkStatus();
+  return ValidateSlotsAndScale(params, static_cast<std::size_t>(slots), scale,
+                               op, "header");
 }
 
 // Checks a switching key's shape and that its a_j expand from its seed.
 absl::Status CheckSwitchingKey(const Parameters& params,
                                const SwitchingKey& key, absl::string_view op,
                                absl::string_view what) {
-  BF_RETURN_IF_ERROR(CheckFingerprint(params, key.fingerprint, op, what));
-  const int dnum = params.dnum();
-  if (key.b.size() != static_cast<std::size_t>(dnum) ||
-      key.a.size() != static_cast<std::size_t>(dnum)) {
-    return Error(op, what, " has ", key.b.size(), " b and ", key.a.size(),
-                 " a polynomials, expected dnum = ", dnum);
-  }
+  BF_RETURN_IF_ERROR(ValidateSwitchingKey(params, key, op, what));
   ring::RnsPoly a;
-  for (int j = 0; j < dnum; ++j) {
-    BF_RETURN_IF_ERROR(CheckKeyPoly(params, key.b[j], params.num_q(),
-                                    params.num_p(), op,
-                                    absl::StrCat(what, " b_", j)));
-    BF_RETURN_IF_ERROR(CheckKeyPoly(params, key.a[j], params.num_q(),
-                                    params.num_p(), op,
-                                    absl::StrCat(what, " a_", j)));
-    ExpandSwitchingKeyA(params, key.seed, j, &a);
+  for (int j = 0; j < params.dnum(); ++j) {
+    internal::ExpandSwitchingKeyA(params, key.seed, j, &a);
     if (!(a == key.a[j])) {
       return Error(op, what, " a_", j,
                    " is not the expansion of the key's seed; only seeded "
@@ -547,7 +506,7 @@ absl::Status ReadSwitchingKey(Reader& r, const Parameters& params, Seed seed,
   for (int j = 0; j < dnum; ++j) {
     BF_RETURN_IF_ERROR(r.Poly(params, params.num_q(), params.num_p(), op,
                               absl::StrCat(what, " b_", j), &key->b[j]));
-    ExpandSwitchingKeyA(params, key->seed, j, &key->a[j]);
+    internal::ExpandSwitchingKeyA(params, key->seed, j, &key->a[j]);
   }
   return absl::OkStatus();
 }
@@ -562,10 +521,10 @@ absl::StatusOr<std::string> SerializeParameters(const Parameters& params) {
   const ParametersLiteral& lit = params.literal();
   if (lit.q.size() != static_cast<std::size_t>(params.num_q()) ||
       lit.p.size() != static_cast<std::size_t>(params.num_p()) ||
-      params.num_q() < 1 || params.num_q() > kMaxQPrimes ||
-      params.num_p() < 1 || params.num_p() > kMaxPPrimes) {
+      params.num_q() < 1 || params.num_p() < 1 ||
+      params.num_q() + params.num_p() > kMaxPrimes) {
     return Error(op, "parameters have ", lit.q.size(), " + ", lit.p.size(),
-                 " primes, expected 1..", kMaxQPrimes, " + 1..", kMaxPPrimes);
+                 " primes, expected 1 + 1 to ", kMaxPrimes, " in all");
   }
   const bool sparse = lit.secret == SecretDistribution::kSparseTernary;
   if (lit.secret != SecretDistribution::kUniformTernary && !sparse) {
@@ -617,9 +576,9 @@ absl::StatusOr<ParametersPtr> DeserializeParameters(std::string_view bytes,
   BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after error distribution"));
   const uint32_t hamming_weight = r.U32();
   const double sigma = r.F64();
-  if (num_q < 1 || num_q > kMaxQPrimes || num_p < 1 || num_p > kMaxPPrimes) {
-    return Error(op, num_q, " Q primes and ", num_p, " P primes, expected 1..",
-                 kMaxQPrimes, " and 1..", kMaxPPrimes);
+  if (num_q < 1 || num_p < 1 || num_q + num_p > kMaxPrimes) {
+    return Error(op, num_q, " Q primes and ", num_p, " P primes, expected ",
+                 "at least one of each and ", kMaxPrimes, " in all");
   }
   BF_RETURN_IF_ERROR(CheckLength(r.size(),
                                  kSerializationHeaderSize + kParamsFieldsSize +
@@ -654,13 +613,8 @@ absl::StatusOr<ParametersPtr> DeserializeParameters(std::string_view bytes,
   lit.q.resize(num_q);
   lit.p.resize(num_p);
   for (int i = 0; i < num_q + num_p; ++i) {
-    const uint64_t v = r.U64();
-    // Parameters::Create takes bit lengths before it checks primality.
-    if (v < 3 || v >= (uint64_t{1} << math::kMaxModulusBits)) {
-      return Error(op, i < num_q ? "q_" : "p_", i < num_q ? i : i - num_q,
-                   " = ", v, " outside [3, 2^", math::kMaxModulusBits, ")");
-    }
-    (i < num_q ? lit.q[i] : lit.p[i - num_q]) = v;
+    // Ranges, primality and the cost limits are Parameters::Create's.
+    (i < num_q ? lit.q[i] : lit.p[i - num_q]) = r.U64();
   }
   if (r.overrun() || r.remaining() != 0) {
     return Error(op, "internal length mismatch");
@@ -744,7 +698,7 @@ absl::StatusOr<std::string> SerializeCiphertext(const Parameters& params,
   if (use_seed) {
     // A stale seed (c1 changed after encryption) must not replace c1.
     ring::RnsPoly c1;
-    ExpandCiphertextC1(params, *ct.c1_seed, level, &c1);
+    internal::ExpandCiphertextC1(params, *ct.c1_seed, level, &c1);
     use_seed = c1 == ct.polys[1];
   }
   const std::size_t stored_polys = use_seed ? 1 : ct.polys.size();
@@ -807,7 +761,7 @@ absl::StatusOr<Ciphertext> DeserializeCiphertext(const Parameters& params,
   }
   if (r.overrun() || r.remaining() != 0)
     return Error(op, "internal length mismatch");
-  if (seeded) ExpandCiphertextC1(params, *ct.c1_seed, level, &ct.polys[1]);
+  if (seeded) internal::ExpandCiphertextC1(params, *ct.c1_seed, level, &ct.polys[1]);
   ct.scale = Scale(scale);
   ct.slots = slots;
   ct.fingerprint = params.fingerprint();
@@ -821,13 +775,10 @@ absl::StatusOr<Ciphertext> DeserializeCiphertext(const Parameters& params,
 absl::StatusOr<std::string> SerializePublicKey(const Parameters& params,
                                                const PublicKey& pk) {
   constexpr absl::string_view op = "SerializePublicKey";
-  BF_RETURN_IF_ERROR(
-      CheckFingerprint(params, pk.fingerprint, op, "public key"));
+  BF_RETURN_IF_ERROR(ValidatePublicKey(params, pk, op));
   const int L = params.num_q();
-  BF_RETURN_IF_ERROR(CheckKeyPoly(params, pk.b, L, 0, op, "public key b"));
-  BF_RETURN_IF_ERROR(CheckKeyPoly(params, pk.a, L, 0, op, "public key a"));
   ring::RnsPoly a;
-  ExpandPublicKeyA(params, pk.seed, &a);
+  internal::ExpandPublicKeyA(params, pk.seed, &a);
   if (!(a == pk.a)) {
     return Error(op, "public key a is not the expansion of the key's seed; "
                  "only seeded public keys can be serialized");
@@ -864,7 +815,7 @@ absl::StatusOr<PublicKey> DeserializePublicKey(const Parameters& params,
                                      PolyBytes(params, L, 0),
                                  op, "a public key"));
   BF_RETURN_IF_ERROR(r.Poly(params, L, 0, op, "public key b", &pk.b));
-  ExpandPublicKeyA(params, pk.seed, &pk.a);
+  internal::ExpandPublicKeyA(params, pk.seed, &pk.a);
   if (r.overrun() || r.remaining() != 0)
     return Error(op, "internal length mismatch");
   pk.fingerprint = params.fingerprint();
@@ -920,18 +871,12 @@ absl::StatusOr<RelinKey> DeserializeRelinKey(const Parameters& params,
 absl::StatusOr<std::string> SerializeGaloisKeys(const Parameters& params,
                                                 const GaloisKeys& gk) {
   constexpr absl::string_view op = "SerializeGaloisKeys";
-  BF_RETURN_IF_ERROR(
-      CheckFingerprint(params, gk.fingerprint, op, "Galois keys"));
-  const uint64_t two_n = uint64_t{2} * params.n();
   if (gk.keys.size() > params.n()) {
     return Error(op, gk.keys.size(), " keys, more than the N = ", params.n(),
                  " Galois elements");
   }
+  BF_RETURN_IF_ERROR(ValidateGaloisKeys(params, gk, op));
   for (const auto& [g, key] : gk.keys) {
-    if (g % 2 == 0 || g >= two_n) {
-      return Error(op, "Galois element ", g,
-                   " is not odd and below 2N = ", two_n);
-    }
     BF_RETURN_IF_ERROR(
         CheckSwitchingKey(params, key, op, absl::StrCat("Galois key ", g)));
   }
@@ -976,16 +921,12 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
   BF_RETURN_IF_ERROR(CheckLength(
       r.size(), kSerializationHeaderSize + kGaloisFieldsSize + count * entry,
       op, absl::StrCat(count, " Galois keys")));
-  const uint64_t two_n = uint64_t{2} * params.n();
   GaloisKeys gk;
   gk.fingerprint = params.fingerprint();
   uint64_t previous = 0;
   for (uint32_t k = 0; k < count; ++k) {
     const uint64_t g = r.U64();
-    if (g % 2 == 0 || g >= two_n) {
-      return Error(op, "Galois element ", g, " (key ", k,
-                   ") is not odd and below 2N = ", two_n);
-    }
+    BF_RETURN_IF_ERROR(ValidateGaloisElement(params, g, op));
     if (k > 0 && g == previous) {
       return Error(op, "duplicate Galois element ", g, " (key ", k, ")");
     }

@@ -115,13 +115,16 @@ void WriteObjects(Out& out) {
   const ckks::Parameters& p = *params;
   ckks::KeyGenerator keygen(params);
   const ckks::SecretKey sk = keygen.GenSecretKey();
-  const ckks::PublicKey pk = keygen.GenPublicKey(sk);
-  const ckks::RelinKey rk = keygen.GenRelinKey(sk);
+  const ckks::PublicKey pk = Must(keygen.GenPublicKey(sk), "public key");
+  const ckks::RelinKey rk = Must(keygen.GenRelinKey(sk), "relin key");
   ckks::Encoder encoder(params);
-  ckks::Encryptor sym(params, sk), pub(params, pk);
-  auto keys = std::make_shared<ckks::EvaluationKeys>();
-  keys->relin = rk;
-  ckks::Evaluator ev(params, keys);
+  const ckks::Encryptor sym =
+      Must(ckks::Encryptor::Create(params, sk.Clone()), "encryptor");
+  const ckks::Encryptor pub = Must(ckks::Encryptor::Create(params, pk), "encryptor");
+  const ckks::Evaluator ev = Must(
+      ckks::Evaluator::Create(
+          params, Must(ckks::EvaluationKeys::Create(params, rk, {}), "keys")),
+      "evaluator");
 
   std::vector<std::complex<double>> v(p.max_slots());
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = {0.1 * i, -0.05 * i};
