@@ -102,6 +102,8 @@ class EvaluationKeys {
   // parameters or of the wrong shape, an invalid Galois element.
   static absl::StatusOr<std::shared_ptr<const EvaluationKeys>> Create(
       ParametersPtr params, std::optional<RelinKey> relin, GaloisKeys galois);
+  EvaluationKeys(const EvaluationKeys&) = delete;
+  EvaluationKeys& operator=(const EvaluationKeys&) = delete;
 
   const ParametersPtr& params() const { return params_; }
   uint64_t fingerprint() const { return params_->fingerprint(); }

@@ -193,15 +193,14 @@ absl::StatusOr<std::shared_ptr<const Parameters>> Parameters::Build(
   if (!(lit.error_sigma >= 1.0 && lit.error_sigma <= 64.0)) {
     return fail("error_sigma = ", lit.error_sigma, " outside [1, 64]");
   }
-  const bool standard_sigma =
-      std::abs(lit.error_sigma - kStandardErrorSigma) <= kErrorSigmaTolerance;
+  const bool standard_sigma = lit.error_sigma >= kMinStandardErrorSigma &&
+                              lit.error_sigma <= kMaxStandardErrorSigma;
   if (enforce_security && !standard_sigma) {
     return fail(absl::StrFormat(
         "error_sigma = %g is not the standard %.1f (accepted: [%.2f, %.2f]); "
         "the 128-bit bounds assume it. Use CreateInsecureForTesting",
         lit.error_sigma, kStandardErrorSigma,
-        kStandardErrorSigma - kErrorSigmaTolerance,
-        kStandardErrorSigma + kErrorSigmaTolerance));
+        kMinStandardErrorSigma, kMaxStandardErrorSigma));
   }
   if (lit.log_default_scale < 1 || lit.log_default_scale >= 64 - __builtin_clzll(lit.q[0])) {
     return fail("default scale 2^", lit.log_default_scale,

@@ -73,9 +73,10 @@ ParametersLiteral TestPresetLiteral(TestPreset preset);
 // standard gives no bound for this N.
 int MaxLogQP128(int log_n);
 
-// The standard error width and the tolerance Create() accepts around it.
+// The standard error width and the range Create() accepts around it.
 inline constexpr double kStandardErrorSigma = 3.2;
-inline constexpr double kErrorSigmaTolerance = 0.01;
+inline constexpr double kMinStandardErrorSigma = 3.19;
+inline constexpr double kMaxStandardErrorSigma = 3.21;
 
 // Limits every parameter set obeys (secure or not), so that loading an
 // untrusted parameter blob costs bounded time and memory, and fixed-size
