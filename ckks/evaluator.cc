@@ -19,6 +19,22 @@ namespace {
 
 bool IsPowerOfTwo(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
+// Two operands of one op: equal slot counts and, if `same_scale`, matching
+// scales.
+absl::Status CheckSlotsAndScaleMatch(std::size_t slots_a, std::size_t slots_b,
+                                     Scale scale_a, Scale scale_b,
+                                     absl::string_view op, bool same_scale) {
+  if (slots_a != slots_b) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": slot counts differ (", slots_a, " vs ", slots_b, ")"));
+  }
+  if (same_scale && !scale_a.Matches(scale_b)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": scales differ (", scale_a.ToString(), " vs ", scale_b.ToString(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Evaluator> Evaluator::Create(
@@ -71,15 +87,8 @@ absl::Status Evaluator::CheckBinary(const Ciphertext& a, const Ciphertext& b,
         op, ": levels differ (", a.level(), " vs ", b.level(),
         "); DropLevel the higher operand first"));
   }
-  if (a.slots != b.slots) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": slot counts differ (", a.slots, " vs ", b.slots, ")"));
-  }
-  if (same_scale && !a.scale.Matches(b.scale)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": scales differ (", a.scale.ToString(), " vs ", b.scale.ToString(), ")"));
-  }
-  return absl::OkStatus();
+  return CheckSlotsAndScaleMatch(a.slots, b.slots, a.scale, b.scale, op,
+                                 same_scale);
 }
 
 absl::Status Evaluator::CheckScaleFits(Scale scale, int level,
@@ -158,15 +167,8 @@ absl::Status CheckPlainOperand(const Parameters& params, const Ciphertext& a,
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": plaintext level ", b.level(), " below ciphertext level ", a.level()));
   }
-  if (a.slots != b.slots) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": slot counts differ (", a.slots, " vs ", b.slots, ")"));
-  }
-  if (same_scale && !a.scale.Matches(b.scale)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": scales differ (", a.scale.ToString(), " vs ", b.scale.ToString(), ")"));
-  }
-  return absl::OkStatus();
+  return CheckSlotsAndScaleMatch(a.slots, b.slots, a.scale, b.scale, op,
+                                 same_scale);
 }
 }  // namespace
 
