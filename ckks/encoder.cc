@@ -6,10 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
+#include "ckks/internal/access.h"
 #include "ckks/internal/encoding.h"
 #include "ckks/validation.h"
 
 namespace blindfold::ckks {
+
+using internal::Access;
 
 using math::u128;
 
@@ -153,10 +156,10 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
   }
 
   const ring::RingContext& ring = params_->ring();
-  out->poly = ring::RnsPoly(n, level + 1, 0, false);
+  Access::poly(*out) = ring::RnsPoly(n, level + 1, 0, false);
   ParallelFor(level + 1, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
-    uint64_t* dst = out->poly.limb(i);
+    uint64_t* dst = Access::poly(*out).limb(i);
     for (std::size_t k = 0; k < 2 * slots; ++k) {
       const std::size_t pos = k < slots ? k * gap : n / 2 + (k - slots) * gap;
       dst[pos] = small ? math::FromSigned(static_cast<int64_t>(coeff[k]), q.value)
@@ -164,10 +167,10 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
     }
     ring.ntt(i).Forward(dst);
   });
-  out->poly.set_ntt(true);
-  out->scale = scale;
-  out->slots = slots;
-  out->fingerprint = params_->fingerprint();
+  Access::poly(*out).set_ntt(true);
+  Access::scale(*out) = scale;
+  Access::slots(*out) = slots;
+  Access::fingerprint(*out) = params_->fingerprint();
   return absl::OkStatus();
 }
 
@@ -216,16 +219,16 @@ absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
     const Plaintext& pt) const {
   const std::size_t n = params_->n();
   BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Decode"));
-  ring::RnsPoly coeff = pt.poly;
+  ring::RnsPoly coeff = Access::poly(pt);
   ring::FromNtt(params_->ring(), &coeff);
-  const std::size_t gap = n / (2 * pt.slots);
+  const std::size_t gap = n / (2 * Access::slots(pt));
   AlignedVector<long double> c;
   ComposeCrt(coeff, gap, &c);
-  const long double inv_scale = 1.0L / pt.scale.value();
-  std::vector<std::complex<double>> w(pt.slots);
-  for (std::size_t k = 0; k < pt.slots; ++k) {
+  const long double inv_scale = 1.0L / Access::scale(pt).value();
+  std::vector<std::complex<double>> w(Access::slots(pt));
+  for (std::size_t k = 0; k < Access::slots(pt); ++k) {
     w[k] = {static_cast<double>(c[k] * inv_scale),
-            static_cast<double>(c[k + pt.slots] * inv_scale)};
+            static_cast<double>(c[k + Access::slots(pt)] * inv_scale)};
   }
   Embed(w);
   return w;

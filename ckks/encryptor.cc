@@ -3,12 +3,15 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ckks/internal/access.h"
 #include "ckks/internal/seed_expansion.h"
 #include "ckks/sampling_domains.h"
 #include "ckks/validation.h"
 #include "ring/sampler.h"
 
 namespace blindfold::ckks {
+
+using internal::Access;
 
 absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, PublicKey pk) {
   if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
@@ -37,29 +40,29 @@ absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {
     return p;
   };
   Ciphertext ct;
-  ct.polys.resize(2);
+  Access::polys(ct).resize(2);
   if (pk_) {
     ring::RnsPoly u = small_ntt(ring::SampleTernary(prng, n));
-    ct.polys[0] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
-    ct.polys[1] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
-    ring::MulAddPointwise(ring, u, pk_->b, &ct.polys[0]);
-    ring::MulAddPointwise(ring, u, pk_->a, &ct.polys[1]);
+    Access::polys(ct)[0] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
+    Access::polys(ct)[1] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
+    ring::MulAddPointwise(ring, u, pk_->b, &Access::polys(ct)[0]);
+    ring::MulAddPointwise(ring, u, pk_->a, &Access::polys(ct)[1]);
     u.SecureWipe();
   } else {
     Seed seed = Seed::FromOs();
-    ct.polys[1] = ring::RnsPoly(n, nq, 0, true);
-    ring::SampleUniform(ring, seed, kDomainCiphertextC1, &ct.polys[1]);
+    Access::polys(ct)[1] = ring::RnsPoly(n, nq, 0, true);
+    ring::SampleUniform(ring, seed, kDomainCiphertextC1, &Access::polys(ct)[1]);
     ring::RnsPoly e = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
-    ct.polys[0] = ring::RnsPoly(n, nq, 0, true);
-    ring::MulPointwise(ring, ct.polys[1], sk_->poly(), &ct.polys[0]);
-    ring::Sub(ring, e, ct.polys[0], &ct.polys[0]);
+    Access::polys(ct)[0] = ring::RnsPoly(n, nq, 0, true);
+    ring::MulPointwise(ring, Access::polys(ct)[1], sk_->poly(), &Access::polys(ct)[0]);
+    ring::Sub(ring, e, Access::polys(ct)[0], &Access::polys(ct)[0]);
     e.SecureWipe();
-    ct.c1_seed = seed;
+    Access::c1_seed(ct) = seed;
   }
-  ring::Add(ring, ct.polys[0], pt.poly, &ct.polys[0]);
-  ct.scale = pt.scale;
-  ct.slots = pt.slots;
-  ct.fingerprint = params_->fingerprint();
+  ring::Add(ring, Access::polys(ct)[0], Access::poly(pt), &Access::polys(ct)[0]);
+  Access::scale(ct) = Access::scale(pt);
+  Access::slots(ct) = Access::slots(pt);
+  Access::fingerprint(ct) = params_->fingerprint();
   *out = std::move(ct);
   return absl::OkStatus();
 }
@@ -87,17 +90,17 @@ absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
   const ring::RingContext& ring = params_->ring();
   const int nq = ct.level() + 1;
   // Horner: m = c0 + s (c1 + s c2).
-  ring::RnsPoly acc = ct.polys.back();
+  ring::RnsPoly acc = Access::polys(ct).back();
   for (int i = ct.degree() - 1; i >= 0; --i) {
     ring::RnsPoly t(params_->n(), nq, 0, true);
     ring::MulPointwise(ring, acc, sk_.poly(), &t);
-    ring::Add(ring, t, ct.polys[i], &acc);
+    ring::Add(ring, t, Access::polys(ct)[i], &acc);
     t.SecureWipe();  // c s with c public gives s
   }
-  out->poly = std::move(acc);
-  out->scale = ct.scale;
-  out->slots = ct.slots;
-  out->fingerprint = ct.fingerprint;
+  Access::poly(*out) = std::move(acc);
+  Access::scale(*out) = Access::scale(ct);
+  Access::slots(*out) = Access::slots(ct);
+  Access::fingerprint(*out) = Access::fingerprint(ct);
   return absl::OkStatus();
 }
 

@@ -6,12 +6,15 @@
 #include "base/check.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
+#include "ckks/internal/access.h"
 #include "ckks/internal/encoding.h"
 #include "ckks/validation.h"
 #include "math/vec_ops.h"
 #include "ring/automorphism.h"
 
 namespace blindfold::ckks {
+
+using internal::Access;
 
 using ring::RnsPoly;
 
@@ -87,7 +90,7 @@ absl::Status Evaluator::CheckBinary(const Ciphertext& a, const Ciphertext& b,
         op, ": levels differ (", a.level(), " vs ", b.level(),
         "); DropLevel the higher operand first"));
   }
-  return CheckSlotsAndScaleMatch(a.slots, b.slots, a.scale, b.scale, op,
+  return CheckSlotsAndScaleMatch(Access::slots(a), Access::slots(b), Access::scale(a), Access::scale(b), op,
                                  same_scale);
 }
 
@@ -107,19 +110,19 @@ absl::Status Evaluator::Add(const Ciphertext& a, const Ciphertext& b,
   const Ciphertext& big = a.degree() >= b.degree() ? a : b;
   const Ciphertext& small = a.degree() >= b.degree() ? b : a;
   Ciphertext r;
-  r.polys.resize(big.polys.size());
-  for (std::size_t i = 0; i < big.polys.size(); ++i) {
-    if (i < small.polys.size()) {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true,
+  Access::polys(r).resize(Access::polys(big).size());
+  for (std::size_t i = 0; i < Access::polys(big).size(); ++i) {
+    if (i < Access::polys(small).size()) {
+      Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true,
                            RnsPoly::Uninitialized{});
-      ring::Add(params_->ring(), big.polys[i], small.polys[i], &r.polys[i]);
+      ring::Add(params_->ring(), Access::polys(big)[i], Access::polys(small)[i], &Access::polys(r)[i]);
     } else {
-      r.polys[i] = big.polys[i];
+      Access::polys(r)[i] = Access::polys(big)[i];
     }
   }
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -128,22 +131,22 @@ absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
                             Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckBinary(a, b, "Sub", true));
   Ciphertext r;
-  const std::size_t deg = std::max(a.polys.size(), b.polys.size());
-  r.polys.resize(deg);
+  const std::size_t deg = std::max(Access::polys(a).size(), Access::polys(b).size());
+  Access::polys(r).resize(deg);
   for (std::size_t i = 0; i < deg; ++i) {
-    if (i < a.polys.size() && i < b.polys.size()) {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
-      ring::Sub(params_->ring(), a.polys[i], b.polys[i], &r.polys[i]);
-    } else if (i < a.polys.size()) {
-      r.polys[i] = a.polys[i];
+    if (i < Access::polys(a).size() && i < Access::polys(b).size()) {
+      Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
+      ring::Sub(params_->ring(), Access::polys(a)[i], Access::polys(b)[i], &Access::polys(r)[i]);
+    } else if (i < Access::polys(a).size()) {
+      Access::polys(r)[i] = Access::polys(a)[i];
     } else {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
-      ring::Negate(params_->ring(), b.polys[i], &r.polys[i]);
+      Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
+      ring::Negate(params_->ring(), Access::polys(b)[i], &Access::polys(r)[i]);
     }
   }
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -151,8 +154,8 @@ absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
 absl::Status Evaluator::Negate(const Ciphertext& a, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Negate"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  for (auto& p : r.polys) ring::Negate(params_->ring(), p, &p);
+  Access::c1_seed(r).reset();
+  for (auto& p : Access::polys(r)) ring::Negate(params_->ring(), p, &p);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -167,7 +170,7 @@ absl::Status CheckPlainOperand(const Parameters& params, const Ciphertext& a,
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": plaintext level ", b.level(), " below ciphertext level ", a.level()));
   }
-  return CheckSlotsAndScaleMatch(a.slots, b.slots, a.scale, b.scale, op,
+  return CheckSlotsAndScaleMatch(Access::slots(a), Access::slots(b), Access::scale(a), Access::scale(b), op,
                                  same_scale);
 }
 }  // namespace
@@ -176,8 +179,8 @@ absl::Status Evaluator::AddPlain(const Ciphertext& a, const Plaintext& b,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "AddPlain", true));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  ring::Add(params_->ring(), r.polys[0], b.poly, &r.polys[0]);
+  Access::c1_seed(r).reset();
+  ring::Add(params_->ring(), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -186,8 +189,8 @@ absl::Status Evaluator::SubPlain(const Ciphertext& a, const Plaintext& b,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "SubPlain", true));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  ring::Sub(params_->ring(), r.polys[0], b.poly, &r.polys[0]);
+  Access::c1_seed(r).reset();
+  ring::Sub(params_->ring(), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -230,9 +233,9 @@ absl::Status Evaluator::AddConst(const Ciphertext& a, std::complex<double> c,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "AddConst"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  BF_RETURN_IF_ERROR(ApplyConstant(c, a.scale.value(), /*multiply=*/false,
-                                   "AddConst", std::span(r.polys).first(1)));
+  Access::c1_seed(r).reset();
+  BF_RETURN_IF_ERROR(ApplyConstant(c, Access::scale(a).value(), /*multiply=*/false,
+                                   "AddConst", std::span(Access::polys(r)).first(1)));
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -243,12 +246,12 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
   if (!(const_scale.value() >= 1.0) || !std::isfinite(const_scale.value())) {
     return absl::InvalidArgumentError("MultiplyConst: constant scale must be >= 1");
   }
-  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * const_scale, a.level(), "MultiplyConst"));
+  BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * const_scale, a.level(), "MultiplyConst"));
   Ciphertext r = a;
-  r.c1_seed.reset();
+  Access::c1_seed(r).reset();
   BF_RETURN_IF_ERROR(ApplyConstant(c, const_scale.value(), /*multiply=*/true,
-                                   "MultiplyConst", std::span(r.polys)));
-  r.scale = a.scale * const_scale;
+                                   "MultiplyConst", std::span(Access::polys(r))));
+  Access::scale(r) = Access::scale(a) * const_scale;
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -256,11 +259,11 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
 absl::Status Evaluator::MultiplyPlain(const Ciphertext& a, const Plaintext& b,
                                       Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "MultiplyPlain", false));
-  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * b.scale, a.level(), "MultiplyPlain"));
+  BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * Access::scale(b), a.level(), "MultiplyPlain"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  for (auto& p : r.polys) ring::MulPointwise(params_->ring(), p, b.poly, &p);
-  r.scale = a.scale * b.scale;
+  Access::c1_seed(r).reset();
+  for (auto& p : Access::polys(r)) ring::MulPointwise(params_->ring(), p, Access::poly(b), &p);
+  Access::scale(r) = Access::scale(a) * Access::scale(b);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -273,27 +276,27 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
         "Multiply: operands have degree ", a.degree(), " and ", b.degree(),
         ", expected 1; Relinearize first"));
   }
-  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * b.scale, a.level(), "Multiply"));
+  BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * Access::scale(b), a.level(), "Multiply"));
   const ring::RingContext& ring = params_->ring();
   const std::size_t n = params_->n();
   const int nq = a.level() + 1;
   Ciphertext r;
-  r.polys.assign(3, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
+  Access::polys(r).assign(3, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
   ParallelFor(nq, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
-    const uint64_t* a0 = a.polys[0].limb(i);
-    const uint64_t* a1 = a.polys[1].limb(i);
-    const uint64_t* b0 = b.polys[0].limb(i);
-    const uint64_t* b1 = b.polys[1].limb(i);
-    math::MulModVec(a0, b0, r.polys[0].limb(i), n, q);
-    math::MulModVec(a1, b1, r.polys[2].limb(i), n, q);
+    const uint64_t* a0 = Access::polys(a)[0].limb(i);
+    const uint64_t* a1 = Access::polys(a)[1].limb(i);
+    const uint64_t* b0 = Access::polys(b)[0].limb(i);
+    const uint64_t* b1 = Access::polys(b)[1].limb(i);
+    math::MulModVec(a0, b0, Access::polys(r)[0].limb(i), n, q);
+    math::MulModVec(a1, b1, Access::polys(r)[2].limb(i), n, q);
     const uint64_t* pa[2] = {a0, a1};
     const uint64_t* pb[2] = {b1, b0};
-    math::DotProductModVec(pa, pb, 2, r.polys[1].limb(i), n, q);
+    math::DotProductModVec(pa, pb, 2, Access::polys(r)[1].limb(i), n, q);
   });
-  r.scale = a.scale * b.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a) * Access::scale(b);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -360,18 +363,18 @@ absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const 
     return absl::FailedPreconditionError("Relinearize: no relinearization key");
   }
   std::vector<RnsPoly> ext;
-  Decompose(a.polys[2], &ext);
+  Decompose(Access::polys(a)[2], &ext);
   RnsPoly d0, d1;
   BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, keys_->relin()->key, &d0, &d1));
   Ciphertext r;
-  r.polys.resize(2);
-  r.polys[0] = a.polys[0];
-  r.polys[1] = a.polys[1];
-  ring::Add(params_->ring(), r.polys[0], d0, &r.polys[0]);
-  ring::Add(params_->ring(), r.polys[1], d1, &r.polys[1]);
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::polys(r).resize(2);
+  Access::polys(r)[0] = Access::polys(a)[0];
+  Access::polys(r)[1] = Access::polys(a)[1];
+  ring::Add(params_->ring(), Access::polys(r)[0], d0, &Access::polys(r)[0]);
+  ring::Add(params_->ring(), Access::polys(r)[1], d1, &Access::polys(r)[1]);
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -395,14 +398,14 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
   const math::Modulus& ql = ring.q(l);
   const uint64_t half = ql.value >> 1;
   Ciphertext r;
-  r.polys.resize(a.polys.size());
-  for (std::size_t p = 0; p < a.polys.size(); ++p) {
+  Access::polys(r).resize(Access::polys(a).size());
+  for (std::size_t p = 0; p < Access::polys(a).size(); ++p) {
     // Centered remainder: last = [x + half]_{q_l}; x - (last - half) is
     // divisible by q_l and the quotient is round(x / q_l).
-    AlignedVector<uint64_t> last(a.polys[p].limb(l), a.polys[p].limb(l) + n);
+    AlignedVector<uint64_t> last(Access::polys(a)[p].limb(l), Access::polys(a)[p].limb(l) + n);
     ring.ntt(l).Inverse(last.data());
     math::AddScalarModVec(last.data(), half, last.data(), n, ql.value);
-    RnsPoly& dst = r.polys[p];
+    RnsPoly& dst = Access::polys(r)[p];
     dst = RnsPoly(n, l, 0, true, RnsPoly::Uninitialized{});
     ParallelFor(l, [&](std::size_t i) {
       const math::Modulus& qi = ring.q(i);
@@ -410,13 +413,13 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
       math::ReduceVec(last.data(), t.data(), n, qi, ql.bits);
       math::AddScalarModVec(t.data(), qi.value - half % qi.value, t.data(), n, qi.value);
       ring.ntt(i).Forward(t.data());
-      math::SubModVec(a.polys[p].limb(i), t.data(), dst.limb(i), n, qi.value);
+      math::SubModVec(Access::polys(a)[p].limb(i), t.data(), dst.limb(i), n, qi.value);
       math::MulScalarModVec(dst.limb(i), params_->q_inv_mod_q(l, i), dst.limb(i), n, qi);
     });
   }
-  r.scale = a.scale / static_cast<double>(ql.value);
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a) / static_cast<double>(ql.value);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -429,8 +432,8 @@ absl::Status Evaluator::DropLevel(const Ciphertext& a, int level,
         "DropLevel: target level ", level, " outside [0, ", a.level(), "]"));
   }
   Ciphertext r = a;
-  for (auto& p : r.polys) p.TruncateQ(level + 1);
-  if (level != a.level()) r.c1_seed.reset();
+  for (auto& p : Access::polys(r)) p.TruncateQ(level + 1);
+  if (level != a.level()) Access::c1_seed(r).reset();
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -455,7 +458,7 @@ const std::vector<uint32_t>* Evaluator::AutomorphismIndex(uint64_t g) const {
 absl::Status Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
                                     const SwitchingKey& key, Ciphertext* out) const {
   std::vector<RnsPoly> ext;
-  Decompose(a.polys[1], &ext);
+  Decompose(Access::polys(a)[1], &ext);
   return RotateDecomposed(a, ext, g, key, out);
 }
 
@@ -473,15 +476,15 @@ absl::Status Evaluator::RotateDecomposed(const Ciphertext& a,
   }
   RnsPoly d0, d1;
   BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, key, &d0, &d1));
-  ring::Add(params_->ring(), a.polys[0], d0, &d0);
+  ring::Add(params_->ring(), Access::polys(a)[0], d0, &d0);
   Ciphertext r;
-  r.polys.assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
+  Access::polys(r).assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
                             RnsPoly::Uninitialized{}));
-  ring::ApplyAutomorphismNtt(d0, *idx, &r.polys[0]);
-  ring::ApplyAutomorphismNtt(d1, *idx, &r.polys[1]);
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  ring::ApplyAutomorphismNtt(d0, *idx, &Access::polys(r)[0]);
+  ring::ApplyAutomorphismNtt(d1, *idx, &Access::polys(r)[1]);
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -509,12 +512,12 @@ absl::Status Evaluator::Rotate(const Ciphertext& a, int steps, Ciphertext* out) 
     return absl::InvalidArgumentError(absl::StrCat(
         "Rotate: ciphertext has degree ", a.degree(), ", expected 1"));
   }
-  const int64_t slots = static_cast<int64_t>(a.slots);
+  const int64_t slots = static_cast<int64_t>(Access::slots(a));
   if (steps % slots == 0) {
     *out = a;
     return absl::OkStatus();
   }
-  BF_ASSIGN_OR_RETURN(auto gk, RotationKey(steps, a.slots, "Rotate"));
+  BF_ASSIGN_OR_RETURN(auto gk, RotationKey(steps, Access::slots(a), "Rotate"));
   return ApplyGalois(a, gk.first, *gk.second, out);
 }
 
@@ -537,21 +540,21 @@ absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
     return absl::InvalidArgumentError(absl::StrCat(
         "RotateHoisted: ciphertext has degree ", a.degree(), ", expected 1"));
   }
-  const int64_t slots = static_cast<int64_t>(a.slots);
+  const int64_t slots = static_cast<int64_t>(Access::slots(a));
   std::vector<uint64_t> gs;  // 0: identity
   std::vector<const SwitchingKey*> keys;
   for (int s : steps) {
     gs.push_back(0);
     keys.push_back(nullptr);
     if (s % slots == 0) continue;
-    BF_ASSIGN_OR_RETURN(auto gk, RotationKey(s, a.slots, "RotateHoisted"));
+    BF_ASSIGN_OR_RETURN(auto gk, RotationKey(s, Access::slots(a), "RotateHoisted"));
     gs.back() = gk.first;
     keys.back() = gk.second;
   }
   // One decomposition of c1, shared by every rotation: the Galois keys are
   // permuted by sigma_g^-1 (keys.h), so the digits are used as they are.
   std::vector<RnsPoly> ext;
-  Decompose(a.polys[1], &ext);
+  Decompose(Access::polys(a)[1], &ext);
   std::vector<Ciphertext> result(steps.size());
   for (std::size_t s = 0; s < steps.size(); ++s) {
     if (gs[s] == 0) {
@@ -569,10 +572,10 @@ absl::Status Evaluator::RotateAndSum(const Ciphertext& a, int stride, int count,
                                      Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, op));
   if (stride < 1 || !IsPowerOfTwo(count) ||
-      static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
+      static_cast<int64_t>(stride) * count > static_cast<int64_t>(Access::slots(a))) {
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": stride ", stride, " x count ", count,
-        " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
+        " must be >= 1, a power-of-two count, and fit ", Access::slots(a), " slots"));
   }
   Ciphertext acc = a;
   for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {

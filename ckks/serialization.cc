@@ -32,11 +32,14 @@
 #include "absl/strings/string_view.h"
 #include "base/check.h"
 #include "base/status.h"
+#include "ckks/internal/access.h"
 #include "ckks/internal/seed_expansion.h"
 #include "ckks/internal/wire.h"
 #include "ckks/validation.h"
 
 namespace blindfold::ckks {
+
+using internal::Access;
 namespace {
 
 using namespace internal::wire;  // NOLINT: the wire format primitives
@@ -268,8 +271,8 @@ absl::StatusOr<std::string> SerializePlaintext(const Parameters& params,
                                                const Plaintext& pt) {
   constexpr absl::string_view op = "SerializePlaintext";
   BF_RETURN_IF_ERROR(ValidatePlaintext(params, pt, op));
-  if (pt.slots > std::numeric_limits<uint32_t>::max()) {
-    return Error(op, "slots ", pt.slots, " out of range");
+  if (Access::slots(pt) > std::numeric_limits<uint32_t>::max()) {
+    return Error(op, "slots ", Access::slots(pt), " out of range");
   }
   const int level = pt.level();
   const std::size_t total = kSerializationHeaderSize + kPlaintextFieldsSize +
@@ -278,9 +281,9 @@ absl::StatusOr<std::string> SerializePlaintext(const Parameters& params,
   WriteHeader(w, ObjectType::kPlaintext, 0, params.fingerprint(), total);
   w.U16(static_cast<uint16_t>(level));
   w.U16(0);
-  w.U32(static_cast<uint32_t>(pt.slots));
-  w.F64(pt.scale.value());
-  BF_RETURN_IF_ERROR(w.Poly(params, pt.poly, op, "plaintext"));
+  w.U32(static_cast<uint32_t>(Access::slots(pt)));
+  w.F64(Access::scale(pt).value());
+  BF_RETURN_IF_ERROR(w.Poly(params, Access::poly(pt), op, "plaintext"));
   return std::move(w).Finish();
 }
 
@@ -302,12 +305,12 @@ absl::StatusOr<Plaintext> DeserializePlaintext(const Parameters& params,
                       PolyBytes(params, level + 1, 0),
                   op, absl::StrCat("a plaintext at level ", level)));
   Plaintext pt;
-  BF_RETURN_IF_ERROR(r.Poly(params, level + 1, 0, op, "plaintext", &pt.poly));
+  BF_RETURN_IF_ERROR(r.Poly(params, level + 1, 0, op, "plaintext", &Access::poly(pt)));
   if (r.overrun() || r.remaining() != 0)
     return Error(op, "internal length mismatch");
-  pt.scale = Scale(scale);
-  pt.slots = slots;
-  pt.fingerprint = params.fingerprint();
+  Access::scale(pt) = Scale(scale);
+  Access::slots(pt) = slots;
+  Access::fingerprint(pt) = params.fingerprint();
   BF_RETURN_IF_ERROR(ValidatePlaintext(params, pt, op));
   return pt;
 }
@@ -320,18 +323,18 @@ absl::StatusOr<std::string> SerializeCiphertext(const Parameters& params,
                                                 bool seeded) {
   constexpr absl::string_view op = "SerializeCiphertext";
   BF_RETURN_IF_ERROR(ValidateCiphertext(params, ct, op));
-  if (ct.slots > std::numeric_limits<uint32_t>::max()) {
-    return Error(op, "slots ", ct.slots, " out of range");
+  if (Access::slots(ct) > std::numeric_limits<uint32_t>::max()) {
+    return Error(op, "slots ", Access::slots(ct), " out of range");
   }
   const int level = ct.level();
-  bool use_seed = seeded && ct.c1_seed.has_value() && ct.degree() == 1;
+  bool use_seed = seeded && Access::c1_seed(ct).has_value() && ct.degree() == 1;
   if (use_seed) {
     // A stale seed (c1 changed after encryption) must not replace c1.
     ring::RnsPoly c1;
-    internal::ExpandCiphertextC1(params, *ct.c1_seed, level, &c1);
-    use_seed = c1 == ct.polys[1];
+    internal::ExpandCiphertextC1(params, *Access::c1_seed(ct), level, &c1);
+    use_seed = c1 == Access::polys(ct)[1];
   }
-  const std::size_t stored_polys = use_seed ? 1 : ct.polys.size();
+  const std::size_t stored_polys = use_seed ? 1 : Access::polys(ct).size();
   const std::size_t total = kSerializationHeaderSize + kCiphertextFieldsSize +
                             (use_seed ? Seed::kSize : 0) +
                             stored_polys * PolyBytes(params, level + 1, 0);
@@ -341,11 +344,11 @@ absl::StatusOr<std::string> SerializeCiphertext(const Parameters& params,
   w.U16(static_cast<uint16_t>(level));
   w.U8(static_cast<uint8_t>(ct.degree()));
   w.U8(0);
-  w.U32(static_cast<uint32_t>(ct.slots));
-  w.F64(ct.scale.value());
-  if (use_seed) w.Bytes(ct.c1_seed->bytes().data(), Seed::kSize);
+  w.U32(static_cast<uint32_t>(Access::slots(ct)));
+  w.F64(Access::scale(ct).value());
+  if (use_seed) w.Bytes(Access::c1_seed(ct)->bytes().data(), Seed::kSize);
   for (std::size_t i = 0; i < stored_polys; ++i) {
-    BF_RETURN_IF_ERROR(w.Poly(params, ct.polys[i], op, absl::StrCat("c", i)));
+    BF_RETURN_IF_ERROR(w.Poly(params, Access::polys(ct)[i], op, absl::StrCat("c", i)));
   }
   return std::move(w).Finish();
 }
@@ -383,18 +386,18 @@ absl::StatusOr<Ciphertext> DeserializeCiphertext(const Parameters& params,
       absl::StrCat(seeded ? "a seeded" : "a", " ciphertext of degree ",
                    static_cast<int>(degree), " at level ", level)));
   Ciphertext ct;
-  if (seeded) ct.c1_seed = r.ReadSeed();
-  ct.polys.resize(std::size_t{degree} + 1);
+  if (seeded) Access::c1_seed(ct) = r.ReadSeed();
+  Access::polys(ct).resize(std::size_t{degree} + 1);
   for (std::size_t i = 0; i < stored_polys; ++i) {
     BF_RETURN_IF_ERROR(
-        r.Poly(params, level + 1, 0, op, absl::StrCat("c", i), &ct.polys[i]));
+        r.Poly(params, level + 1, 0, op, absl::StrCat("c", i), &Access::polys(ct)[i]));
   }
   if (r.overrun() || r.remaining() != 0)
     return Error(op, "internal length mismatch");
-  if (seeded) internal::ExpandCiphertextC1(params, *ct.c1_seed, level, &ct.polys[1]);
-  ct.scale = Scale(scale);
-  ct.slots = slots;
-  ct.fingerprint = params.fingerprint();
+  if (seeded) internal::ExpandCiphertextC1(params, *Access::c1_seed(ct), level, &Access::polys(ct)[1]);
+  Access::scale(ct) = Scale(scale);
+  Access::slots(ct) = slots;
+  Access::fingerprint(ct) = params.fingerprint();
   BF_RETURN_IF_ERROR(ValidateCiphertext(params, ct, op));
   return ct;
 }

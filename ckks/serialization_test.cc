@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 
+#include "ckks/internal/access.h"
 #include "ckks/test_util.h"
 
 namespace blindfold::ckks {
@@ -111,7 +112,7 @@ Plaintext Encode(Context& c, std::mt19937_64& rng, int level = -1) {
 Ciphertext EncryptSeeded(Context& c, std::mt19937_64& rng, int level = -1) {
   auto ct = c.sym_encryptor->EncryptNew(Encode(c, rng, level));
   EXPECT_TRUE(ct.ok()) << ct.status();
-  EXPECT_TRUE(ct->c1_seed.has_value());
+  EXPECT_TRUE(ct->c1_seed().has_value());
   return *ct;
 }
 
@@ -122,16 +123,16 @@ Ciphertext EncryptPublic(Context& c, std::mt19937_64& rng, int level = -1) {
 }
 
 void ExpectSameCiphertext(const Ciphertext& a, const Ciphertext& b) {
-  ASSERT_EQ(a.polys.size(), b.polys.size());
-  for (std::size_t i = 0; i < a.polys.size(); ++i) {
-    EXPECT_TRUE(a.polys[i] == b.polys[i]) << "c" << i;
+  ASSERT_EQ(a.polys().size(), b.polys().size());
+  for (std::size_t i = 0; i < a.polys().size(); ++i) {
+    EXPECT_TRUE(a.polys()[i] == b.polys()[i]) << "c" << i;
   }
-  EXPECT_EQ(a.scale, b.scale);
-  EXPECT_EQ(a.slots, b.slots);
-  EXPECT_EQ(a.fingerprint, b.fingerprint);
-  EXPECT_EQ(a.c1_seed.has_value(), b.c1_seed.has_value());
-  if (a.c1_seed && b.c1_seed) {
-    EXPECT_TRUE(*a.c1_seed == *b.c1_seed);
+  EXPECT_EQ(a.scale(), b.scale());
+  EXPECT_EQ(a.slots(), b.slots());
+  EXPECT_EQ(a.fingerprint(), b.fingerprint());
+  EXPECT_EQ(a.c1_seed().has_value(), b.c1_seed().has_value());
+  if (a.c1_seed() && b.c1_seed()) {
+    EXPECT_TRUE(*a.c1_seed() == *b.c1_seed());
   }
 }
 
@@ -152,7 +153,7 @@ void ExpectSameDecryption(Context& c, const Ciphertext& a,
   auto pb = c.decryptor->DecryptNew(b);
   ASSERT_TRUE(pa.ok()) << pa.status();
   ASSERT_TRUE(pb.ok()) << pb.status();
-  EXPECT_TRUE(pa->poly == pb->poly);
+  EXPECT_TRUE(pa->poly() == pb->poly());
 }
 
 // Sizes of the serialized objects by the formula of serialization.h.
@@ -220,10 +221,10 @@ TEST(SerializationTest, PlaintextRoundTrip) {
     EXPECT_EQ(bytes->size(), 24 + 16 + PolyBytes(*c.params, level + 1, 0));
     auto back = DeserializePlaintext(*c.params, *bytes);
     ASSERT_TRUE(back.ok()) << back.status();
-    EXPECT_TRUE(back->poly == pt.poly);
-    EXPECT_EQ(back->scale, pt.scale);
-    EXPECT_EQ(back->slots, pt.slots);
-    EXPECT_EQ(back->fingerprint, pt.fingerprint);
+    EXPECT_TRUE(back->poly() == pt.poly());
+    EXPECT_EQ(back->scale(), pt.scale());
+    EXPECT_EQ(back->slots(), pt.slots());
+    EXPECT_EQ(back->fingerprint(), pt.fingerprint());
   }
 }
 
@@ -273,8 +274,8 @@ TEST(SerializationTest, SeededCiphertextIsHalfSizeAndDecryptsSame) {
 
     auto back_full = DeserializeCiphertext(p, *full);
     ASSERT_TRUE(back_full.ok()) << back_full.status();
-    EXPECT_FALSE(back_full->c1_seed.has_value());
-    EXPECT_TRUE(back_full->polys[1] == ct.polys[1]);
+    EXPECT_FALSE(back_full->c1_seed().has_value());
+    EXPECT_TRUE(back_full->polys()[1] == ct.polys()[1]);
     ExpectSameDecryption(c, ct, *back_full);
   }
 }
@@ -284,15 +285,15 @@ TEST(SerializationTest, StaleSeedStoresFullCiphertext) {
   Context& c = Ctx("LogN10");
   const Parameters& p = *c.params;
   Ciphertext ct = EncryptSeeded(c, rng);
-  ct.polys[1].limb(0)[0] =
-      (ct.polys[1].limb(0)[0] + 1) % p.q(0);  // keeps c1_seed
+  internal::Access::polys(ct)[1].limb(0)[0] =
+      (ct.polys()[1].limb(0)[0] + 1) % p.q(0);  // keeps c1_seed
   auto bytes = SerializeCiphertext(p, ct);
   ASSERT_TRUE(bytes.ok());
   EXPECT_EQ(bytes->size(), CiphertextSize(p, p.max_level(), 2, false));
   auto back = DeserializeCiphertext(p, *bytes);
   ASSERT_TRUE(back.ok());
-  EXPECT_TRUE(back->polys[1] == ct.polys[1]);
-  EXPECT_FALSE(back->c1_seed.has_value());
+  EXPECT_TRUE(back->polys()[1] == ct.polys()[1]);
+  EXPECT_FALSE(back->c1_seed().has_value());
 }
 
 TEST(SerializationTest, PublicKeyRoundTrip) {
@@ -435,7 +436,7 @@ TEST(SerializationTest, SerializeValidatesInput) {
 
   // A residue >= its prime is refused, naming the limb.
   Ciphertext bad = ct;
-  bad.polys[1].limb(2)[7] = p.q(2);
+  internal::Access::polys(bad)[1].limb(2)[7] = p.q(2);
   ExpectError(SerializeCiphertext(p, bad), "SerializeCiphertext",
               "c1 limb 2 (q_2 = ");
   // A switching key whose a_j is not its seed's expansion cannot be stored

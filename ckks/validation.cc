@@ -65,29 +65,29 @@ absl::Status ValidateSlotsAndScale(const Parameters& params, std::size_t slots,
 
 absl::Status ValidateCiphertext(const Parameters& params, const Ciphertext& ct,
                                 absl::string_view op) {
-  BF_RETURN_IF_ERROR(CheckFingerprint(params, ct.fingerprint, op, "ciphertext"));
-  if (ct.polys.size() < 2 || ct.polys.size() > 3) {
+  BF_RETURN_IF_ERROR(CheckFingerprint(params, ct.fingerprint(), op, "ciphertext"));
+  if (ct.polys().size() < 2 || ct.polys().size() > 3) {
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": ciphertext has degree ", ct.degree(), ", expected 1 or 2"));
   }
   const int level = ct.level();
   BF_RETURN_IF_ERROR(CheckLevel(params, level, op, "ciphertext"));
-  for (std::size_t i = 0; i < ct.polys.size(); ++i) {
-    BF_RETURN_IF_ERROR(ValidatePolyShape(params, ct.polys[i], level + 1, 0, op,
+  for (std::size_t i = 0; i < ct.polys().size(); ++i) {
+    BF_RETURN_IF_ERROR(ValidatePolyShape(params, ct.polys()[i], level + 1, 0, op,
                                          absl::StrCat("c", i)));
   }
-  return ValidateSlotsAndScale(params, ct.slots, ct.scale.value(), op,
+  return ValidateSlotsAndScale(params, ct.slots(), ct.scale().value(), op,
                                "ciphertext");
 }
 
 absl::Status ValidatePlaintext(const Parameters& params, const Plaintext& pt,
                                absl::string_view op) {
-  BF_RETURN_IF_ERROR(CheckFingerprint(params, pt.fingerprint, op, "plaintext"));
+  BF_RETURN_IF_ERROR(CheckFingerprint(params, pt.fingerprint(), op, "plaintext"));
   const int level = pt.level();
   BF_RETURN_IF_ERROR(CheckLevel(params, level, op, "plaintext"));
   BF_RETURN_IF_ERROR(
-      ValidatePolyShape(params, pt.poly, level + 1, 0, op, "plaintext"));
-  return ValidateSlotsAndScale(params, pt.slots, pt.scale.value(), op,
+      ValidatePolyShape(params, pt.poly(), level + 1, 0, op, "plaintext"));
+  return ValidateSlotsAndScale(params, pt.slots(), pt.scale().value(), op,
                                "plaintext");
 }
 

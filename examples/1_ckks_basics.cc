@@ -192,7 +192,7 @@ int main() {
   const Ciphertext ct_x = ValueOrDie(encryptor.EncryptNew(pt_x), "Encrypt x");
   const Ciphertext ct_y = ValueOrDie(encryptor.EncryptNew(pt_y), "Encrypt y");
   std::printf("    x, y: %zu random values in [-1, 1] each -> level %d, scale %s\n",
-              slots, ct_x.level(), ct_x.scale.ToString().c_str());
+              slots, ct_x.level(), ct_x.scale().ToString().c_str());
 
   // ---------------------------------------------------------------------------
   // 5. Multiply, relinearize, rescale.
@@ -208,13 +208,13 @@ int main() {
   Ciphertext ct;
   EXAMPLE_CHECK_OK(evaluator.Multiply(ct_x, ct_y, &ct));
   std::printf("    multiply:    degree %d, level %d, scale %s\n", ct.degree(),
-              ct.level(), ct.scale.ToString().c_str());
+              ct.level(), ct.scale().ToString().c_str());
   EXAMPLE_CHECK_OK(evaluator.Relinearize(ct, &ct));
   std::printf("    relinearize: degree %d, level %d, scale %s\n", ct.degree(),
-              ct.level(), ct.scale.ToString().c_str());
+              ct.level(), ct.scale().ToString().c_str());
   EXAMPLE_CHECK_OK(evaluator.Rescale(ct, &ct));
   std::printf("    rescale:     degree %d, level %d, scale %s\n", ct.degree(),
-              ct.level(), ct.scale.ToString().c_str());
+              ct.level(), ct.scale().ToString().c_str());
 
   // ---------------------------------------------------------------------------
   // 6. Rotate.
@@ -242,10 +242,10 @@ int main() {
   // ---------------------------------------------------------------------------
   Step(7, "Add a plaintext");
   Plaintext pt_w;
-  EXAMPLE_CHECK_OK(encoder.Encode(w, slots, ct.level(), ct.scale, &pt_w));
+  EXAMPLE_CHECK_OK(encoder.Encode(w, slots, ct.level(), ct.scale(), &pt_w));
   EXAMPLE_CHECK_OK(evaluator.AddPlain(ct, pt_w, &ct));
   std::printf("    w encoded at level %d, scale %s, and added\n", pt_w.level(),
-              pt_w.scale.ToString().c_str());
+              pt_w.scale().ToString().c_str());
 
   // ---------------------------------------------------------------------------
   // 8. Decrypt, decode and check.
