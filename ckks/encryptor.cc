@@ -16,13 +16,17 @@ using internal::Access;
 absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, PublicKey pk) {
   if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
   BF_RETURN_IF_ERROR(ValidatePublicKey(*params, pk, "Encryptor"));
-  return Encryptor(std::move(params), std::move(pk), std::nullopt);
+  Encryptor enc(std::move(params));
+  enc.pk_ = std::move(pk);
+  return enc;
 }
 
 absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, SecretKey sk) {
   if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params, sk, "Encryptor"));
-  return Encryptor(std::move(params), std::nullopt, std::move(sk));
+  Encryptor enc(std::move(params));
+  enc.sk_ = std::move(sk);
+  return enc;
 }
 
 absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {

@@ -33,9 +33,7 @@ class Encryptor {
   absl::StatusOr<Ciphertext> EncryptNew(const Plaintext& pt) const;
 
  private:
-  Encryptor(ParametersPtr params, std::optional<PublicKey> pk,
-            std::optional<SecretKey> sk)
-      : params_(std::move(params)), pk_(std::move(pk)), sk_(std::move(sk)) {}
+  explicit Encryptor(ParametersPtr params) : params_(std::move(params)) {}
 
   ParametersPtr params_;
   std::optional<PublicKey> pk_;
