@@ -193,13 +193,14 @@ void WriteObjects(Out& out) {
 
   // Galois keys.
   const std::vector<int> two = {1, -1};
-  const ckks::GaloisKeys gk2 = keygen.GenGaloisKeys(sk, two, false);
+  const ckks::GaloisKeys gk2 = Must(keygen.GenGaloisKeys(sk, two, false), "gk");
   const std::string gk2_bytes = Must(ckks::SerializeGaloisKeys(p, gk2), "gk");
   out.Write("galois_keys", "valid_two_rotations", gk2_bytes);
   const std::vector<int> one = {2};
   out.Write(
       "galois_keys", "valid_rotation_and_conjugation",
-      Must(ckks::SerializeGaloisKeys(p, keygen.GenGaloisKeys(sk, one, true)),
+      Must(ckks::SerializeGaloisKeys(
+               p, Must(keygen.GenGaloisKeys(sk, one, true), "gk")),
            "gk"));
   ckks::GaloisKeys empty;
   empty.fingerprint = p.fingerprint();
