@@ -22,6 +22,10 @@
 
 namespace blindfold::ckks {
 
+namespace internal {
+struct EncoderPeer;
+}  // namespace internal
+
 class Encoder {
  public:
   explicit Encoder(ParametersPtr params);
@@ -45,15 +49,17 @@ class Encoder {
   // Real parts of DecodeComplex.
   absl::StatusOr<std::vector<double>> Decode(const Plaintext& pt) const;
 
-  // The special FFT on a power-of-two length n <= N/2, in place:
-  // Embed maps w to z_j = sum_k w_k xi^(k 5^j), xi = exp(2 pi i / 4n);
-  // EmbedInverse is its exact inverse. Public for tests of the embedding.
-  void Embed(std::span<std::complex<double>> vals) const;
-  void EmbedInverse(std::span<std::complex<double>> vals) const;
-
   const ParametersPtr& params() const { return params_; }
 
  private:
+  friend struct internal::EncoderPeer;  // tests of the embedding
+
+  // The special FFT on a power-of-two length n <= N/2, in place:
+  // Embed maps w to z_j = sum_k w_k xi^(k 5^j), xi = exp(2 pi i / 4n);
+  // EmbedInverse is its exact inverse.
+  void Embed(std::span<std::complex<double>> vals) const;
+  void EmbedInverse(std::span<std::complex<double>> vals) const;
+
   // Signed coefficients of a plaintext at `level` (CRT-composed).
   void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
                   AlignedVector<long double>* out) const;
