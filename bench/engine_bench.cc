@@ -54,6 +54,7 @@
 #include "base/cpu_features.h"
 #include "base/thread_pool.h"
 #include "ckks/encoder.h"
+#include "ckks/internal/access.h"
 #include "ckks/encryptor.h"
 #include "ckks/evaluator.h"
 #include "ckks/keys.h"
@@ -216,12 +217,12 @@ std::vector<Op> Ops() {
   std::vector<Op> ops = {
       {"ntt_fwd_limb", Unit::kMicro, none,
        [](Ctx& c) {
-         c.params->ring().ntt(0).Forward(c.limb.data());
+         internal::Access::ring(*c.params).ntt(0).Forward(c.limb.data());
          return absl::OkStatus();
        }},
       {"ntt_inv_limb", Unit::kMicro, none,
        [](Ctx& c) {
-         c.params->ring().ntt(0).Inverse(c.limb.data());
+         internal::Access::ring(*c.params).ntt(0).Inverse(c.limb.data());
          return absl::OkStatus();
        }},
       {"encode", Unit::kMicro, none,

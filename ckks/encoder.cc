@@ -46,7 +46,7 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
     rot_group_[j] = g;
     g = g * 5 % m;
   }
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   crt_.resize(params_->num_q());
   for (int l = 0; l < params_->num_q(); ++l) {
     CrtLevel& c = crt_[l];
@@ -155,7 +155,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
              coeff[k + slots] < kSmall && coeff[k + slots] > -kSmall;
   }
 
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   Access::poly(*out) = ring::RnsPoly(n, level + 1, 0, false);
   ParallelFor(level + 1, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
@@ -220,7 +220,7 @@ absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
   const std::size_t n = params_->n();
   BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Decode"));
   ring::RnsPoly coeff = Access::poly(pt);
-  ring::FromNtt(params_->ring(), &coeff);
+  ring::FromNtt(internal::Access::ring(*params_), &coeff);
   const std::size_t gap = n / (2 * Access::slots(pt));
   AlignedVector<long double> c;
   ComposeCrt(coeff, gap, &c);

@@ -31,7 +31,7 @@ absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, SecretKey sk) 
 
 absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Encrypt"));
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const ParametersLiteral& lit = params_->literal();
   const std::size_t n = params_->n();
   const int nq = pt.level() + 1;
@@ -80,7 +80,7 @@ absl::StatusOr<Ciphertext> Encryptor::EncryptNew(const Plaintext& pt) const {
 void internal::ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
                         ring::RnsPoly* c1) {
   *c1 = ring::RnsPoly(params.n(), level + 1, 0, true);
-  ring::SampleUniform(params.ring(), seed, kDomainCiphertextC1, c1);
+  ring::SampleUniform(internal::Access::ring(params), seed, kDomainCiphertextC1, c1);
 }
 
 absl::StatusOr<Decryptor> Decryptor::Create(ParametersPtr params, SecretKey sk) {
@@ -91,7 +91,7 @@ absl::StatusOr<Decryptor> Decryptor::Create(ParametersPtr params, SecretKey sk) 
 
 absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, ct, "Decrypt"));
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const int nq = ct.level() + 1;
   // Horner: m = c0 + s (c1 + s c2).
   ring::RnsPoly acc = Access::polys(ct).back();

@@ -68,7 +68,7 @@ Evaluator::Evaluator(ParametersPtr params,
   for (int i = 0; i < L; ++i) {
     imag_[i].assign(n, 0);
     imag_[i][n / 2] = 1;
-    params_->ring().ntt(i).Forward(imag_[i].data());
+    internal::Access::ring(*params_).ntt(i).Forward(imag_[i].data());
   }
   if (keys_) {
     for (uint64_t g : keys_->galois_elements()) {
@@ -115,7 +115,7 @@ absl::Status Evaluator::Add(const Ciphertext& a, const Ciphertext& b,
     if (i < Access::polys(small).size()) {
       Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true,
                            RnsPoly::Uninitialized{});
-      ring::Add(params_->ring(), Access::polys(big)[i], Access::polys(small)[i], &Access::polys(r)[i]);
+      ring::Add(internal::Access::ring(*params_), Access::polys(big)[i], Access::polys(small)[i], &Access::polys(r)[i]);
     } else {
       Access::polys(r)[i] = Access::polys(big)[i];
     }
@@ -136,12 +136,12 @@ absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
   for (std::size_t i = 0; i < deg; ++i) {
     if (i < Access::polys(a).size() && i < Access::polys(b).size()) {
       Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
-      ring::Sub(params_->ring(), Access::polys(a)[i], Access::polys(b)[i], &Access::polys(r)[i]);
+      ring::Sub(internal::Access::ring(*params_), Access::polys(a)[i], Access::polys(b)[i], &Access::polys(r)[i]);
     } else if (i < Access::polys(a).size()) {
       Access::polys(r)[i] = Access::polys(a)[i];
     } else {
       Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
-      ring::Negate(params_->ring(), Access::polys(b)[i], &Access::polys(r)[i]);
+      ring::Negate(internal::Access::ring(*params_), Access::polys(b)[i], &Access::polys(r)[i]);
     }
   }
   Access::scale(r) = Access::scale(a);
@@ -155,7 +155,7 @@ absl::Status Evaluator::Negate(const Ciphertext& a, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Negate"));
   Ciphertext r = a;
   Access::c1_seed(r).reset();
-  for (auto& p : Access::polys(r)) ring::Negate(params_->ring(), p, &p);
+  for (auto& p : Access::polys(r)) ring::Negate(internal::Access::ring(*params_), p, &p);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -180,7 +180,7 @@ absl::Status Evaluator::AddPlain(const Ciphertext& a, const Plaintext& b,
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "AddPlain", true));
   Ciphertext r = a;
   Access::c1_seed(r).reset();
-  ring::Add(params_->ring(), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
+  ring::Add(internal::Access::ring(*params_), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -190,7 +190,7 @@ absl::Status Evaluator::SubPlain(const Ciphertext& a, const Plaintext& b,
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "SubPlain", true));
   Ciphertext r = a;
   Access::c1_seed(r).reset();
-  ring::Sub(params_->ring(), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
+  ring::Sub(internal::Access::ring(*params_), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -198,7 +198,7 @@ absl::Status Evaluator::SubPlain(const Ciphertext& a, const Plaintext& b,
 absl::Status Evaluator::ApplyConstant(std::complex<double> c, double scale,
                                       bool multiply, absl::string_view op,
                                       std::span<RnsPoly> polys) const {
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = polys.empty() ? 0 : polys[0].num_q();
   BF_ASSIGN_OR_RETURN(const internal::ConstantResidues k,
@@ -262,7 +262,7 @@ absl::Status Evaluator::MultiplyPlain(const Ciphertext& a, const Plaintext& b,
   BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * Access::scale(b), a.level(), "MultiplyPlain"));
   Ciphertext r = a;
   Access::c1_seed(r).reset();
-  for (auto& p : Access::polys(r)) ring::MulPointwise(params_->ring(), p, Access::poly(b), &p);
+  for (auto& p : Access::polys(r)) ring::MulPointwise(internal::Access::ring(*params_), p, Access::poly(b), &p);
   Access::scale(r) = Access::scale(a) * Access::scale(b);
   *out = std::move(r);
   return absl::OkStatus();
@@ -277,7 +277,7 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
         ", expected 1; Relinearize first"));
   }
   BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * Access::scale(b), a.level(), "Multiply"));
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = a.level() + 1;
   Ciphertext r;
@@ -302,10 +302,10 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
 }
 
 void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
-  const ring::HybridDecomposition& dec = params_->decomposition();
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
   const int l = a.num_q() - 1;
   RnsPoly a_coeff = a;
-  ring::FromNtt(params_->ring(), &a_coeff);
+  ring::FromNtt(internal::Access::ring(*params_), &a_coeff);
   const int digits = dec.NumDigits(l);
   ext->resize(digits);
   for (int j = 0; j < digits; ++j) {
@@ -318,7 +318,7 @@ void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
 absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
                                     const SwitchingKey& key, RnsPoly* d0,
                                     RnsPoly* d1) const {
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = ext[0].num_q(), np = params_->num_p();
   const int L = params_->num_q();
@@ -345,7 +345,7 @@ absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
     }
     math::DotProductModVec2(e, kb, ka, digits, acc0.limb(i), acc1.limb(i), n, m);
   });
-  const ring::HybridDecomposition& dec = params_->decomposition();
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
   *d0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   *d1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   dec.ModDown(&acc0, d0);
@@ -370,8 +370,8 @@ absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const 
   Access::polys(r).resize(2);
   Access::polys(r)[0] = Access::polys(a)[0];
   Access::polys(r)[1] = Access::polys(a)[1];
-  ring::Add(params_->ring(), Access::polys(r)[0], d0, &Access::polys(r)[0]);
-  ring::Add(params_->ring(), Access::polys(r)[1], d1, &Access::polys(r)[1]);
+  ring::Add(internal::Access::ring(*params_), Access::polys(r)[0], d0, &Access::polys(r)[0]);
+  ring::Add(internal::Access::ring(*params_), Access::polys(r)[1], d1, &Access::polys(r)[1]);
   Access::scale(r) = Access::scale(a);
   Access::slots(r) = Access::slots(a);
   Access::fingerprint(r) = Access::fingerprint(a);
@@ -393,7 +393,7 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Rescale"));
   const int l = a.level();
   if (l == 0) return absl::InvalidArgumentError("Rescale: ciphertext at level 0");
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const math::Modulus& ql = ring.q(l);
   const uint64_t half = ql.value >> 1;
@@ -414,7 +414,7 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
       math::AddScalarModVec(t.data(), qi.value - half % qi.value, t.data(), n, qi.value);
       ring.ntt(i).Forward(t.data());
       math::SubModVec(Access::polys(a)[p].limb(i), t.data(), dst.limb(i), n, qi.value);
-      math::MulScalarModVec(dst.limb(i), params_->q_inv_mod_q(l, i), dst.limb(i), n, qi);
+      math::MulScalarModVec(dst.limb(i), internal::Access::q_inv_mod_q(*params_, l, i), dst.limb(i), n, qi);
     });
   }
   Access::scale(r) = Access::scale(a) / static_cast<double>(ql.value);
@@ -476,7 +476,7 @@ absl::Status Evaluator::RotateDecomposed(const Ciphertext& a,
   }
   RnsPoly d0, d1;
   BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, key, &d0, &d1));
-  ring::Add(params_->ring(), Access::polys(a)[0], d0, &d0);
+  ring::Add(internal::Access::ring(*params_), Access::polys(a)[0], d0, &d0);
   Ciphertext r;
   Access::polys(r).assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
                             RnsPoly::Uninitialized{}));

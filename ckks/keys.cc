@@ -1,8 +1,10 @@
 #include "ckks/keys.h"
 
+
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
+#include "ckks/internal/access.h"
 #include "ckks/internal/seed_expansion.h"
 #include "ckks/sampling_domains.h"
 #include "ckks/validation.h"
@@ -18,9 +20,9 @@ ring::RnsPoly KeyGenerator::SampleErrorNtt(Prng& prng, int num_q, int num_p) con
   std::vector<int64_t> e =
       ring::SampleError(prng, params_->n(), lit.error, lit.error_sigma);
   ring::RnsPoly poly(params_->n(), num_q, num_p, false);
-  ring::SetFromSigned(params_->ring(), e, &poly);
+  ring::SetFromSigned(internal::Access::ring(*params_), e, &poly);
   SecureZero(e.data(), e.size() * sizeof(int64_t));
-  ring::ToNtt(params_->ring(), &poly);
+  ring::ToNtt(internal::Access::ring(*params_), &poly);
   return poly;
 }
 
@@ -33,15 +35,15 @@ SecretKey KeyGenerator::GenSecretKey() const {
                                            lit.secret_hamming_weight)
           : ring::SampleTernary(prng, params_->n());
   ring::RnsPoly poly(params_->n(), params_->num_q(), params_->num_p(), false);
-  ring::SetFromSigned(params_->ring(), s, &poly);
+  ring::SetFromSigned(internal::Access::ring(*params_), s, &poly);
   SecureZero(s.data(), s.size() * sizeof(int64_t));
-  ring::ToNtt(params_->ring(), &poly);
+  ring::ToNtt(internal::Access::ring(*params_), &poly);
   return SecretKey(std::move(poly), params_->fingerprint());
 }
 
 absl::StatusOr<PublicKey> KeyGenerator::GenPublicKey(const SecretKey& sk) const {
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenPublicKey"));
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const int L = params_->num_q();
   PublicKey pk;
   pk.fingerprint = params_->fingerprint();
@@ -59,19 +61,19 @@ absl::StatusOr<PublicKey> KeyGenerator::GenPublicKey(const SecretKey& sk) const 
 void internal::ExpandPublicKeyA(const Parameters& params, const Seed& seed,
                       ring::RnsPoly* a) {
   *a = ring::RnsPoly(params.n(), params.num_q(), 0, true);
-  ring::SampleUniform(params.ring(), seed, kDomainPublicKeyA, a);
+  ring::SampleUniform(internal::Access::ring(params), seed, kDomainPublicKeyA, a);
 }
 
 void internal::ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
                          ring::RnsPoly* a) {
   *a = ring::RnsPoly(params.n(), params.num_q(), params.num_p(), true);
-  ring::SampleUniform(params.ring(), seed, kDomainSwitchingKeyA + digit, a);
+  ring::SampleUniform(internal::Access::ring(params), seed, kDomainSwitchingKeyA + digit, a);
 }
 
 SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
                                            const ring::RnsPoly& s_prime) const {
-  const ring::RingContext& ring = params_->ring();
-  const ring::HybridDecomposition& dec = params_->decomposition();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
   const int L = params_->num_q(), K = params_->num_p();
   const std::size_t n = params_->n();
   SwitchingKey key;
@@ -108,7 +110,7 @@ SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
 absl::StatusOr<RelinKey> KeyGenerator::GenRelinKey(const SecretKey& sk) const {
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenRelinKey"));
   ring::RnsPoly s2(params_->n(), params_->num_q(), params_->num_p(), true);
-  ring::MulPointwise(params_->ring(), sk.poly(), sk.poly(), &s2);
+  ring::MulPointwise(internal::Access::ring(*params_), sk.poly(), sk.poly(), &s2);
   RelinKey rk{GenSwitchingKey(sk, s2)};
   s2.SecureWipe();
   return rk;

@@ -32,6 +32,10 @@
 
 namespace blindfold::ckks {
 
+namespace internal {
+struct Access;
+}  // namespace internal
+
 enum class SecretDistribution : uint8_t {
   kUniformTernary = 0,  // coefficients uniform in {-1, 0, 1}
   kSparseTernary = 1,   // exactly secret_hamming_weight nonzero (insecure only)
@@ -127,16 +131,12 @@ class Parameters {
   // The literal with primes resolved (q, p filled in).
   const ParametersLiteral& literal() const { return literal_; }
 
-  const ring::RingContext& ring() const { return *ring_; }
-  const std::shared_ptr<const ring::RingContext>& ring_ptr() const { return ring_; }
-  const ring::HybridDecomposition& decomposition() const { return *decomposition_; }
-
-  // q_level^-1 mod q_i for i < level (rescale).
-  uint64_t q_inv_mod_q(int level, int i) const { return rescale_inv_[level][i]; }
-
   std::string ToString() const;
 
  private:
+  // The ring, the key-switching decomposition and the rescale table are
+  // engine internals: ckks/internal/access.h reaches them.
+  friend struct internal::Access;
   Parameters() = default;
   static absl::StatusOr<std::shared_ptr<const Parameters>> Build(
       const ParametersLiteral& literal, bool enforce_security);

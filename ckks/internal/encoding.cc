@@ -1,6 +1,7 @@
 #include "ckks/internal/encoding.h"
 
 #include "absl/strings/str_cat.h"
+#include "ckks/internal/access.h"
 
 namespace blindfold::ckks::internal {
 
@@ -18,7 +19,7 @@ absl::StatusOr<ConstantResidues> EncodeConstant(const Parameters& params,
   out.re.resize(num_q);
   out.im.resize(num_q);
   for (int i = 0; i < num_q; ++i) {
-    const math::Modulus& q = params.ring().q(i);
+    const math::Modulus& q = internal::Access::ring(params).q(i);
     out.re[i] = ReduceSigned128(re, q);
     out.im[i] = ReduceSigned128(im, q);
   }

@@ -1,5 +1,6 @@
 #include "ckks/internal/wire.h"
 
+#include "ckks/internal/access.h"
 namespace blindfold::ckks::internal::wire {
 namespace {
 
@@ -41,7 +42,7 @@ const char* TypeName(uint8_t type) {
 
 // The prime of limb i of a polynomial with num_q Q limbs (then P limbs).
 const math::Modulus& LimbModulus(const Parameters& params, int num_q, int i) {
-  return i < num_q ? params.ring().q(i) : params.ring().p(i - num_q);
+  return i < num_q ? internal::Access::ring(params).q(i) : internal::Access::ring(params).p(i - num_q);
 }
 
 std::string LimbName(const Parameters& params, int num_q, int i) {
