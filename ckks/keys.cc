@@ -1,6 +1,5 @@
 #include "ckks/keys.h"
 
-
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
