@@ -9,6 +9,7 @@
 #include "ckks/internal/access.h"
 #include "ckks/internal/encoding.h"
 #include "ckks/validation.h"
+#include "math/modarith.h"
 
 namespace blindfold::ckks {
 
@@ -31,6 +32,14 @@ void BitReversePermute(std::span<std::complex<double>> v) {
 
 }  // namespace
 
+struct Encoder::CrtLevel {
+  std::vector<uint64_t> hat_inv;          // (Q_l/q_i)^-1 mod q_i
+  std::vector<uint64_t> hat_inv_shoup;
+  std::vector<math::u128> hat_mod_2_128;  // Q_l/q_i mod 2^128
+  math::u128 q_mod_2_128;
+  std::vector<long double> inv_q;         // 1 / q_i
+};
+
 Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
   const std::size_t n = params_->n();
   const std::size_t m = 2 * n;
@@ -47,9 +56,9 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
     g = g * 5 % m;
   }
   const ring::RingContext& ring = internal::Access::ring(*params_);
-  crt_.resize(params_->num_q());
+  auto crt = std::make_shared<std::vector<CrtLevel>>(params_->num_q());
   for (int l = 0; l < params_->num_q(); ++l) {
-    CrtLevel& c = crt_[l];
+    CrtLevel& c = (*crt)[l];
     c.q_mod_2_128 = 1;
     for (int i = 0; i <= l; ++i) c.q_mod_2_128 *= ring.q(i).value;
     for (int i = 0; i <= l; ++i) {
@@ -68,6 +77,7 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
       c.inv_q.push_back(1.0L / qi.value);
     }
   }
+  crt_ = std::move(crt);
 }
 
 void Encoder::Embed(std::span<std::complex<double>> vals) const {
@@ -191,7 +201,7 @@ absl::StatusOr<Plaintext> Encoder::EncodeNew(std::span<const double> values) con
 void Encoder::ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
                          AlignedVector<long double>* out) const {
   const int l = coeff.num_q() - 1;
-  const CrtLevel& c = crt_[l];
+  const CrtLevel& c = (*crt_)[l];
   const std::size_t n = coeff.n();
   const std::size_t count = n / gap;
   out->resize(count);
