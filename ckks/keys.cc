@@ -26,7 +26,11 @@ ring::RnsPoly KeyGenerator::SampleErrorNtt(Prng& prng, int num_q, int num_p) con
 }
 
 SecretKey KeyGenerator::GenSecretKey() const {
-  Prng prng(Seed::FromOs(), 0);
+  return GenSecretKeyFromSeed(Seed::FromOs());
+}
+
+SecretKey KeyGenerator::GenSecretKeyFromSeed(const Seed& seed) const {
+  Prng prng(seed, kDomainSecretKey);
   const ParametersLiteral& lit = params_->literal();
   std::vector<int64_t> s =
       lit.secret == SecretDistribution::kSparseTernary

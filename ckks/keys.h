@@ -132,6 +132,9 @@ class KeyGenerator {
 
   // Secret from the OS CSPRNG (uniform ternary or fixed weight per params).
   SecretKey GenSecretKey() const;
+  // The secret expanded from a 32-byte seed (which must itself come from
+  // the OS CSPRNG): a client stores the seed instead of the polynomial.
+  SecretKey GenSecretKeyFromSeed(const Seed& seed) const;
   // Errors (InvalidArgument): sk from other parameters or malformed.
   absl::StatusOr<PublicKey> GenPublicKey(const SecretKey& sk) const;
   absl::StatusOr<RelinKey> GenRelinKey(const SecretKey& sk) const;

@@ -13,6 +13,8 @@ namespace blindfold::ckks {
 
 inline constexpr uint64_t kDomainPublicKeyA = 1;
 inline constexpr uint64_t kDomainCiphertextC1 = 2;
+// The secret key's ternary coefficients, from a client-held seed.
+inline constexpr uint64_t kDomainSecretKey = 3;
 // Switching keys: kDomainSwitchingKeyA + digit (digits < 2^32).
 inline constexpr uint64_t kDomainSwitchingKeyA = uint64_t{1} << 32;
 

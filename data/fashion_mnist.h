@@ -34,6 +34,11 @@ inline constexpr std::string_view kFashionMnistPreprocessing =
     "host-side step); the model normalises in-graph: (x - 0.2860) * "
     "(1 / 0.3530)";
 
+// The ten classes, in label order.
+inline constexpr const char* kFashionMnistClassNames[kFashionMnistClasses] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
 enum class Split { kTrain, kTest };
 
 // One split: `count` images of kFashionMnistPixels bytes each, and labels.

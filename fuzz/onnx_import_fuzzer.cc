@@ -2,8 +2,9 @@
 // arbitrary bytes, then the IR dump, the depth analysis and, for graphs small
 // enough to run quickly, the float64 reference executor on a zero input.
 // Whatever the bytes, the importer must return a graph or an error; an
-// accepted graph must verify, dump, analyse and run without a sanitizer
-// report (it is well formed by contract).
+// accepted graph must verify, pass CheckShapes (every cap and checked shape
+// rule), dump, analyse and run without a sanitizer report (it is well formed
+// by contract).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -46,6 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string_view(reinterpret_cast<const char*>(data), size));
   if (!graph.ok()) return 0;
   if (!compiler::ir::Verify(*graph).ok()) std::abort();  // contract
+  // ... and within every cap of compiler/ir/graph.h, with the shapes stored.
+  if (!compiler::ir::CheckShapes(*graph).ok()) std::abort();
   (void)compiler::ir::DumpGraph(*graph);
   (void)compiler::ir::AnalyzeDepth(*graph);
   if (!SmallEnoughToRun(*graph)) return 0;

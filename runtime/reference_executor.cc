@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/status.h"
 
 namespace blindfold::runtime {
 namespace {
@@ -173,6 +174,10 @@ absl::StatusOr<Tensor> RunReference(const Graph& graph, const Tensor& input) {
         "RunReference: graph has ", graph.inputs().size(), " inputs and ",
         graph.outputs().size(), " outputs, expected 1 and 1"));
   }
+  // Every index below relies on the shapes InferShapes computes and the
+  // bounds it enforces; a graph changed or built by hand since is rejected.
+  BF_RETURN_IF_ERROR(AnnotateStatus(compiler::ir::CheckShapes(graph),
+                                    "RunReference"));
   const Shape& want = graph.value(graph.inputs()[0]).shape;
   if (input.shape != want ||
       static_cast<int64_t>(input.data.size()) != NumElements(want)) {

@@ -15,7 +15,9 @@ namespace blindfold::runtime {
 // imported graph has) on `input` and returns its single output. Errors:
 // InvalidArgument "RunReference: ..." when the graph does not have exactly
 // one input and one output, or when input.shape differs from the graph
-// input's shape or input.data has the wrong length (seen vs expected).
+// input's shape or input.data has the wrong length (seen vs expected), and
+// those of compiler::ir::CheckShapes (prefixed "RunReference: ") when the
+// graph is not one InferShapes accepts with the shapes it computes.
 absl::StatusOr<compiler::ir::Tensor> RunReference(
     const compiler::ir::Graph& graph, const compiler::ir::Tensor& input);
 

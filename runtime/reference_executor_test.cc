@@ -190,5 +190,29 @@ TEST(ReferenceExecutorTest, RejectsWrongInput) {
   EXPECT_FALSE(y.ok());
 }
 
+// The executor indexes with the shapes InferShapes stored. A graph whose
+// shapes were changed after inference (or never inferred) read past the end
+// of its input; now it is rejected before anything runs.
+TEST(ReferenceExecutorTest, RejectsGraphWhoseShapesDoNotCheck) {
+  Graph g;
+  ValueId x = g.AddInput("x", {1, 4});
+  ValueId r = g.AddNode(OpKind::kRelu, "r", {x}, "y");
+  g.AddOutput(r);
+  ASSERT_TRUE(compiler::ir::InferShapes(g).ok());
+  g.mutable_value(r).shape = {1, 4000};
+  auto y = RunReference(g, Tensor{{1, 4}, {1, 2, 3, 4}});
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.status().message().find(
+                "RunReference: CheckShapes: node 'r' (Relu): output has shape "
+                "[1,4000], expected [1,4]"),
+            std::string::npos)
+      << y.status();
+
+  Graph never_inferred;
+  ValueId in = never_inferred.AddInput("x", {1, 4});
+  never_inferred.AddOutput(never_inferred.AddNode(OpKind::kRelu, "r", {in}, "y"));
+  EXPECT_FALSE(RunReference(never_inferred, Tensor{{1, 4}, {1, 2, 3, 4}}).ok());
+}
+
 }  // namespace
 }  // namespace blindfold::runtime

@@ -28,7 +28,7 @@ for arg in "$@"; do
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parameters plaintext ciphertext public_key relin_key galois_keys onnx_import)
+  targets=(parameters plaintext ciphertext public_key relin_key galois_keys onnx_import plan)
 fi
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}

@@ -22,6 +22,7 @@
 #include "data/fashion_mnist.h"
 #include "nlohmann/json.hpp"
 #include "runtime/reference_executor.h"
+#include "tools/he_commands.h"
 
 namespace blindfold::tools {
 namespace {
@@ -219,6 +220,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
                          "write the logits as raw little-endian float64, "
                          "images x 10");
 
+    auto he = AddHeCommands(app);
+
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -227,8 +230,16 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     if (inspect_cmd->parsed()) {
       return Report(Inspect(inspect, out), "inspect", err);
     }
-    return Report(EvalPlain(eval, out, err, err_is_terminal), "eval-plain",
-                  err);
+    if (eval_cmd->parsed()) {
+      return Report(EvalPlain(eval, out, err, err_is_terminal), "eval-plain",
+                    err);
+    }
+    const absl::Status s = he(out, err, err_is_terminal);
+    if (!s.ok()) {
+      err << "blindfold " << s.message() << "\n";
+      return 1;
+    }
+    return 0;
   } catch (const std::exception& e) {
     err << "blindfold: internal error: " << e.what() << "\n";
     return 1;

@@ -131,6 +131,25 @@ TEST(CliTest, Errors) {
   EXPECT_NE(r.code, 0);
 }
 
+// Hostile models of the fuzz corpus (compiler/onnx/hostile_models.cc): a
+// Reshape target whose product wrapped to the input size used to pass import
+// and crash eval-plain; now both commands stop at import, naming the node.
+TEST(CliTest, HostileModelsAreImportErrors) {
+  const std::string corpus =
+      std::string(BLINDFOLD_SOURCE_DIR) + "/fuzz/corpus/onnx_import/";
+  for (const char* name :
+       {"hostile_reshape_product_wraps", "hostile_conv_pads_int64_max"}) {
+    SCOPED_TRACE(name);
+    for (const char* command : {"inspect", "eval-plain"}) {
+      Result r = Cli({command, corpus + name});
+      EXPECT_EQ(r.code, 1);
+      EXPECT_THAT(r.err, HasSubstr(std::string("blindfold ") + command +
+                                   ": ImportOnnxFile"));
+      EXPECT_THAT(r.err, HasSubstr("InferShapes: node '"));
+    }
+  }
+}
+
 // The real binary, as a user runs it, on a committed model: its JSON agrees
 // with PyTorch's predictions on the same 200 images (the committed fixture).
 TEST(CliBinaryTest, EvalPlainLogregJson) {

@@ -9,12 +9,23 @@
 #include "absl/strings/str_join.h"
 #include "base/check.h"
 #include "base/status.h"
+#include "compiler/ir/checked_math.h"
 
 namespace blindfold::compiler::ir {
 
 int64_t NumElements(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::optional<int64_t> CheckedNumElements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    const std::optional<int64_t> next = BoundedMul(n, d, kMaxElements);
+    if (!next) return std::nullopt;
+    n = *next;
+  }
   return n;
 }
 
@@ -154,7 +165,8 @@ class ShapeRules {
     }
     return absl::OkStatus();
   }
-  absl::Status Ints(const std::string& key, size_t size, int64_t min) const {
+  absl::Status Ints(const std::string& key, size_t size, int64_t min,
+                    int64_t max = kMaxWindow) const {
     auto it = n_.attributes.find(key);
     if (it == n_.attributes.end()) return absl::OkStatus();
     const auto* v = std::get_if<std::vector<int64_t>>(&it->second);
@@ -164,10 +176,10 @@ class ShapeRules {
                        ", expected ", size, " integers"));
     }
     for (int64_t x : *v) {
-      if (x < min) {
+      if (x < min || x > max) {
         return absl::InvalidArgumentError(
             absl::StrCat("attribute ", key, " is ", AttributeString(*v),
-                         ", expected values >= ", min));
+                         ", expected values in [", min, ", ", max, "]"));
       }
     }
     return absl::OkStatus();
@@ -239,17 +251,38 @@ class ShapeRules {
     return BroadcastShapes(In(0), In(1));
   }
 
-  // Output extent of a sliding window (floor mode).
+  // Output extent of a sliding window (floor mode). The kernel extent k,
+  // stride s, dilation d and pads pb, pe are checked against kMaxWindow here
+  // (the attributes already by Ints), so the arithmetic below cannot
+  // overflow; it is checked all the same.
   static absl::StatusOr<int64_t> Window(int64_t in, int64_t k, int64_t s,
                                         int64_t pb, int64_t pe, int64_t d,
                                         int axis) {
-    const int64_t span = (k - 1) * d + 1;
-    if (in + pb + pe < span) {
+    if (k < 1 || k > kMaxWindow || s < 1 || s > kMaxWindow || d < 1 ||
+        d > kMaxWindow || pb < 0 || pb > kMaxWindow || pe < 0 ||
+        pe > kMaxWindow || in < 1 || in > kMaxElements) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "window ", span, " larger than padded input ", in + pb + pe,
+          "window on axis ", axis, " (input ", in, ", kernel ", k, ", stride ",
+          s, ", dilation ", d, ", pads ", pb, ",", pe,
+          ") is out of range: expected input >= 1, kernel, stride and "
+          "dilation in [1, ", kMaxWindow, "], pads in [0, ", kMaxWindow, "]"));
+    }
+    const std::optional<int64_t> reach = CheckedMul(k - 1, d);
+    const std::optional<int64_t> span = reach ? CheckedAdd(*reach, 1)
+                                              : std::nullopt;
+    const std::optional<int64_t> pads = CheckedAdd(pb, pe);
+    const std::optional<int64_t> padded =
+        pads ? CheckedAdd(in, *pads) : std::nullopt;
+    if (!span || !padded) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "window on axis ", axis, " overflows int64"));
+    }
+    if (*padded < *span) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "window ", *span, " larger than padded input ", *padded,
           " on axis ", axis));
     }
-    return (in + pb + pe - span) / s + 1;
+    return (*padded - *span) / s + 1;
   }
 
   absl::StatusOr<Shape> Conv() const {
@@ -300,6 +333,15 @@ class ShapeRules {
     }
     const auto s = n_.IntsAttr("strides", {1, 1});
     const auto p = n_.IntsAttr("pads", {0, 0, 0, 0});
+    // As ONNX requires: a pad as large as the kernel would leave windows
+    // wholly in the padding, which average nothing (0 / 0).
+    for (int i = 0; i < 4; ++i) {
+      if (p[i] >= k[i % 2]) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "pads ", ShapeString(p), " must be smaller than kernel_shape ",
+            ShapeString(k)));
+      }
+    }
     const Shape& x = In(0);
     BF_ASSIGN_OR_RETURN(int64_t h, Window(x[2], k[0], s[0], p[0], p[2], 1, 2));
     BF_ASSIGN_OR_RETURN(int64_t v, Window(x[3], k[1], s[1], p[1], p[3], 1, 3));
@@ -341,50 +383,75 @@ class ShapeRules {
     }
     if (axis < 0) axis += r;
     Shape out{1, 1};
-    for (int64_t i = 0; i < r; ++i) out[i < axis ? 0 : 1] *= x[i];
+    for (int64_t i = 0; i < r; ++i) {
+      const std::optional<int64_t> d =
+          BoundedMul(out[i < axis ? 0 : 1], x[i], kMaxElements);
+      if (!d) return TooLarge(x);
+      out[i < axis ? 0 : 1] = *d;
+    }
     return out;
   }
 
   absl::StatusOr<Shape> Reshape() const {
     BF_RETURN_IF_ERROR(Arity(1, 1));
     const Shape& x = In(0);
-    Shape out = n_.IntsAttr("shape", {});
+    const Shape target = n_.IntsAttr("shape", {});
+    if (target.size() > kMaxRank) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target has ", target.size(), " dimensions, expected at most ",
+          kMaxRank));
+    }
+    Shape out = target;
     int infer = -1;
-    int64_t known = 1;
+    int64_t known = 1;  // product of the dimensions other than -1
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i] == 0) {
         if (i >= x.size()) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "target ", ShapeString(n_.IntsAttr("shape", {})),
-              " copies dimension ", i, " of input ", ShapeString(x),
-              " which has none"));
+              "target ", ShapeString(target), " copies dimension ", i,
+              " of input ", ShapeString(x), " which has none"));
         }
         out[i] = x[i];
       }
       if (out[i] == -1) {
         if (infer >= 0) {
           return absl::InvalidArgumentError(
-              absl::StrCat("target ", ShapeString(out), " has two -1"));
+              absl::StrCat("target ", ShapeString(target), " has two -1"));
         }
         infer = static_cast<int>(i);
-      } else if (out[i] < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("target ", ShapeString(out), " has a negative size"));
-      } else {
-        known *= out[i];
+        continue;
       }
+      if (out[i] < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "target ", ShapeString(target), " has a negative size"));
+      }
+      // A product past kMaxElements can never equal the input's size; an
+      // unchecked one could wrap around to it.
+      const std::optional<int64_t> k = BoundedMul(known, out[i], kMaxElements);
+      if (!k) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "target ", ShapeString(target), " has more than ", kMaxElements,
+            " elements; input ", ShapeString(x), " has ", NumElements(x)));
+      }
+      known = *k;
     }
     const int64_t total = NumElements(x);
     if (infer >= 0 && known > 0 && total % known == 0) {
       out[infer] = total / known;
     }
-    if (NumElements(out) != total || (infer >= 0 && out[infer] < 0)) {
+    const std::optional<int64_t> count = CheckedNumElements(out);
+    if (!count || *count != total) {
       return absl::InvalidArgumentError(
           absl::StrCat("cannot reshape ", ShapeString(x), " (", total,
-                       " elements) to ",
-                       ShapeString(n_.IntsAttr("shape", {}))));
+                       " elements) to ", ShapeString(target)));
     }
     return out;
+  }
+
+  static absl::Status TooLarge(const Shape& s) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape ", ShapeString(s), " has more than ", kMaxElements,
+        " elements"));
   }
 
   const Graph& g_;
@@ -398,25 +465,145 @@ std::string NodeLabel(const Graph& g, const Node& n) {
 
 }  // namespace
 
-absl::Status InferShapes(Graph& graph) {
-  BF_RETURN_IF_ERROR(Verify(graph));
-  for (const Node& n : graph.nodes()) {
-    absl::StatusOr<Shape> shape = ShapeRules(graph, n).Infer();
-    if (!shape.ok()) {
-      return AnnotateStatus(shape.status(),
-                            absl::StrCat("InferShapes: ", NodeLabel(graph, n)));
+namespace {
+
+// Multiply-adds of running `n` with output shape `out` (inputs as inferred);
+// every factor is bounded by kMaxElements, so only products are checked.
+std::optional<int64_t> NodeWork(const Graph& g, const Node& n,
+                                const Shape& out) {
+  const int64_t out_elements = NumElements(out);
+  auto in = [&](int i) -> const Shape& { return g.value(n.inputs[i]).shape; };
+  int64_t per_output = 1;
+  switch (n.op) {
+    case OpKind::kGemm:
+      per_output = in(0)[n.IntAttr("transA", 0) != 0 ? 0 : 1];
+      break;
+    case OpKind::kMatMul:
+      per_output = in(0)[1];
+      break;
+    case OpKind::kConv: {
+      const Shape& w = in(1);
+      std::optional<int64_t> k = CheckedMul(w[1], w[2]);
+      if (k) k = CheckedMul(*k, w[3]);
+      if (!k) return std::nullopt;
+      per_output = *k;
+      break;
     }
+    case OpKind::kAveragePool: {
+      const auto k = n.IntsAttr("kernel_shape", {1, 1});
+      per_output = k[0] * k[1];  // each <= kMaxWindow
+      break;
+    }
+    case OpKind::kGlobalAveragePool:
+      per_output = in(0)[2] * in(0)[3];  // <= kMaxElements
+      break;
+    default:
+      break;
+  }
+  return CheckedMul(out_elements, per_output);
+}
+
+// Label for errors about graph inputs and constants.
+std::string ValueLabel(const Value& v) {
+  return absl::StrCat("value '", v.name, "'");
+}
+
+// InferShapes (`mutable_graph` set: stores each node's shape) and
+// CheckShapes (`mutable_graph` null: compares with the stored shape).
+absl::Status WalkShapes(const Graph& graph, Graph* mutable_graph,
+                        absl::string_view op) {
+  BF_RETURN_IF_ERROR(Verify(graph));
+  int64_t total = 0;  // elements of all values so far
+  auto add_total = [&](int64_t elements, const std::string& what) {
+    const std::optional<int64_t> t =
+        BoundedAdd(total, elements, kMaxGraphElements);
+    if (!t) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          op, ": ", what, ": the graph's values hold more than ",
+          kMaxGraphElements, " elements together"));
+    }
+    total = *t;
+    return absl::OkStatus();
+  };
+  std::vector<bool> is_output(graph.values().size(), false);
+  for (const Node& n : graph.nodes()) is_output[n.output] = true;
+  // Graph inputs and constants: what every node's arithmetic starts from.
+  for (ValueId id = 0; id < static_cast<ValueId>(graph.values().size());
+       ++id) {
+    if (is_output[id]) continue;
+    const Value& v = graph.value(id);
+    const std::optional<int64_t> count = CheckedNumElements(v.shape);
+    if (v.shape.size() > kMaxRank || !count) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": ", ValueLabel(v), " has shape ", ShapeString(v.shape),
+          ", expected rank <= ", kMaxRank, ", dimensions >= 0 and at most ",
+          kMaxElements, " elements"));
+    }
+    BF_RETURN_IF_ERROR(add_total(*count, ValueLabel(v)));
+  }
+  int64_t work = 0;
+  for (const Node& n : graph.nodes()) {
+    const std::string label = absl::StrCat(op, ": ", NodeLabel(graph, n));
+    // No empty operand: the executor divides by and indexes with these
+    // dimensions (an empty constant is legal ONNX, but no supported op
+    // computes anything from one).
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const Value& v = graph.value(n.inputs[i]);
+      for (int64_t d : v.shape) {
+        if (d <= 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              label, ": input ", i, " ('", v.name, "') has shape ",
+              ShapeString(v.shape), " with an empty dimension"));
+        }
+      }
+    }
+    absl::StatusOr<Shape> shape = ShapeRules(graph, n).Infer();
+    if (!shape.ok()) return AnnotateStatus(shape.status(), label);
     for (int64_t d : *shape) {
       if (d <= 0) {
         return absl::InvalidArgumentError(
-            absl::StrCat("InferShapes: ", NodeLabel(graph, n),
-                         ": output shape ", ShapeString(*shape),
+            absl::StrCat(label, ": output shape ", ShapeString(*shape),
                          " has an empty dimension"));
       }
     }
-    graph.mutable_value(n.output).shape = *std::move(shape);
+    const std::optional<int64_t> count = CheckedNumElements(*shape);
+    if (shape->size() > kMaxRank || !count) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          label, ": output shape ", ShapeString(*shape), " has rank ",
+          shape->size(), " and ",
+          count ? absl::StrCat(*count) : std::string("too many"),
+          " elements, expected rank <= ", kMaxRank, " and at most ",
+          kMaxElements, " elements"));
+    }
+    BF_RETURN_IF_ERROR(add_total(*count, NodeLabel(graph, n)));
+    const std::optional<int64_t> node_work = NodeWork(graph, n, *shape);
+    const std::optional<int64_t> w =
+        node_work ? BoundedAdd(work, *node_work, kMaxWork) : std::nullopt;
+    if (!w) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          label, ": running the graph up to this node takes more than ",
+          kMaxWork, " multiply-adds"));
+    }
+    work = *w;
+    if (mutable_graph != nullptr) {
+      mutable_graph->mutable_value(n.output).shape = *std::move(shape);
+    } else if (graph.value(n.output).shape != *shape) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          label, ": output has shape ", ShapeString(graph.value(n.output).shape),
+          ", expected ", ShapeString(*shape)));
+    }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status InferShapes(Graph& graph) {
+  return WalkShapes(graph, &graph, "InferShapes");
+}
+
+absl::Status CheckShapes(const Graph& graph) {
+  return WalkShapes(graph, nullptr, "CheckShapes");
 }
 
 absl::Status Verify(const Graph& graph) {
@@ -439,8 +626,10 @@ absl::Status Verify(const Graph& graph) {
   for (ValueId id = 0; id < num_values; ++id) {
     if (graph.IsConstant(id)) {
       const Value& v = graph.value(id);
-      if (static_cast<int64_t>(v.constant->data.size()) !=
-              NumElements(v.constant->shape) ||
+      const std::optional<int64_t> count =
+          CheckedNumElements(v.constant->shape);
+      if (!count ||
+          static_cast<int64_t>(v.constant->data.size()) != *count ||
           v.constant->shape != v.shape) {
         return absl::InvalidArgumentError(absl::StrCat(
             "Verify: constant '", v.name, "' has ", v.constant->data.size(),

@@ -22,8 +22,31 @@ namespace blindfold::compiler::ir {
 
 using Shape = std::vector<int64_t>;
 
-// Number of elements of `shape` (1 for a scalar).
+// Bounds on every graph InferShapes accepts. Models are untrusted input (the
+// ONNX importer calls InferShapes), so each bound keeps shape arithmetic far
+// from int64 overflow and the reference executor's memory and time finite.
+// docs/models.md ("Limits") lists them with the importer's own caps.
+//  - rank of any value (graph input, constant, node output):
+inline constexpr size_t kMaxRank = 8;
+//  - elements of any one value:
+inline constexpr int64_t kMaxElements = int64_t{1} << 28;
+//  - elements of all values together (the reference executor keeps every
+//    value: 2^29 doubles are 4 GiB):
+inline constexpr int64_t kMaxGraphElements = int64_t{1} << 29;
+//  - every pad, stride, dilation and kernel extent of Conv and AveragePool:
+inline constexpr int64_t kMaxWindow = int64_t{1} << 16;
+//  - multiply-adds of one run of the whole graph (Gemm/MatMul m*n*k, Conv
+//    output*c_in*kh*kw, pools output*window, other ops their output size):
+inline constexpr int64_t kMaxWork = int64_t{1} << 34;
+
+// Number of elements of `shape` (1 for a scalar). REQUIRES: the product
+// fits (true of every shape of a graph that passed InferShapes); otherwise
+// use CheckedNumElements.
 int64_t NumElements(const Shape& shape);
+
+// Number of elements of `shape`, or nullopt when a dimension is negative or
+// the product exceeds kMaxElements.
+std::optional<int64_t> CheckedNumElements(const Shape& shape);
 
 // "[1,1,28,28]".
 std::string ShapeString(const Shape& shape);
@@ -119,10 +142,21 @@ class Graph {
 
 // Computes the output shape of every node from its inputs, in order, and
 // checks the structural rules of each op (arity, ranks, matching dimensions,
-// constant weights where the HE program needs plaintext weights). Errors:
-// InvalidArgument "InferShapes: node 'NAME' (OP): ..." with seen and expected
-// values.
+// constant weights where the HE program needs plaintext weights, no empty
+// dimension in any node input or output, window attributes in [0 or 1,
+// kMaxWindow], AveragePool pads smaller than the kernel) and the bounds
+// above; all shape arithmetic is overflow-checked. Errors: InvalidArgument
+// "InferShapes: node 'NAME' (OP): ..." with seen and expected values (or
+// "InferShapes: value 'NAME': ..." for a graph input or constant);
+// ResourceExhausted for kMaxGraphElements and kMaxWork.
 absl::Status InferShapes(Graph& graph);
+
+// Checks that `graph` is one InferShapes accepts and that every node output
+// already has the shape InferShapes computes; changes nothing. The reference
+// executor calls it, so a hand-built or altered graph cannot make it index
+// out of bounds. Errors: those of InferShapes, and InvalidArgument
+// "CheckShapes: node ...: output has shape X, expected Y".
+absl::Status CheckShapes(const Graph& graph);
 
 // Checks the graph is well formed: ids in range, topological order, every
 // node output produced once, at least one input and output, every non-input

@@ -3,10 +3,13 @@
 // the depth analysis.
 #include "compiler/ir/graph.h"
 
+#include <limits>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "compiler/ir/analysis.h"
+#include "compiler/ir/checked_math.h"
 #include "compiler/ir/dump.h"
 #include "gtest/gtest.h"
 
@@ -171,6 +174,65 @@ TEST(ShapeInferenceTest, FlattenAndReshape) {
   bad = InferOne(OpKind::kReshape, {1, 784}, {},
                  {{"shape", std::vector<int64_t>{-1, 5}}});
   EXPECT_FALSE(bad.ok());
+}
+
+TEST(CheckedMathTest, OverflowIsReported) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(CheckedAdd(kMax - 1, 1), kMax);
+  EXPECT_EQ(CheckedAdd(kMax, 1), std::nullopt);
+  EXPECT_EQ(CheckedMul(int64_t{1} << 31, int64_t{1} << 31), int64_t{1} << 62);
+  EXPECT_EQ(CheckedMul(int64_t{1} << 32, int64_t{1} << 31), std::nullopt);
+  EXPECT_EQ(BoundedMul(3, 4, 12), 12);
+  EXPECT_EQ(BoundedMul(3, 5, 12), std::nullopt);
+  EXPECT_EQ(BoundedMul(-3, -4, 100), std::nullopt);
+  EXPECT_EQ(BoundedAdd(5, 7, 12), 12);
+  EXPECT_EQ(BoundedAdd(5, 8, 12), std::nullopt);
+  EXPECT_EQ(CheckedNumElements({2, 3, 4}), 24);
+  EXPECT_EQ(CheckedNumElements({}), 1);
+  EXPECT_EQ(CheckedNumElements({2, -3}), std::nullopt);
+  EXPECT_EQ(CheckedNumElements({kMaxElements, 2}), std::nullopt);
+  // 2^32 * 2^32 wraps to 0 unchecked.
+  EXPECT_EQ(CheckedNumElements({int64_t{1} << 32, int64_t{1} << 32}),
+            std::nullopt);
+}
+
+TEST(ShapeInferenceTest, BoundsOnHandBuiltGraphs) {
+  // A graph input past the element cap (the importer rejects it earlier).
+  auto big = InferOne(OpKind::kRelu, {int64_t{1} << 32, int64_t{1} << 32}, {});
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("InferShapes: value 'x'"),
+            std::string::npos)
+      << big.status();
+  // Window attributes past kMaxWindow.
+  auto pool = InferOne(OpKind::kAveragePool, {1, 1, 4, 4}, {},
+                       {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                        {"strides", std::vector<int64_t>{1, kMaxWindow + 1}}});
+  ASSERT_FALSE(pool.ok());
+  EXPECT_NE(pool.status().message().find("attribute strides"),
+            std::string::npos)
+      << pool.status();
+  // Reshape to a target whose product wraps to the input's element count.
+  auto wrap = InferOne(OpKind::kReshape, {1, 4}, {},
+                       {{"shape", std::vector<int64_t>{int64_t{1} << 62, 4, 1}}});
+  ASSERT_FALSE(wrap.ok());
+  EXPECT_NE(wrap.status().message().find("node 'n' (Reshape)"),
+            std::string::npos)
+      << wrap.status();
+}
+
+TEST(CheckShapesTest, AcceptsInferredAndRejectsAlteredShapes) {
+  Graph g;
+  ValueId x = g.AddInput("x", {2, 3});
+  ValueId f = g.AddNode(OpKind::kFlatten, "f", {x}, "y");
+  g.AddOutput(f);
+  ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_TRUE(CheckShapes(g).ok());
+  g.mutable_value(f).shape = {3, 2};
+  absl::Status s = CheckShapes(g);
+  EXPECT_NE(s.message().find("CheckShapes: node 'f' (Flatten): output has "
+                             "shape [3,2], expected [2,3]"),
+            std::string::npos)
+      << s;
 }
 
 TEST(VerifyTest, RejectsMalformedGraphs) {

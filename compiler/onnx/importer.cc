@@ -1,6 +1,7 @@
 // File: compiler/onnx/importer.cc
 #include "compiler/onnx/importer.h"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -97,6 +98,11 @@ absl::StatusOr<ir::Tensor> ConvertTensor(const onnx::TensorProto& t) {
     return absl::UnimplementedError(
         absl::StrCat(where, ": external data is not supported"));
   }
+  if (static_cast<size_t>(t.dims_size()) > ir::kMaxRank) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": has ", t.dims_size(), " dimensions, expected at most ",
+        ir::kMaxRank));
+  }
   ir::Tensor out;
   int64_t count = 1;
   for (int64_t d : t.dims()) {
@@ -183,6 +189,16 @@ class Importer {
   absl::StatusOr<ir::Graph> Run(const onnx::ModelProto& model) {
     BF_RETURN_IF_ERROR(CheckOpset(model));
     const onnx::GraphProto& g = model.graph();
+    if (g.node_size() > kMaxOnnxNodes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "ImportOnnx: graph has ", g.node_size(), " nodes, limit ",
+          kMaxOnnxNodes));
+    }
+    if (g.initializer_size() > kMaxOnnxInitializers) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "ImportOnnx: graph has ", g.initializer_size(),
+          " initializers, limit ", kMaxOnnxInitializers));
+    }
     graph_.name = g.name();
     for (const onnx::TensorProto& t : g.initializer()) {
       if (!initializers_.emplace(t.name(), &t).second) {
@@ -254,6 +270,11 @@ class Importer {
     }
     if (!tt.has_shape()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": no shape"));
+    }
+    if (static_cast<size_t>(tt.shape().dim_size()) > ir::kMaxRank) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": has ", tt.shape().dim_size(),
+          " dimensions, expected at most ", ir::kMaxRank));
     }
     ir::Shape shape;
     int64_t total = 1;
@@ -464,8 +485,7 @@ class Importer {
           return Unsupported(n, "the target shape must be a constant 1-D "
                                 "tensor (computed shapes are not supported)");
         }
-        attrs["shape"] =
-            std::vector<int64_t>(target->data.begin(), target->data.end());
+        BF_ASSIGN_OR_RETURN(attrs["shape"], ReshapeTarget(n, *target));
         inputs.pop_back();
         break;
       }
@@ -477,12 +497,45 @@ class Importer {
     return absl::OkStatus();
   }
 
+  // The target of a Reshape, held as doubles like every constant: each value
+  // must be a whole number in [-1, kMaxTensorElements] before it is cast
+  // (casting a NaN, an infinity or a value past int64 is undefined, and a
+  // fraction would be truncated into a different shape).
+  static absl::StatusOr<std::vector<int64_t>> ReshapeTarget(
+      const onnx::NodeProto& n, const ir::Tensor& target) {
+    if (target.data.size() > ir::kMaxRank) {
+      return Invalid(n, absl::StrCat("target shape has ", target.data.size(),
+                                     " dimensions, expected at most ",
+                                     ir::kMaxRank));
+    }
+    std::vector<int64_t> dims;
+    for (double v : target.data) {
+      if (!std::isfinite(v) || v != std::trunc(v) || v < -1 ||
+          v > static_cast<double>(kMaxTensorElements)) {
+        return Invalid(n, absl::StrCat(
+                              "target shape value ", v,
+                              " is not a whole number in [-1, ",
+                              kMaxTensorElements, "]"));
+      }
+      dims.push_back(static_cast<int64_t>(v));
+    }
+    return dims;
+  }
+
   absl::Status ConvertConstant(const onnx::NodeProto& n) {
     if (n.attribute_size() != 1) {
       return Invalid(n, absl::StrCat("has ", n.attribute_size(),
                                      " attributes, expected 1"));
     }
     const onnx::AttributeProto& a = n.attribute(0);
+    static const auto* types =
+        new std::map<std::string, onnx::AttributeProto_AttributeType>{
+            {"value", onnx::AttributeProto::TENSOR},
+            {"value_float", onnx::AttributeProto::FLOAT},
+            {"value_floats", onnx::AttributeProto::FLOATS},
+            {"value_int", onnx::AttributeProto::INT},
+            {"value_ints", onnx::AttributeProto::INTS}};
+    BF_RETURN_IF_ERROR(Attr(n, a.name(), types->at(a.name())).status());
     ir::Tensor t;
     if (a.name() == "value") {
       BF_ASSIGN_OR_RETURN(t, ConvertTensor(a.t()));

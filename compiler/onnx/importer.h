@@ -20,9 +20,24 @@ namespace blindfold::compiler {
 inline constexpr int kMinOnnxOpset = 11;
 inline constexpr int kMaxOnnxOpset = 18;
 
-// Largest model file accepted, and largest tensor in elements.
+// Caps on untrusted models (docs/models.md, "Limits"). A model past one is
+// rejected with an error naming the cap; none is reached by the shipped
+// models (the largest has about 207,000 weights and 25 nodes).
+//  - model file size:
 inline constexpr size_t kMaxOnnxBytes = size_t{1} << 30;
-inline constexpr int64_t kMaxTensorElements = int64_t{1} << 28;
+//  - nodes in the graph (a long chain costs time and memory in every pass;
+//    HE depth makes far shorter graphs the useful ones):
+inline constexpr int kMaxOnnxNodes = 10000;
+//  - initializers (each is a hash-map entry before any is used; tiny ones
+//    would otherwise cost memory out of proportion to the file):
+inline constexpr int kMaxOnnxInitializers = 100000;
+//  - elements of any one tensor: weights, the input, every inferred value:
+inline constexpr int64_t kMaxTensorElements = ir::kMaxElements;
+// and, enforced by ir::InferShapes on the converted graph: rank <= ir::kMaxRank
+// (8) for the input, every weight and Reshape target; ir::kMaxGraphElements
+// (2^29) elements over all values; pads, strides, dilations and kernel
+// extents <= ir::kMaxWindow (2^16); ir::kMaxWork (2^34) multiply-adds per
+// run. All shape arithmetic is overflow-checked (compiler/ir/checked_math.h).
 
 // "Add, AveragePool, BatchNormalization, ..." (for error messages and docs).
 std::string SupportedOnnxOps();
@@ -40,7 +55,15 @@ std::string SupportedOnnxOps();
 //  - a tensor with an unsupported data type or a payload whose size does not
 //    match its shape;
 //  - a symbolic or non-positive input dimension;
-//  - the errors of ir::InferShapes (mismatched shapes).
+//  - a Reshape target value that is not a whole number in
+//    [-1, kMaxTensorElements] (NaN, infinite, fractional, huge);
+//  - more than kMaxOnnxNodes nodes or kMaxOnnxInitializers initializers
+//    (ResourceExhausted);
+//  - a Constant whose attribute has the wrong type for its name;
+//  - a rank, element count or window attribute past the caps above;
+//  - the errors of ir::InferShapes (mismatched shapes, empty operands, a
+//    product past the caps: ResourceExhausted for the graph-wide ones),
+//    each naming the node.
 absl::StatusOr<ir::Graph> ImportOnnx(std::string_view bytes);
 
 // Reads `path` and calls ImportOnnx. Errors: NotFound when the file cannot be

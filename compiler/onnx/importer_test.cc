@@ -4,10 +4,14 @@
 // damaged bytes, missing weights, bad shapes).
 #include "compiler/onnx/importer.h"
 
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/ir/dump.h"
+#include "compiler/onnx/hostile_models.h"
+#include "compiler/onnx/model_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
@@ -18,95 +22,11 @@ namespace {
 using ir::OpKind;
 using ::testing::HasSubstr;
 
-class ModelBuilder {
+// ModelBuilder (model_builder.h) with the import step.
+class ModelBuilder : public onnx_build::ModelBuilder {
  public:
-  explicit ModelBuilder(std::vector<int64_t> input_shape, int opset = 13) {
-    model_.set_ir_version(7);
-    auto* o = model_.add_opset_import();
-    o->set_domain("");
-    o->set_version(opset);
-    graph()->set_name("test");
-    auto* in = graph()->add_input();
-    in->set_name("x");
-    auto* tt = in->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : input_shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  }
-
-  onnx::GraphProto* graph() { return model_.mutable_graph(); }
-  onnx::ModelProto& model() { return model_; }
-
-  // A FLOAT initializer; raw_data or float_data.
-  onnx::TensorProto* Init(const std::string& name, std::vector<int64_t> shape,
-                          std::vector<float> values, bool raw = true) {
-    auto* t = graph()->add_initializer();
-    FillTensor(t, name, shape, values, raw);
-    return t;
-  }
-  static void FillTensor(onnx::TensorProto* t, const std::string& name,
-                         std::vector<int64_t> shape, std::vector<float> values,
-                         bool raw = true) {
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : shape) t->add_dims(d);
-    if (raw) {
-      t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                  values.size() * sizeof(float)));
-    } else {
-      for (float v : values) t->add_float_data(v);
-    }
-  }
-  void InitInt64(const std::string& name, std::vector<int64_t> values) {
-    auto* t = graph()->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(values.size()));
-    for (int64_t v : values) t->add_int64_data(v);
-  }
-
-  onnx::NodeProto* Node(const std::string& op, std::vector<std::string> inputs,
-                        const std::string& output, std::string name = "") {
-    auto* n = graph()->add_node();
-    n->set_op_type(op);
-    n->set_name(name.empty() ? op + "_node" : name);
-    for (auto& i : inputs) n->add_input(i);
-    n->add_output(output);
-    return n;
-  }
-  static void Int(onnx::NodeProto* n, const std::string& key, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-  static void Float(onnx::NodeProto* n, const std::string& key, float v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-  }
-  static void Ints(onnx::NodeProto* n, const std::string& key,
-                   std::vector<int64_t> v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-  }
-  static void String(onnx::NodeProto* n, const std::string& key,
-                     const std::string& v) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(v);
-  }
-
-  void Output(const std::string& name) { graph()->add_output()->set_name(name); }
-
-  std::string Bytes() const { return model_.SerializeAsString(); }
+  using onnx_build::ModelBuilder::ModelBuilder;
   absl::StatusOr<ir::Graph> Import() const { return ImportOnnx(Bytes()); }
-
- private:
-  onnx::ModelProto model_;
 };
 
 std::vector<float> Iota(int n, float scale = 0.1f) {
@@ -513,6 +433,240 @@ TEST(ImportOnnxRejectTest, GraphStructure) {
     b.Node("Add", {"x", "x2"}, "y");
     b.Output("y");
     ExpectError(b.Import(), {"2 inputs that are not initializers"});
+  }
+}
+
+// --- Hostile models (issue 7, finding 9) -----------------------------------
+// Each model here was accepted before shape arithmetic was checked and
+// bounded: with a wrong shape from signed overflow, a shape whose element
+// count wrapped around to the input's, or one the reference executor would
+// divide by zero or run for hours on. Each must now be an error naming the
+// node (or the cap).
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+// x [1,1,4,4] -> Conv with a [1,1,kh,kw] weight and the given attributes.
+absl::StatusOr<ir::Graph> ImportConv(
+    int64_t kh, int64_t kw,
+    std::vector<std::pair<std::string, std::vector<int64_t>>> attrs) {
+  ModelBuilder b({1, 1, 4, 4});
+  b.Init("W", {1, 1, kh, kw}, Iota(static_cast<int>(kh * kw)));
+  auto* n = b.Node("Conv", {"x", "W"}, "y", "hostile_conv");
+  for (const auto& [key, v] : attrs) ModelBuilder::Ints(n, key, v);
+  b.Output("y");
+  return b.Import();
+}
+
+TEST(ImportOnnxHostileTest, ConvPadsNearInt64MaxAreRejected) {
+  // 4 + 2 * INT64_MAX wraps to 2: a 1x1 kernel "fits" and gives a 2x4 output.
+  ExpectError(ImportConv(1, 1, {{"pads", {kInt64Max, 0, kInt64Max, 0}}}),
+              {"node 'hostile_conv' (Conv)", "attribute pads", "[0, 65536]"});
+  ExpectError(ImportConv(1, 1, {{"pads", {0, 0, 0, ir::kMaxWindow + 1}}}),
+              {"node 'hostile_conv' (Conv)", "attribute pads"});
+  // The cap itself is accepted (a wide, zero-padded border).
+  auto g = ImportConv(1, 1, {{"pads", {0, 0, 0, ir::kMaxWindow}}});
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(OutputShape(*g), (ir::Shape{1, 1, 4, 4 + ir::kMaxWindow}));
+}
+
+TEST(ImportOnnxHostileTest, ConvStridesAndDilationsAreBounded) {
+  // (3 - 1) * 2^62 overflows: the window "span" went negative.
+  ExpectError(ImportConv(3, 3, {{"dilations", {int64_t{1} << 62, 1}}}),
+              {"node 'hostile_conv' (Conv)", "attribute dilations"});
+  ExpectError(ImportConv(1, 1, {{"strides", {kInt64Max, 1}}}),
+              {"node 'hostile_conv' (Conv)", "attribute strides"});
+  ExpectError(ImportConv(1, 1, {{"strides", {0, 1}}}),
+              {"node 'hostile_conv' (Conv)", "attribute strides"});
+}
+
+TEST(ImportOnnxHostileTest, ReshapeTargetWhoseProductWrapsIsRejected) {
+  // 5 * 5581 * 8681 * 49477 * 384773 = 2^62 + 1, so the product of this
+  // target is 2^64 + 4: it wrapped to the input's 4 elements, passed import
+  // and made the executor index a [5,5581,...] tensor holding 4 values.
+  ModelBuilder b({1, 4});
+  b.InitInt64("target", {5, 5581, 8681, 49477, 384773, 4});
+  b.Node("Reshape", {"x", "target"}, "r", "wrapping_reshape");
+  b.Node("Flatten", {"r"}, "y");
+  b.Output("y");
+  ExpectError(b.Import(), {"node 'wrapping_reshape' (Reshape)",
+                           "more than 268435456 elements"});
+}
+
+TEST(ImportOnnxHostileTest, ReshapeTargetMustBeWholeNumbersInRange) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  // 4.7 was truncated to 4 (a different model than the file says); the
+  // others were cast to int64 with undefined behaviour.
+  for (float bad : {4.7f, nan, inf, -inf, 1e30f, -2.0f}) {
+    SCOPED_TRACE(bad);
+    ModelBuilder b({1, 4});
+    b.Init("target", {1}, {bad});
+    b.Node("Reshape", {"x", "target"}, "y", "float_reshape");
+    b.Output("y");
+    ExpectError(b.Import(), {"node 'float_reshape' (Reshape)",
+                             "target shape value",
+                             "is not a whole number in [-1, 268435456]"});
+  }
+  ModelBuilder ok({1, 4});
+  ok.Init("target", {2}, {2.0f, -1.0f});  // a float target of whole numbers
+  ok.Node("Reshape", {"x", "target"}, "y");
+  ok.Output("y");
+  auto g = ok.Import();
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(OutputShape(*g), (ir::Shape{2, 2}));
+}
+
+TEST(ImportOnnxHostileTest, NodeCountIsCapped) {
+  auto chain = [](int nodes) {
+    ModelBuilder b({1, 4});
+    std::string prev = "x";
+    for (int i = 0; i < nodes; ++i) {
+      const std::string out = "v" + std::to_string(i);
+      b.Node("Identity", {prev}, out, out);
+      prev = out;
+    }
+    b.Output(prev);
+    return b.Import();
+  };
+  auto at_cap = chain(kMaxOnnxNodes);
+  ASSERT_TRUE(at_cap.ok()) << at_cap.status();
+  auto over = chain(kMaxOnnxNodes + 1);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  ExpectError(over, {"10001 nodes, limit 10000"});
+}
+
+TEST(ImportOnnxHostileTest, BroadcastOutputsAreBounded) {
+  {
+    // [2^14,1] + [1,2^15]: 2^29 elements from a 128 KB weight.
+    ModelBuilder b({16384, 1});
+    b.Init("row", {1, 32768}, std::vector<float>(32768, 1.0f));
+    b.Node("Add", {"x", "row"}, "y", "blowup");
+    b.Output("y");
+    ExpectError(b.Import(), {"node 'blowup' (Add)", "[16384,32768]",
+                             "at most 268435456 elements"});
+  }
+  {
+    // Eight axes of 256: the element count 2^64 wrapped to 0 (now the
+    // third Add, at 2^32, is past the cap).
+    ModelBuilder b({256, 1, 1, 1, 1, 1, 1, 1});
+    std::string prev = "x";
+    for (int axis = 1; axis < 8; ++axis) {
+      std::vector<int64_t> shape(8, 1);
+      shape[axis] = 256;
+      const std::string w = "c" + std::to_string(axis);
+      b.Init(w, shape, std::vector<float>(256, 1.0f));
+      const std::string out = "a" + std::to_string(axis);
+      b.Node("Add", {prev, w}, out, out);
+      prev = out;
+    }
+    b.Output(prev);
+    ExpectError(b.Import(), {"node 'a3' (Add)", "at most 268435456 elements"});
+  }
+}
+
+TEST(ImportOnnxHostileTest, EmptyOperandsAreRejected) {
+  // A [1,1,0,3] kernel gave a [1,1,5,2] output from nothing.
+  ExpectError(ImportConv(0, 3, {}),
+              {"node 'hostile_conv' (Conv)", "input 1 ('W')", "[1,1,0,3]",
+               "empty dimension"});
+  // Averaging an empty plane divided by zero.
+  ModelBuilder b({1, 4});
+  b.Init("empty", {1, 1, 0, 2}, {});
+  b.Node("GlobalAveragePool", {"empty"}, "y", "gap");
+  b.Output("y");
+  ExpectError(b.Import(), {"node 'gap' (GlobalAveragePool)", "empty dimension"});
+}
+
+TEST(ImportOnnxHostileTest, AveragePoolPadsMustBeSmallerThanKernel) {
+  // Windows wholly in the padding averaged zero cells: 0 / 0.
+  ModelBuilder b({1, 1, 4, 4});
+  auto* n = b.Node("AveragePool", {"x"}, "y", "padded_pool");
+  ModelBuilder::Ints(n, "kernel_shape", {2, 2});
+  ModelBuilder::Ints(n, "pads", {2, 0, 0, 0});
+  b.Output("y");
+  ExpectError(b.Import(), {"node 'padded_pool' (AveragePool)",
+                           "must be smaller than kernel_shape"});
+}
+
+TEST(ImportOnnxHostileTest, RankIsCapped) {
+  {
+    ModelBuilder b(std::vector<int64_t>(9, 1));
+    b.Node("Relu", {"x"}, "y");
+    b.Output("y");
+    ExpectError(b.Import(), {"input 'x'", "9 dimensions, expected at most 8"});
+  }
+  {
+    ModelBuilder b({1, 4});
+    b.InitInt64("target", {1, 1, 1, 1, 1, 1, 1, 1, 4});
+    b.Node("Reshape", {"x", "target"}, "y", "deep_reshape");
+    b.Output("y");
+    ExpectError(b.Import(), {"node 'deep_reshape' (Reshape)",
+                             "9 dimensions, expected at most 8"});
+  }
+  {
+    ModelBuilder b({1, 4});
+    b.Init("w", std::vector<int64_t>(9, 1), {1.0f});
+    b.Node("Add", {"x", "w"}, "y");
+    b.Output("y");
+    ExpectError(b.Import(), {"tensor 'w'", "9 dimensions, expected at most 8"});
+  }
+}
+
+TEST(ImportOnnxHostileTest, WorkAndTotalSizeAreCapped) {
+  {
+    // A 4096x4096 input and a 64x64 kernel: 2^24 outputs of 2^12
+    // multiply-adds each, about 2^36 in all.
+    ModelBuilder b({1, 1, 4096, 4096});
+    b.Init("W", {1, 1, 64, 64}, std::vector<float>(4096, 1.0f));
+    b.Node("Conv", {"x", "W"}, "y", "slow_conv");
+    b.Output("y");
+    auto g = b.Import();
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kResourceExhausted);
+    ExpectError(g, {"node 'slow_conv' (Conv)", "17179869184 multiply-adds"});
+  }
+  {
+    // Three values of 2^28 elements: 3 * 2^28 > 2^29.
+    ModelBuilder b({16384, 16384});
+    b.Node("Relu", {"x"}, "r1", "r1");
+    b.Node("Relu", {"r1"}, "r2", "r2");
+    b.Output("r2");
+    auto g = b.Import();
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kResourceExhausted);
+    ExpectError(g, {"node 'r2' (Relu)", "more than 536870912 elements"});
+  }
+}
+
+TEST(ImportOnnxHostileTest, InitializerCountIsCapped) {
+  ModelBuilder b({1, 4});
+  for (int i = 0; i <= kMaxOnnxInitializers; ++i) {
+    b.Init("w" + std::to_string(i), {}, {1.0f});
+  }
+  b.Node("Relu", {"x"}, "y");
+  b.Output("y");
+  auto g = b.Import();
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kResourceExhausted);
+  ExpectError(g, {"100001 initializers, limit 100000"});
+}
+
+TEST(ImportOnnxHostileTest, ConstantAttributeTypeIsChecked) {
+  // value_ints declared as a tensor: read as an empty list before.
+  ModelBuilder b({1, 4});
+  auto* c = b.Node("Constant", {}, "k", "bad_constant");
+  ModelBuilder::Ints(c, "value_ints", {1, 4});
+  c->mutable_attribute(0)->set_type(onnx::AttributeProto::TENSOR);
+  b.Node("Reshape", {"x", "k"}, "y");
+  b.Output("y");
+  ExpectError(b.Import(), {"node 'bad_constant' (Constant)",
+                           "attribute value_ints has type 4, expected 7"});
+}
+
+// The fuzz seeds of each class (fuzz/corpus/onnx_import/hostile_*).
+TEST(ImportOnnxHostileTest, FuzzSeedsAreRejected) {
+  const std::vector<HostileModel> models = HostileOnnxModels();
+  EXPECT_GE(models.size(), 15u);
+  for (const HostileModel& m : models) {
+    SCOPED_TRACE(m.name);
+    ExpectError(ImportOnnx(m.bytes), {m.error});
   }
 }
 

@@ -1,0 +1,147 @@
+// File: circuits/ckks_backend.cc
+#include "circuits/ckks_backend.h"
+
+#include "circuits/linear_transform.h"
+#include "circuits/scales.h"
+
+namespace blindfold::circuits {
+
+std::shared_ptr<const ckks::Plaintext> PlaintextCache::Find(const void* key, int level) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find({key, level});
+  return it == map_.end() ? nullptr : it->second;
+}
+
+void PlaintextCache::Insert(const void* key, int level,
+                            std::shared_ptr<const ckks::Plaintext> pt) {
+  const size_t size = static_cast<size_t>(pt->level() + 1) * pt->poly().n() * sizeof(uint64_t);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes_ + size > budget_ || map_.count({key, level})) return;
+  map_.emplace(std::make_pair(key, level), std::move(pt));
+  bytes_ += size;
+}
+
+CkksBackend::CkksBackend(const ckks::Evaluator& evaluator,
+                         const ckks::Encoder& encoder, int top_level,
+                         ckks::Scale top_scale, int64_t slots, PlaintextCache* cache)
+    : ev_(evaluator), enc_(encoder), slots_(slots), cache_(cache) {
+  std::vector<double> q(top_level + 1);
+  for (int l = 0; l <= top_level; ++l) q[l] = static_cast<double>(ev_.params()->q(l));
+  for (double s : CanonicalScales(q, top_level, top_scale.value())) {
+    scales_.push_back(ckks::Scale(s));
+  }
+}
+
+bool CkksBackend::Ok(const absl::Status& s) {
+  if (!s.ok() && status_.ok()) status_ = s;
+  return s.ok();
+}
+
+ckks::Plaintext CkksBackend::Encode(const std::vector<double>& slot_values,
+                                    int level, ckks::Scale scale) {
+  ckks::Plaintext pt;
+  Ok(enc_.Encode(slot_values, static_cast<std::size_t>(slots_), level, scale, &pt));
+  return pt;
+}
+
+std::vector<CkksBackend::Ct> CkksBackend::RotateHoisted(
+    const Ct& x, const std::vector<int64_t>& steps) {
+  std::vector<Ct> out;
+  if (steps.empty() || !status_.ok()) {
+    out.resize(steps.size());
+    return out;
+  }
+  std::vector<int> s(steps.begin(), steps.end());
+  Ok(ev_.RotateHoisted(x, s, &out));
+  out.resize(steps.size());
+  hoisted_rotations += static_cast<int64_t>(steps.size());
+  key_switches += static_cast<int64_t>(steps.size());
+  return out;
+}
+
+CkksBackend::Ct CkksBackend::Rotate(const Ct& x, int64_t steps) {
+  Ct y;
+  if (status_.ok()) Ok(ev_.Rotate(x, static_cast<int>(steps), &y));
+  ++rotations;
+  ++key_switches;
+  return y;
+}
+
+CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const SparseDiagonal& d,
+                                      int64_t period) {
+  Ct y;
+  if (!status_.ok()) return y;
+  const int l = x.level();
+  const ckks::Scale pt_scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
+                                            scales_[l - 1].value(), x.scale().value()));
+  // The scale is a function of the level for a fixed plan (canonical
+  // scales), so (diagonal, level) identifies the plaintext.
+  std::shared_ptr<const ckks::Plaintext> pt =
+      cache_ != nullptr ? cache_->Find(&d, l) : nullptr;
+  if (pt == nullptr) {
+    pt = std::make_shared<const ckks::Plaintext>(Encode(Tile(d, period, slots_), l, pt_scale));
+    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt);
+  }
+  if (status_.ok()) Ok(ev_.MultiplyPlain(x, *pt, &y));
+  return y;
+}
+
+void CkksBackend::AddInPlace(Ct& acc, const Ct& y) {
+  if (status_.ok()) Ok(ev_.Add(acc, y, &acc));
+}
+
+CkksBackend::Ct CkksBackend::Finish(const Ct& x) {
+  Ct y;
+  if (status_.ok()) Ok(ev_.Rescale(x, &y));
+  return y;
+}
+
+CkksBackend::Ct CkksBackend::DropLevel(const Ct& x, int level) {
+  if (!status_.ok() || x.level() == level) return x;
+  Ct y;
+  Ok(ev_.DropLevel(x, level, &y));
+  return y;
+}
+
+void CkksBackend::AddPlainInPlace(Ct& x, const std::vector<double>& values,
+                                  int64_t period) {
+  if (!status_.ok()) return;
+  bool any = false;
+  for (double v : values) any |= v != 0.0;
+  if (!any) return;
+  const ckks::Plaintext pt = Encode(Tile(values, period, slots_), x.level(), x.scale());
+  if (status_.ok()) Ok(ev_.AddPlain(x, pt, &x));
+}
+
+CkksBackend::Ct CkksBackend::Multiply(const Ct& a, const Ct& b) {
+  Ct p, y;
+  if (status_.ok()) Ok(ev_.MulRelin(a, b, &p));
+  ++key_switches;
+  if (status_.ok()) Ok(ev_.Rescale(p, &y));
+  return y;
+}
+
+CkksBackend::Ct CkksBackend::Square(const Ct& x) { return Multiply(x, x); }
+
+CkksBackend::Ct CkksBackend::MulConst(const Ct& x, double c) {
+  Ct y;
+  if (!status_.ok()) return y;
+  const int l = x.level();
+  const ckks::Scale const_scale(PlaintextScale(
+      static_cast<double>(ev_.params()->q(l)), scales_[l - 1].value(), x.scale().value()));
+  Ok(ev_.MultiplyConst(x, c, const_scale, &y));
+  return y;
+}
+
+void CkksBackend::AddConstInPlace(Ct& x, double c) {
+  if (status_.ok()) Ok(ev_.AddConst(x, c, &x));
+}
+
+CkksBackend::Ct CkksBackend::Zero(int level) {
+  status_.Update(absl::UnimplementedError(
+      "CkksBackend: a form with no terms (a constant) has no ciphertext"));
+  (void)level;
+  return Ct();
+}
+
+}  // namespace blindfold::circuits

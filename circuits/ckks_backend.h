@@ -1,0 +1,94 @@
+// File: circuits/ckks_backend.h
+// The CKKS backend of the circuits (circuits/linear_transform.h,
+// runtime/plan.h): slot vectors are ciphertexts.
+//
+// Scales. Every value at level l has the canonical scale D_l, with D_top the
+// input's scale and D_(l-1) = D_l^2 / q_l: a square (or product) of two
+// level-l values rescaled by q_l lands on D_(l-1) exactly. A linear transform
+// of x (level l, scale s) multiplies by diagonals encoded at
+// q_l D_(l-1) / s, so after one rescale it also lands on D_(l-1), whatever
+// level x was dropped from. Adding values therefore never needs a scale fix.
+//
+// Errors inside an op (which a validated plan does not produce) are kept:
+// status() returns the first; later ops are skipped.
+#ifndef BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_
+#define BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ckks/ciphertext.h"
+#include "ckks/encoder.h"
+#include "ckks/evaluator.h"
+#include "circuits/linear_transform.h"
+
+namespace blindfold::circuits {
+
+// Encoded diagonals kept across requests (a server's plan is fixed, so a
+// diagonal at a given level always encodes the same), up to a byte budget;
+// beyond it diagonals are encoded per use. Thread-safe.
+class PlaintextCache {
+ public:
+  explicit PlaintextCache(size_t budget_bytes) : budget_(budget_bytes) {}
+  std::shared_ptr<const ckks::Plaintext> Find(const void* key, int level);
+  // Keeps `pt` if it fits the budget.
+  void Insert(const void* key, int level, std::shared_ptr<const ckks::Plaintext> pt);
+  size_t bytes() const { return bytes_; }
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<const void*, int>, std::shared_ptr<const ckks::Plaintext>> map_;
+  size_t bytes_ = 0, budget_;
+};
+
+class CkksBackend {
+ public:
+  using Ct = ckks::Ciphertext;
+
+  // `top_level` and `top_scale`: the input's level and scale; `slots` the
+  // packing width; `cache` (optional) keeps encoded diagonals.
+  CkksBackend(const ckks::Evaluator& evaluator, const ckks::Encoder& encoder,
+              int top_level, ckks::Scale top_scale, int64_t slots,
+              PlaintextCache* cache = nullptr);
+
+  // The canonical scale of level l.
+  ckks::Scale CanonicalScale(int level) const { return scales_[level]; }
+
+  std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
+  Ct Rotate(const Ct& x, int64_t steps);
+  Ct MulPlain(const Ct& x, const SparseDiagonal& diagonal, int64_t period);
+  void AddInPlace(Ct& acc, const Ct& y);
+  Ct Finish(const Ct& x);  // rescale
+  Ct DropLevel(const Ct& x, int level);
+  void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period);
+  Ct Square(const Ct& x);
+  Ct Multiply(const Ct& a, const Ct& b);
+  // Throughput mode (scalar weights; runtime/plan.h).
+  Ct MulConst(const Ct& x, double c);
+  void AddConstInPlace(Ct& x, double c);
+  Ct Zero(int level);
+
+  const absl::Status& status() const { return status_; }
+  int64_t rotations = 0, hoisted_rotations = 0, key_switches = 0;
+
+ private:
+  bool Ok(const absl::Status& s);
+  ckks::Plaintext Encode(const std::vector<double>& slot_values, int level,
+                         ckks::Scale scale);
+
+  const ckks::Evaluator& ev_;
+  const ckks::Encoder& enc_;
+  int64_t slots_;
+  PlaintextCache* cache_;
+  std::vector<ckks::Scale> scales_;  // by level
+  absl::Status status_;
+};
+
+}  // namespace blindfold::circuits
+
+#endif  // BLINDFOLD_CIRCUITS_CKKS_BACKEND_H_

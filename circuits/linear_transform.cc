@@ -1,0 +1,200 @@
+// File: circuits/linear_transform.cc
+#include "circuits/linear_transform.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace blindfold::circuits {
+namespace {
+
+bool IsPowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+int64_t Mod(int64_t a, int64_t m) {
+  const int64_t r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+}  // namespace
+
+int64_t NextPowerOfTwo(int64_t n) {
+  int64_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+int64_t LinearTransformPlan::num_diagonals() const {
+  int64_t n = 0;
+  for (const auto& [g, d] : blocks) n += static_cast<int64_t>(d.size());
+  return n;
+}
+
+std::vector<int64_t> LinearTransformPlan::BabySteps() const {
+  std::set<int64_t> b;
+  for (const auto& [g, d] : blocks) {
+    for (const auto& [s, v] : d) {
+      if (s != 0) b.insert(s);
+    }
+  }
+  return {b.begin(), b.end()};
+}
+
+std::vector<int64_t> LinearTransformPlan::GiantSteps() const {
+  std::vector<int64_t> g;
+  for (const auto& [s, d] : blocks) {
+    if (s != 0) g.push_back(s * baby_step);
+  }
+  return g;
+}
+
+std::vector<int64_t> LinearTransformPlan::SumSteps() const {
+  std::vector<int64_t> s;
+  for (int64_t step = out_period; step < out_period * sum_count; step <<= 1) {
+    s.push_back(step);
+  }
+  return s;
+}
+
+std::vector<int64_t> LinearTransformPlan::Rotations() const {
+  std::set<int64_t> all;
+  for (int64_t s : BabySteps()) all.insert(s);
+  for (int64_t s : GiantSteps()) all.insert(s);
+  for (int64_t s : SumSteps()) all.insert(s);
+  return {all.begin(), all.end()};
+}
+
+int LinearTransformPlan::num_rotations() const {
+  return static_cast<int>(BabySteps().size() + GiantSteps().size() +
+                          SumSteps().size());
+}
+
+std::vector<double> Tile(const std::vector<double>& values, int64_t period,
+                         int64_t slots) {
+  std::vector<double> out(slots, 0.0);
+  for (int64_t j = 0; j < slots; ++j) {
+    const int64_t i = j % period;
+    out[j] = i < static_cast<int64_t>(values.size()) ? values[i] : 0.0;
+  }
+  return out;
+}
+
+std::vector<double> Tile(const SparseDiagonal& values, int64_t period,
+                         int64_t slots) {
+  std::vector<double> out(slots, 0.0);
+  for (int64_t base = 0; base < slots; base += period) {
+    for (const auto& [i, v] : values) out[base + i] = v;
+  }
+  return out;
+}
+
+absl::StatusOr<LinearTransformPlan> PlanLinearTransform(
+    int64_t rows, int64_t cols,
+    const std::vector<std::vector<std::pair<int32_t, double>>>& row_entries,
+    int64_t in_period, int64_t slots, const RotationCost& cost,
+    int64_t baby_step) {
+  if (!IsPowerOfTwo(slots) || !IsPowerOfTwo(in_period) || slots % in_period != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PlanLinearTransform: input period ", in_period, " and slots ", slots,
+        " must be powers of two with the period dividing the slots"));
+  }
+  if (cols > in_period || rows < 1 ||
+      static_cast<int64_t>(row_entries.size()) != rows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PlanLinearTransform: matrix ", rows, "x", cols, " with ",
+        row_entries.size(), " rows of entries does not fit input period ",
+        in_period));
+  }
+  LinearTransformPlan plan;
+  plan.rows = rows;
+  plan.cols = cols;
+  plan.slots = slots;
+  plan.in_period = in_period;
+  plan.out_period = NextPowerOfTwo(rows);
+  if (plan.out_period > slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PlanLinearTransform: ", rows, " output rows need ", plan.out_period,
+        " slots, only ", slots, " available"));
+  }
+  const bool reduce = plan.out_period < in_period;
+  plan.period = std::max(in_period, plan.out_period);
+  plan.sum_count = reduce ? in_period / plan.out_period : 1;
+  const int64_t num_k = reduce ? plan.out_period : in_period;
+
+  // diagonal k -> (slot within the period -> value).
+  std::map<int64_t, std::map<int32_t, double>> diag;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (const auto& [c, v] : row_entries[r]) {
+      if (v == 0.0) continue;
+      if (c < 0 || c >= cols) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "PlanLinearTransform: row ", r, " has column ", c, " outside [0, ",
+            cols, ")"));
+      }
+      if (!reduce) {
+        // Slot j = r (period m'): reads column (r + k) mod p_in.
+        const int64_t k = Mod(c - r, in_period);
+        diag[k][static_cast<int32_t>(r)] += v;
+      } else {
+        // Slots j = r + t m' (t < p_in/m') each read column (j + k) mod p_in
+        // with k < m': exactly one (t, k) reaches column c.
+        const int64_t delta = Mod(c - r, in_period);
+        const int64_t k = delta % plan.out_period;
+        const int64_t t = delta / plan.out_period;
+        diag[k][static_cast<int32_t>(r + t * plan.out_period)] += v;
+      }
+    }
+  }
+  if (diag.empty()) {
+    return absl::InvalidArgumentError("PlanLinearTransform: the matrix is zero");
+  }
+
+  // Baby step: minimise hoisted babies * cost + giants over candidates.
+  std::vector<int64_t> ks;
+  for (const auto& [k, v] : diag) ks.push_back(k);
+  int64_t best_b = 1;
+  double best = 1e300;
+  std::set<int64_t> candidates;
+  for (int64_t b = 1; b <= num_k; b <<= 1) candidates.insert(b);
+  const int64_t root = static_cast<int64_t>(std::sqrt(static_cast<double>(num_k)));
+  for (int64_t b = 1; b <= 2 * root + 2 && b <= num_k; ++b) candidates.insert(b);
+  if (baby_step > 0) {
+    if (baby_step > num_k) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "PlanLinearTransform: baby step ", baby_step, " above the ", num_k,
+          " diagonal offsets"));
+    }
+    candidates = {baby_step};
+  }
+  for (int64_t b : candidates) {
+    std::set<int64_t> bs, gs;
+    for (int64_t k : ks) {
+      if (k % b) bs.insert(k % b);
+      if (k / b) gs.insert(k / b);
+    }
+    const double c = cost.hoisted_rotation * static_cast<double>(bs.size()) +
+                     static_cast<double>(gs.size());
+    if (c < best) {
+      best = c;
+      best_b = b;
+    }
+  }
+  plan.baby_step = best_b;
+  for (auto& [k, v] : diag) {
+    const int64_t g = k / best_b, b = k % best_b;
+    // Pre-rotate by -gB so the giant rotation can follow the sum:
+    // rot(d, -gB)[j] = d[(j - gB) mod period]: slot i moves to i + gB.
+    SparseDiagonal r;
+    const int64_t shift = g * best_b;
+    for (const auto& [i, x] : v) {
+      if (x != 0.0) r.emplace_back(static_cast<int32_t>(Mod(i + shift, plan.period)), x);
+    }
+    std::sort(r.begin(), r.end());
+    plan.blocks[g][b] = std::move(r);
+  }
+  return plan;
+}
+
+}  // namespace blindfold::circuits

@@ -1,0 +1,116 @@
+// File: compiler/lower/compile.cc
+#include "compiler/lower/compile.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/status.h"
+#include "ckks/parameters.h"
+#include "compiler/lower/lower.h"
+#include "compiler/lower/pack.h"
+#include "runtime/plan_io.h"
+
+namespace blindfold::compiler {
+namespace {
+
+absl::StatusOr<Calibration> Calibrate(const Program& p,
+                                      const std::vector<std::vector<double>>& inputs) {
+  if (inputs.empty()) {
+    return absl::InvalidArgumentError("Compile: no calibration inputs");
+  }
+  Calibration c;
+  for (const auto& x : inputs) {
+    std::vector<std::vector<double>> terms;
+    BF_ASSIGN_OR_RETURN(std::vector<double> y, EvaluatePlain(p, x, &terms));
+    for (double v : y) c.max_output_abs = std::max(c.max_output_abs, std::abs(v));
+    for (const auto& t : terms) {
+      for (double v : t) c.max_term_abs = std::max(c.max_term_abs, std::abs(v));
+    }
+    ++c.inputs;
+  }
+  return c;
+}
+
+struct Chosen {
+  ckks::ParametersLiteral literal;
+  int scale_bits = 0;
+};
+
+absl::StatusOr<Chosen> SelectParameters(int depth, int64_t slots,
+                                        double max_output_abs,
+                                        const CompileOptions& o) {
+  const int out_bits = static_cast<int>(std::ceil(std::log2(std::max(1.0, max_output_abs)))) +
+                       o.headroom_margin_bits;
+  int min_log_n = 13;
+  while ((int64_t{1} << (min_log_n - 1)) < slots) ++min_log_n;
+  std::string tried;
+  for (int log_n = std::max(min_log_n, o.log_n > 0 ? o.log_n : 13);
+       log_n <= (o.log_n > 0 ? o.log_n : 16); ++log_n) {
+    if ((int64_t{1} << (log_n - 1)) < slots) continue;
+    const int bound = ckks::MaxLogQP128(log_n);
+    const int hi = o.scale_bits > 0 ? o.scale_bits : o.max_scale_bits;
+    const int lo = o.scale_bits > 0 ? o.scale_bits : o.min_scale_bits;
+    for (int s = hi; s >= lo; --s) {
+      const int q0 = std::min(60, s + out_bits);
+      const int p = std::max(q0, s);
+      // Generated primes sit just below 2^bits, so the sum of bit sizes
+      // bounds log2(QP) from above.
+      if (q0 + depth * s + p > bound) continue;
+      Chosen c;
+      c.literal.log_n = log_n;
+      c.literal.log_q.push_back(q0);
+      for (int i = 0; i < depth; ++i) c.literal.log_q.push_back(s);
+      c.literal.log_p.push_back(p);
+      c.literal.log_default_scale = s;
+      c.scale_bits = s;
+      return c;
+    }
+    absl::StrAppend(&tried, tried.empty() ? "" : ", ", "2^", log_n, " (log2 QP <= ",
+                    bound, ")");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "Compile: no 128-bit parameter set holds depth ", depth, " with scales of ",
+      o.min_scale_bits, "+ bits, ", out_bits, " bits of output headroom and ",
+      slots, " slots; tried N = ", tried.empty() ? "none" : tried,
+      " (bootstrapping is not supported)"));
+}
+
+}  // namespace
+
+absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
+                                      const std::vector<std::vector<double>>& calibration,
+                                      const CompileOptions& options) {
+  LowerOptions lo;
+  lo.calibration = &calibration;
+  lo.activation_degree = options.activation_degree;
+  BF_ASSIGN_OR_RETURN(Program program, Lower(graph, lo));
+  BF_ASSIGN_OR_RETURN(Calibration cal, Calibrate(program, calibration));
+  const bool batched = options.mode == runtime::PackingMode::kThroughput;
+  // Latency: pack first with the largest ring, the slot count decides the
+  // smallest N. Throughput: any N holds one element; the batch is N/2.
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan,
+                      batched ? PackThroughput(program, 2)
+                              : PackLatency(program, int64_t{1} << 15));
+  BF_ASSIGN_OR_RETURN(Chosen chosen, SelectParameters(plan.depth, plan.slots,
+                                                      cal.max_output_abs, options));
+  if (batched) plan.slots = int64_t{1} << (chosen.literal.log_n - 1);
+  auto params = ckks::Parameters::Create(chosen.literal);
+  if (!params.ok()) {
+    return absl::Status(params.status().code(),
+                        absl::StrCat("Compile: ", params.status().message()));
+  }
+  plan.params = (*params)->literal();
+  plan.input_scale_log2 = chosen.scale_bits;
+  plan.max_output_abs = cal.max_output_abs;
+  plan.max_term_abs = cal.max_term_abs;
+  plan.labels = options.labels;
+  plan.mode = options.mode;
+  // The plan must pass what the runtime checks on load, simulation included.
+  BF_RETURN_IF_ERROR(runtime::ValidatePlan(plan));
+  BF_RETURN_IF_ERROR(runtime::SimulatePlan(plan));
+  return plan;
+}
+
+}  // namespace blindfold::compiler

@@ -1,0 +1,59 @@
+// File: runtime/cost_model.cc
+#include "runtime/cost_model.h"
+
+#include <cmath>
+
+namespace blindfold::runtime {
+namespace {
+
+// engine_bench, N = 2^13, 3 Q limbs (+1 P), one thread, IFMA, microseconds.
+constexpr double kRotate13 = 279.0;      // key switch + automorphism
+constexpr double kHoisted13 = 168.0;     // each further hoisted rotation
+constexpr double kEncode13 = 180.2;      // encode at the top level
+constexpr double kMulPlain13 = 14.3;
+constexpr double kMulRelin13 = 302.8;
+constexpr double kRescale13 = 92.3;
+constexpr double kMulConst13 = 14.3;     // as multiply_plain (no NTT)
+constexpr double kLimbs13 = 3.0;
+
+double Scale(int log_n) { return std::pow(2.2, log_n - 13); }
+
+}  // namespace
+
+CostBreakdown PredictLatency(const Plan& plan) {
+  CostBreakdown c;
+  const double s = Scale(plan.params.log_n) / 1e3;  // -> ms
+  auto limbs = [](int level) { return (level + 1) / kLimbs13; };
+  auto form = [&](const PlanForm& f) {
+    for (const PlanPart& p : f.parts) {
+      if (p.identity) continue;
+      const double l = limbs(f.level + 1);
+      if (plan.mode == PackingMode::kThroughput) {
+        int64_t nnz = 0;
+        for (const auto& r : p.matrix) nnz += static_cast<int64_t>(r.size());
+        c.plain_mul_ms += s * kMulConst13 * l * static_cast<double>(nnz);
+        c.rescale_ms += s * kRescale13 * l * static_cast<double>(p.rows);
+        continue;
+      }
+      c.rotations_ms += s * kRotate13 * l *
+                        static_cast<double>(p.lt.GiantSteps().size() + p.lt.SumSteps().size());
+      c.hoisted_ms += s * kHoisted13 * l * static_cast<double>(p.lt.BabySteps().size());
+      c.encode_ms += s * kEncode13 * l * static_cast<double>(p.lt.num_diagonals());
+      c.plain_mul_ms += s * kMulPlain13 * l * static_cast<double>(p.lt.num_diagonals());
+      c.rescale_ms += s * kRescale13 * l;
+    }
+  };
+  for (const PlanTerm& t : plan.terms) {
+    if (t.kind == PlanTerm::Kind::kInput) continue;
+    form(t.a);
+    if (t.kind == PlanTerm::Kind::kProduct) form(t.b);
+    if (t.kind == PlanTerm::Kind::kSquare || t.kind == PlanTerm::Kind::kProduct) {
+      const double n = plan.mode == PackingMode::kThroughput ? static_cast<double>(t.dim) : 1.0;
+      c.ciphertext_mul_ms += n * s * (kMulRelin13 + kRescale13) * limbs(t.a.level);
+    }
+  }
+  form(plan.output);
+  return c;
+}
+
+}  // namespace blindfold::runtime

@@ -1,0 +1,439 @@
+// File: runtime/inference.cc
+#include "runtime/inference.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "circuits/ckks_backend.h"
+#include "ckks/encoder.h"
+#include "ckks/encryptor.h"
+#include "ckks/evaluator.h"
+#include "ckks/keys.h"
+#include "ckks/serialization.h"
+
+namespace blindfold::runtime {
+namespace {
+
+void PutU64(std::string* s, uint64_t v);
+uint64_t GetU64(std::string_view b, size_t at);
+
+constexpr char kSecretMagic[8] = {'B', 'F', 'S', 'K', 'E', 'Y', 0, 1};
+constexpr char kEvkMagic[8] = {'B', 'F', 'E', 'V', 'K', 'S', 0, 1};
+constexpr char kBatchMagic[8] = {'B', 'F', 'B', 'A', 'T', 'C', 'H', 1};
+constexpr uint32_t kMaxBatchCiphertexts = 1 << 16;
+
+std::string PackBatch(const std::vector<std::string>& cts) {
+  std::string out(kBatchMagic, sizeof(kBatchMagic));
+  PutU64(&out, cts.size());
+  for (const auto& c : cts) {
+    PutU64(&out, c.size());
+    out += c;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string_view>> UnpackBatch(std::string_view b) {
+  if (b.size() < 16 || std::memcmp(b.data(), kBatchMagic, sizeof(kBatchMagic)) != 0) {
+    return absl::InvalidArgumentError(
+        "Batch: not a Blindfold ciphertext batch (bad magic or too short)");
+  }
+  const uint64_t n = GetU64(b, 8);
+  if (n > kMaxBatchCiphertexts || n > (b.size() - 16) / 8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Batch: ", n, " ciphertexts in ", b.size(), " bytes"));
+  }
+  std::vector<std::string_view> out;
+  size_t at = 16;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (b.size() - at < 8) {
+      return absl::InvalidArgumentError(absl::StrCat("Batch: truncated at ciphertext ", i));
+    }
+    const uint64_t len = GetU64(b, at);
+    at += 8;
+    if (len > b.size() - at) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Batch: ciphertext ", i, " of ", len, " bytes overruns the batch"));
+    }
+    out.push_back(b.substr(at, len));
+    at += len;
+  }
+  if (at != b.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("Batch: ", b.size() - at,
+                                                   " trailing bytes"));
+  }
+  return out;
+}
+
+void PutU64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetU64(std::string_view b, size_t at) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(b[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+absl::StatusOr<ckks::ParametersPtr> PlanParameters(const Plan& plan) {
+  auto p = ckks::Parameters::Create(plan.params);
+  if (!p.ok()) {
+    return absl::Status(p.status().code(),
+                        absl::StrCat("plan parameters: ", p.status().message()));
+  }
+  return *p;
+}
+
+// BLINDFOLD_PLAINTEXT_CACHE_MB (default 256; 0 disables the cache).
+size_t PlaintextCacheBudget() {
+  const char* v = std::getenv("BLINDFOLD_PLAINTEXT_CACHE_MB");
+  long mb = 256;
+  if (v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    const long parsed = std::strtol(v, &end, 10);
+    if (end != v && *end == '\0' && parsed >= 0 && parsed <= (1L << 20)) mb = parsed;
+  }
+  return static_cast<size_t>(mb) << 20;
+}
+
+ckks::Scale InputScale(const Plan& plan) {
+  return ckks::Scale::FromLog2(plan.input_scale_log2);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- client --
+
+struct InferenceClient::State {
+  Plan plan;
+  ckks::ParametersPtr params;
+  Seed seed;
+  ckks::SecretKey sk;
+  std::unique_ptr<ckks::Encoder> encoder;
+  std::unique_ptr<ckks::Encryptor> encryptor;
+  std::unique_ptr<ckks::Decryptor> decryptor;
+};
+
+InferenceClient::InferenceClient(std::unique_ptr<State> s) : s_(std::move(s)) {}
+InferenceClient::~InferenceClient() = default;
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
+    const Plan& plan, const Seed& seed) {
+  auto s = std::make_unique<InferenceClient::State>();
+  s->plan = plan;
+  BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
+  s->seed = seed;
+  ckks::KeyGenerator keygen(s->params);
+  s->sk = keygen.GenSecretKeyFromSeed(seed);
+  s->encoder = std::make_unique<ckks::Encoder>(s->params);
+  BF_ASSIGN_OR_RETURN(ckks::Encryptor encryptor,
+                      ckks::Encryptor::Create(s->params, s->sk.Clone()));
+  BF_ASSIGN_OR_RETURN(ckks::Decryptor decryptor,
+                      ckks::Decryptor::Create(s->params, s->sk.Clone()));
+  s->encryptor = std::make_unique<ckks::Encryptor>(std::move(encryptor));
+  s->decryptor = std::make_unique<ckks::Decryptor>(std::move(decryptor));
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
+    const Plan& plan) {
+  BF_ASSIGN_OR_RETURN(auto s, MakeClientState(plan, Seed::FromOs()));
+  return std::unique_ptr<InferenceClient>(new InferenceClient(std::move(s)));
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::FromSecretKeyFile(
+    const Plan& plan, std::string_view bytes) {
+  const size_t want = sizeof(kSecretMagic) + 8 + Seed::kSize;
+  if (bytes.size() != want ||
+      std::memcmp(bytes.data(), kSecretMagic, sizeof(kSecretMagic)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadSecretKey: not a Blindfold secret-key file (", bytes.size(),
+        " bytes, expected ", want, " starting with the BFSKEY magic)"));
+  }
+  BF_ASSIGN_OR_RETURN(ckks::ParametersPtr params, PlanParameters(plan));
+  const uint64_t fp = GetU64(bytes, sizeof(kSecretMagic));
+  if (fp != params->fingerprint()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadSecretKey: key is for parameters ", fp, ", the plan uses ",
+        params->fingerprint()));
+  }
+  std::array<uint8_t, Seed::kSize> raw;
+  std::memcpy(raw.data(), bytes.data() + sizeof(kSecretMagic) + 8, Seed::kSize);
+  const Seed seed{std::span<const uint8_t, Seed::kSize>(raw)};
+  SecureZero(raw.data(), raw.size());
+  BF_ASSIGN_OR_RETURN(auto s, MakeClientState(plan, seed));
+  return std::unique_ptr<InferenceClient>(new InferenceClient(std::move(s)));
+}
+
+std::string InferenceClient::SecretKeyFile() const {
+  std::string out(kSecretMagic, sizeof(kSecretMagic));
+  PutU64(&out, s_->params->fingerprint());
+  const auto& b = s_->seed.bytes();
+  out.append(reinterpret_cast<const char*>(b.data()), b.size());
+  return out;
+}
+
+absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
+  ckks::KeyGenerator keygen(s_->params);
+  std::string relin;
+  if (s_->plan.CiphertextProductCount() > 0) {
+    BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk, keygen.GenRelinKey(s_->sk));
+    BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params, rk));
+  }
+  const std::vector<int64_t> steps = s_->plan.Rotations();
+  const std::vector<int> rotations(steps.begin(), steps.end());
+  BF_ASSIGN_OR_RETURN(const ckks::GaloisKeys gk,
+                      keygen.GenGaloisKeys(s_->sk, rotations, false));
+  BF_ASSIGN_OR_RETURN(std::string galois, ckks::SerializeGaloisKeys(*s_->params, gk));
+  std::string out(kEvkMagic, sizeof(kEvkMagic));
+  PutU64(&out, relin.size());
+  out += relin;
+  PutU64(&out, galois.size());
+  out += galois;
+  return out;
+}
+
+absl::StatusOr<std::string> InferenceClient::EncryptInput(
+    std::span<const double> x) const {
+  const Plan& plan = s_->plan;
+  if (static_cast<int64_t>(x.size()) != plan.terms[0].dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EncryptInput: ", x.size(), " values, the plan's input has ",
+        plan.terms[0].dim));
+  }
+  for (double v : x) {
+    if (!std::isfinite(v)) {
+      return absl::InvalidArgumentError("EncryptInput: a value is not finite");
+    }
+  }
+  const std::vector<double> values(x.begin(), x.end());
+  ckks::Plaintext pt;
+  BF_RETURN_IF_ERROR(s_->encoder->Encode(
+      circuits::Tile(values, plan.terms[0].period, plan.slots),
+      static_cast<std::size_t>(plan.slots), plan.depth, InputScale(plan), &pt));
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
+  return ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true);
+}
+
+absl::StatusOr<std::string> InferenceClient::EncryptBatch(
+    const std::vector<std::vector<double>>& inputs) const {
+  const Plan& plan = s_->plan;
+  if (plan.mode != PackingMode::kThroughput) {
+    return absl::FailedPreconditionError(
+        "EncryptBatch: the plan is in latency mode; use EncryptInput");
+  }
+  if (inputs.empty() || static_cast<int64_t>(inputs.size()) > plan.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EncryptBatch: ", inputs.size(), " inputs, expected 1 to ", plan.slots));
+  }
+  const int64_t dim = plan.terms[0].dim;
+  for (const auto& x : inputs) {
+    if (static_cast<int64_t>(x.size()) != dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "EncryptBatch: an input has ", x.size(), " values, expected ", dim));
+    }
+    for (double v : x) {
+      if (!std::isfinite(v)) {
+        return absl::InvalidArgumentError("EncryptBatch: a value is not finite");
+      }
+    }
+  }
+  std::vector<std::string> cts;
+  std::vector<double> slots(plan.slots, 0.0);
+  for (int64_t e = 0; e < dim; ++e) {
+    for (size_t i = 0; i < inputs.size(); ++i) slots[i] = inputs[i][e];
+    ckks::Plaintext pt;
+    BF_RETURN_IF_ERROR(s_->encoder->Encode(slots, static_cast<std::size_t>(plan.slots),
+                                           plan.depth, InputScale(plan), &pt));
+    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
+    BF_ASSIGN_OR_RETURN(std::string bytes,
+                        ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true));
+    cts.push_back(std::move(bytes));
+  }
+  return PackBatch(cts);
+}
+
+absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
+    std::string_view batch, int count) const {
+  const Plan& plan = s_->plan;
+  if (count < 1 || count > plan.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DecryptBatch: count ", count, ", expected 1 to ", plan.slots));
+  }
+  BF_ASSIGN_OR_RETURN(std::vector<std::string_view> cts, UnpackBatch(batch));
+  if (static_cast<int64_t>(cts.size()) != plan.output.dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DecryptBatch: ", cts.size(), " ciphertexts, the plan has ", plan.output.dim,
+        " outputs"));
+  }
+  std::vector<std::vector<double>> out(count, std::vector<double>(plan.output.dim));
+  for (size_t e = 0; e < cts.size(); ++e) {
+    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, cts[e]));
+    BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
+    BF_ASSIGN_OR_RETURN(std::vector<double> v, s_->encoder->Decode(pt));
+    if (static_cast<int>(v.size()) < count) {
+      return absl::InvalidArgumentError("DecryptBatch: ciphertext has too few slots");
+    }
+    for (int i = 0; i < count; ++i) out[i][e] = v[i];
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
+    std::string_view bytes) const {
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
+                      ckks::DeserializeCiphertext(*s_->params, bytes));
+  if (static_cast<int64_t>(ct.slots()) != s_->plan.slots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DecryptOutput: ciphertext has ", ct.slots(), " slots, the plan uses ",
+        s_->plan.slots));
+  }
+  BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
+  BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
+  slots.resize(s_->plan.output.dim);
+  return slots;
+}
+
+// ---------------------------------------------------------------- server --
+
+struct InferenceServer::State {
+  Plan plan;
+  std::unique_ptr<circuits::PlaintextCache> cache;
+  ckks::ParametersPtr params;
+  std::shared_ptr<const ckks::EvaluationKeys> keys;
+  std::unique_ptr<ckks::Encoder> encoder;
+  std::unique_ptr<ckks::Evaluator> evaluator;
+  int64_t key_bytes = 0;
+};
+
+InferenceServer::InferenceServer(std::unique_ptr<State> s) : s_(std::move(s)) {}
+InferenceServer::~InferenceServer() = default;
+
+absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
+    Plan plan, std::string_view evk) {
+  auto s = std::make_unique<State>();
+  BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
+  const size_t head = sizeof(kEvkMagic);
+  if (evk.size() < head + 16 || std::memcmp(evk.data(), kEvkMagic, head) != 0) {
+    return absl::InvalidArgumentError(
+        "LoadEvaluationKeys: not a Blindfold evaluation-key file (bad magic or "
+        "too short)");
+  }
+  const uint64_t relin_len = GetU64(evk, head);
+  if (relin_len > evk.size() - head - 16) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadEvaluationKeys: relinearization key of ", relin_len,
+        " bytes overruns the ", evk.size(), "-byte file"));
+  }
+  const uint64_t galois_len = GetU64(evk, head + 8 + relin_len);
+  if (galois_len != evk.size() - head - 16 - relin_len) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadEvaluationKeys: Galois keys of ", galois_len, " bytes, ",
+        evk.size() - head - 16 - relin_len, " bytes left"));
+  }
+  std::optional<ckks::RelinKey> relin;
+  if (relin_len > 0) {
+    BF_ASSIGN_OR_RETURN(relin,
+                        ckks::DeserializeRelinKey(*s->params, evk.substr(head + 8, relin_len)));
+  } else if (plan.CiphertextProductCount() > 0) {
+    return absl::InvalidArgumentError(
+        "LoadEvaluationKeys: the plan multiplies ciphertexts and needs a "
+        "relinearization key");
+  }
+  BF_ASSIGN_OR_RETURN(ckks::GaloisKeys galois,
+                      ckks::DeserializeGaloisKeys(
+                          *s->params, evk.substr(head + 16 + relin_len, galois_len)));
+  BF_ASSIGN_OR_RETURN(s->keys, ckks::EvaluationKeys::Create(s->params, std::move(relin),
+                                                            std::move(galois)));
+  BF_ASSIGN_OR_RETURN(ckks::Evaluator evaluator, ckks::Evaluator::Create(s->params, s->keys));
+  s->evaluator = std::make_unique<ckks::Evaluator>(std::move(evaluator));
+  for (int64_t r : plan.Rotations()) {
+    const uint64_t g = s->evaluator->GaloisElementForRotation(static_cast<int>(r));
+    if (!s->keys->HasGalois(g)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LoadEvaluationKeys: no Galois key for rotation ", r, " (element ", g,
+          ") that the plan uses"));
+    }
+  }
+  s->encoder = std::make_unique<ckks::Encoder>(s->params);
+  s->key_bytes = static_cast<int64_t>(evk.size());
+  s->cache = std::make_unique<circuits::PlaintextCache>(PlaintextCacheBudget());
+  s->plan = std::move(plan);
+  return std::unique_ptr<InferenceServer>(new InferenceServer(std::move(s)));
+}
+
+const Plan& InferenceServer::plan() const { return s_->plan; }
+int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
+
+namespace {
+
+absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
+  if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots()) != plan.slots ||
+      ct.degree() != 1 || !ct.scale().Matches(InputScale(plan))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Run: input ciphertext at level ", ct.level(), " with ", ct.slots(),
+        " slots, degree ", ct.degree(), " and scale 2^", ct.scale().log2(),
+        "; the plan takes level ", plan.depth, ", ", plan.slots,
+        " slots, degree 1, scale 2^", plan.input_scale_log2));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
+                                                 RunStats* stats) const {
+  const auto start = std::chrono::steady_clock::now();
+  const Plan& plan = s_->plan;
+  circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
+                                InputScale(plan), plan.slots, s_->cache.get());
+  auto finish = [&] {
+    if (stats == nullptr) return;
+    stats->rotations = backend.rotations;
+    stats->hoisted_rotations = backend.hoisted_rotations;
+    stats->key_switches = backend.key_switches;
+    stats->seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start).count();
+  };
+  if (plan.mode == PackingMode::kThroughput) {
+    BF_ASSIGN_OR_RETURN(std::vector<std::string_view> parts, UnpackBatch(input));
+    if (static_cast<int64_t>(parts.size()) != plan.terms[0].dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Run: batch of ", parts.size(), " ciphertexts, the plan's input has ",
+          plan.terms[0].dim, " elements"));
+    }
+    std::vector<ckks::Ciphertext> in;
+    in.reserve(parts.size());
+    for (std::string_view p : parts) {
+      BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, p));
+      BF_RETURN_IF_ERROR(CheckInput(plan, ct));
+      in.push_back(std::move(ct));
+    }
+    std::vector<ckks::Ciphertext> out = ExecutePlanBatched(backend, plan, std::move(in));
+    BF_RETURN_IF_ERROR(backend.status());
+    finish();
+    std::vector<std::string> bytes;
+    for (const auto& ct : out) {
+      BF_ASSIGN_OR_RETURN(std::string b, ckks::SerializeCiphertext(*s_->params, ct, false));
+      bytes.push_back(std::move(b));
+    }
+    return PackBatch(bytes);
+  }
+  BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, input));
+  BF_RETURN_IF_ERROR(CheckInput(plan, ct));
+  ckks::Ciphertext out = ExecutePlan(backend, plan, std::move(ct));
+  BF_RETURN_IF_ERROR(backend.status());
+  finish();
+  return ckks::SerializeCiphertext(*s_->params, out, /*seeded=*/false);
+}
+
+}  // namespace blindfold::runtime

@@ -1,0 +1,224 @@
+// File: runtime/plan.h
+// The plan: what the compiler hands the runtime. A packed program in the
+// affine-polynomial form (compiler/lower/program.h): every linear form is a
+// list of diagonal plans (circuits/linear_transform.h) over terms held as
+// tiled slot vectors. The runtime executes plans; it never runs compiler
+// passes.
+#ifndef BLINDFOLD_RUNTIME_PLAN_H_
+#define BLINDFOLD_RUNTIME_PLAN_H_
+
+#include <cstdint>
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "circuits/linear_transform.h"
+#include "ckks/parameters.h"
+
+namespace blindfold::runtime {
+
+// One part of a form: the linear transform of one term (or the term itself
+// when the part is the identity).
+struct PlanPart {
+  using Rows = std::vector<std::vector<std::pair<int32_t, double>>>;
+  int term = 0;
+  bool identity = false;
+  // The matrix (rows x cols, by rows) and its diagonal plan; both unused
+  // when identity. The plan file stores the matrix and the baby step; the
+  // diagonals are re-derived on load (deterministic, checked against the
+  // recorded counts).
+  int64_t rows = 0, cols = 0;
+  Rows matrix;
+  circuits::LinearTransformPlan lt;
+};
+
+// sum of parts + bias; the result has `period` (tiled) and `dim` entries.
+struct PlanForm {
+  int64_t dim = 0;
+  int64_t period = 0;
+  // Level of the result: each non-identity part drops its term to level + 1
+  // first, then one plaintext product and rescale bring it here.
+  int level = 0;
+  std::vector<PlanPart> parts;
+  std::vector<double> bias;  // dim values (zeros allowed)
+};
+
+struct PlanTerm {
+  // kLinear: t = a (a form materialised on its own, at the form's level).
+  enum class Kind { kInput = 0, kSquare = 1, kProduct = 2, kLinear = 3 };
+  Kind kind = Kind::kInput;
+  int64_t dim = 0;
+  int64_t period = 0;
+  PlanForm a, b;  // kSquare: a ⊙ a, kProduct: a ⊙ b
+  int depth = 0;
+  int level = 0;  // the forms' level - 1 (kLinear: the form's level; the
+                  // input: the plan's depth)
+};
+
+enum class PackingMode { kLatency = 0, kThroughput = 1 };
+const char* PackingModeName(PackingMode mode);
+
+struct Plan {
+  std::string model;
+  PackingMode mode = PackingMode::kLatency;
+  // CKKS parameters (primes resolved) and the input's scale (log2) at
+  // level `depth`; every level's scale follows from it (circuits/ckks_backend.h).
+  ckks::ParametersLiteral params;
+  double input_scale_log2 = 0;
+  int64_t slots = 0;
+  std::vector<int64_t> input_shape, output_shape;
+  std::vector<PlanTerm> terms;  // terms[0] is the input
+  PlanForm output;
+  int depth = 0;
+  // Output labels (class names), possibly empty.
+  std::vector<std::string> labels;
+  // Largest |value| of any term / the output over the calibration inputs.
+  double max_term_abs = 0, max_output_abs = 0;
+
+  // Every rotation the plan performs (the Galois key set), sorted, unique.
+  std::vector<int64_t> Rotations() const;
+  // Rotations performed per evaluation (hoisted baby steps counted apart).
+  int64_t RotationCount() const;
+  int64_t HoistedRotationCount() const;
+  int64_t PlainProductCount() const;
+  int64_t CiphertextProductCount() const;
+};
+
+// Runs a plan on a backend B (see circuits::ApplyLinearTransform) that also
+// provides:
+//   void AddPlainInPlace(Ct& x, const std::vector<double>& values, int64_t period);
+//   Ct Square(const Ct& x);                  // x ⊙ x, relinearized + rescaled
+//   Ct Multiply(const Ct& a, const Ct& b);   // a ⊙ b, relinearized + rescaled
+//   Ct DropLevel(const Ct& x, int level);
+// and whose MulPlain + Finish (rescale) land on the level's canonical scale. Returns the output (period
+// plan.output.period).
+template <typename B>
+typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
+                            const std::vector<std::optional<typename B::Ct>>& terms) {
+  using Ct = typename B::Ct;
+  std::optional<Ct> acc;
+  for (const PlanPart& p : f.parts) {
+    Ct y = p.identity ? *terms[p.term]
+                      : circuits::ApplyLinearTransform(
+                            backend, p.lt, backend.DropLevel(*terms[p.term], f.level + 1));
+    if (acc) {
+      backend.AddInPlace(*acc, y);
+    } else {
+      acc = std::move(y);
+    }
+  }
+  backend.AddPlainInPlace(*acc, f.bias, f.period);
+  return std::move(*acc);
+}
+
+// `observe(k, value)`, when given, sees every term k as it is made and the
+// output as k = terms.size().
+template <typename B, typename Observer = std::nullptr_t>
+typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
+                           Observer observe = nullptr) {
+  using Ct = typename B::Ct;
+  std::vector<std::optional<Ct>> terms(plan.terms.size());
+  terms[0] = std::move(input);
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    const PlanTerm& t = plan.terms[k];
+    Ct a = EvaluateForm(backend, t.a, terms);
+    if (t.kind == PlanTerm::Kind::kLinear) {
+      terms[k] = std::move(a);
+    } else if (t.kind == PlanTerm::Kind::kProduct) {
+      Ct b = EvaluateForm(backend, t.b, terms);
+      terms[k] = backend.Multiply(a, b);
+    } else {
+      terms[k] = backend.Square(a);
+    }
+    if constexpr (!std::is_same_v<Observer, std::nullptr_t>) observe(k, *terms[k]);
+  }
+  Ct out = EvaluateForm(backend, plan.output, terms);
+  if constexpr (!std::is_same_v<Observer, std::nullptr_t>) {
+    observe(plan.terms.size(), out);
+  }
+  return out;
+}
+
+// Throughput mode: element i of every vector is its own ciphertext whose
+// slots hold a batch of inputs. A form's row r is sum_c A[r][c] · t[c] + b[r]
+// (scalar products accumulated, one rescale); no rotations at all. The
+// backend provides, besides DropLevel, AddInPlace, Finish, Square and
+// Multiply:
+//   Ct MulConst(const Ct& x, double c);     // no rescale
+//   void AddConstInPlace(Ct& x, double c);
+//   Ct Zero(int level);                     // at the canonical scale
+template <typename B>
+std::vector<typename B::Ct> EvaluateFormBatched(
+    B& backend, const PlanForm& f,
+    const std::vector<std::vector<typename B::Ct>>& terms) {
+  using Ct = typename B::Ct;
+  std::vector<Ct> out;
+  out.reserve(f.dim);
+  for (int64_t r = 0; r < f.dim; ++r) {
+    std::optional<Ct> acc, ident;
+    for (const PlanPart& p : f.parts) {
+      if (p.identity) {
+        ident = terms[p.term][r];
+        continue;
+      }
+      for (const auto& [c, w] : p.matrix[r]) {
+        Ct y = backend.MulConst(backend.DropLevel(terms[p.term][c], f.level + 1), w);
+        if (acc) {
+          backend.AddInPlace(*acc, y);
+        } else {
+          acc = std::move(y);
+        }
+      }
+    }
+    Ct v = acc ? backend.Finish(*acc) : (ident ? *ident : backend.Zero(f.level));
+    if (acc && ident) backend.AddInPlace(v, *ident);
+    if (f.bias[r] != 0.0) backend.AddConstInPlace(v, f.bias[r]);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// Runs a throughput-mode plan; inputs[i] holds input element i of every
+// batch member. Each term is freed after its last use.
+template <typename B>
+std::vector<typename B::Ct> ExecutePlanBatched(B& backend, const Plan& plan,
+                                               std::vector<typename B::Ct> inputs) {
+  using Ct = typename B::Ct;
+  // Last reader of each term.
+  std::vector<size_t> last(plan.terms.size(), 0);
+  auto note = [&](const PlanForm& f, size_t k) {
+    for (const PlanPart& p : f.parts) last[p.term] = std::max(last[p.term], k);
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    note(plan.terms[k].a, k);
+    if (plan.terms[k].kind == PlanTerm::Kind::kProduct) note(plan.terms[k].b, k);
+  }
+  note(plan.output, plan.terms.size());
+  std::vector<std::vector<Ct>> terms(plan.terms.size());
+  terms[0] = std::move(inputs);
+  auto release = [&](size_t k) {
+    for (size_t j = 0; j < k; ++j) {
+      if (last[j] == k) std::vector<Ct>().swap(terms[j]);
+    }
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    const PlanTerm& t = plan.terms[k];
+    std::vector<Ct> a = EvaluateFormBatched(backend, t.a, terms);
+    if (t.kind == PlanTerm::Kind::kLinear) {
+      terms[k] = std::move(a);
+    } else if (t.kind == PlanTerm::Kind::kProduct) {
+      std::vector<Ct> b = EvaluateFormBatched(backend, t.b, terms);
+      for (size_t i = 0; i < a.size(); ++i) terms[k].push_back(backend.Multiply(a[i], b[i]));
+    } else {
+      for (size_t i = 0; i < a.size(); ++i) terms[k].push_back(backend.Square(a[i]));
+    }
+    release(k);
+  }
+  return EvaluateFormBatched(backend, plan.output, terms);
+}
+
+}  // namespace blindfold::runtime
+
+#endif  // BLINDFOLD_RUNTIME_PLAN_H_

@@ -1,0 +1,168 @@
+// File: tests/plan_test.cc
+// The plan file and the metadata simulator: round trips, every kind of
+// malformed plan rejected with a clear error (truncation at every length,
+// bit flips, wrong magic and version, broken references and levels), and
+// the simulator agreeing with the CKKS executor on every value's level and
+// scale.
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "circuits/ckks_backend.h"
+#include "circuits/meta_backend.h"
+#include "ckks/encoder.h"
+#include "ckks/encryptor.h"
+#include "ckks/evaluator.h"
+#include "ckks/keys.h"
+#include "compiler/lower/compile.h"
+#include "compiler/onnx/importer.h"
+#include "data/fashion_mnist.h"
+#include "gtest/gtest.h"
+#include "runtime/plan_io.h"
+
+namespace blindfold {
+namespace {
+
+runtime::Plan CompileModel(const std::string& name, runtime::PackingMode mode =
+                                                        runtime::PackingMode::kLatency) {
+  auto g = compiler::ImportOnnxFile(std::string(BLINDFOLD_SOURCE_DIR) + "/models/" + name +
+                                    "/" + name + ".onnx");
+  EXPECT_TRUE(g.ok()) << g.status();
+  auto train = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
+                                      data::Split::kTrain);
+  EXPECT_TRUE(train.ok()) << train.status();
+  std::vector<std::vector<double>> cal;
+  for (int i = 0; i < 64; ++i) cal.push_back(train->Preprocessed(i));
+  compiler::CompileOptions o;
+  o.mode = mode;
+  auto plan = compiler::Compile(*g, cal, o);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  return *plan;
+}
+
+TEST(PlanFileTest, RoundTripIsByteExactInBothModes) {
+  for (auto mode : {runtime::PackingMode::kLatency, runtime::PackingMode::kThroughput}) {
+    const runtime::Plan plan = CompileModel("mlp", mode);
+    const std::string bytes = runtime::SerializePlan(plan);
+    auto back = runtime::DeserializePlan(bytes);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(runtime::SerializePlan(*back), bytes);
+    EXPECT_EQ(back->Rotations(), plan.Rotations());
+    EXPECT_EQ(back->mode, mode);
+  }
+}
+
+TEST(PlanFileTest, EveryTruncationAndSampledBitFlipIsRejectedOrHarmless) {
+  const std::string bytes = runtime::SerializePlan(CompileModel("logreg"));
+  // Truncation at every length up to 4 KB and then every 997 bytes.
+  for (size_t n = 0; n < bytes.size(); n += n < 4096 ? 1 : 997) {
+    auto p = runtime::DeserializePlan(std::string_view(bytes).substr(0, n));
+    ASSERT_FALSE(p.ok()) << "accepted a plan cut at " << n << " of " << bytes.size();
+    ASSERT_NE(p.status().message().find("LoadPlan"), std::string::npos) << p.status();
+  }
+  auto extra = runtime::DeserializePlan(bytes + "x");
+  ASSERT_FALSE(extra.ok());
+  EXPECT_NE(extra.status().message().find("trailing"), std::string::npos);
+  // Bit flips: rejected, or (flips inside weights) a valid plan again.
+  std::mt19937 rng(5);
+  for (int t = 0; t < 400; ++t) {
+    std::string b = bytes;
+    const size_t at = rng() % b.size();
+    b[at] ^= static_cast<char>(1 << (rng() % 8));
+    auto p = runtime::DeserializePlan(b);
+    if (p.ok()) EXPECT_TRUE(runtime::ValidatePlan(*p).ok());
+  }
+}
+
+TEST(PlanFileTest, MagicVersionAndStructureErrorsNameTheProblem) {
+  const runtime::Plan plan = CompileModel("mlp");
+  std::string b = runtime::SerializePlan(plan);
+  std::string bad = b;
+  bad[0] = 'X';
+  EXPECT_NE(runtime::DeserializePlan(bad).status().message().find("bad magic"),
+            std::string::npos);
+  bad = b;
+  bad[8] = 9;  // version
+  EXPECT_NE(runtime::DeserializePlan(bad).status().message().find("version 9"),
+            std::string::npos);
+
+  runtime::Plan p = plan;
+  p.terms[1].level += 1;
+  EXPECT_FALSE(runtime::ValidatePlan(p).ok());
+  p = plan;
+  p.output.parts[0].term = 7;  // not an earlier term
+  EXPECT_NE(runtime::ValidatePlan(p).message().find("not an earlier one"), std::string::npos);
+  p = plan;
+  p.params.log_n = 12;  // insecure
+  EXPECT_NE(runtime::ValidatePlan(p).message().find("parameters"), std::string::npos);
+  p = plan;
+  p.depth = 1;  // the chain is deeper than the plan says
+  EXPECT_FALSE(runtime::ValidatePlan(p).ok());
+}
+
+// Every shipped model's plan, in both modes, passes the simulator: each
+// term on its recorded level and canonical scale, the output on level 0,
+// the rotations performed exactly the key set.
+TEST(SimulatorTest, EveryShippedPlanSimulatesCleanly) {
+  for (const char* m : {"logreg", "mlp", "cnn-small", "cnn", "mlp-relu"}) {
+    for (auto mode : {runtime::PackingMode::kLatency, runtime::PackingMode::kThroughput}) {
+      const runtime::Plan p = CompileModel(m, mode);
+      EXPECT_TRUE(runtime::SimulatePlan(p).ok()) << m;
+    }
+  }
+}
+
+// Simulator and CKKS executor agree on every value's level and scale.
+TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
+  const runtime::Plan plan = CompileModel("mlp-relu");
+  auto params = ckks::Parameters::Create(plan.params);
+  ASSERT_TRUE(params.ok()) << params.status();
+  ckks::KeyGenerator keygen(*params);
+  ckks::SecretKey sk = keygen.GenSecretKey();
+  const auto steps = plan.Rotations();
+  auto relin = keygen.GenRelinKey(sk);
+  auto galois =
+      keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
+  ASSERT_TRUE(relin.ok() && galois.ok());
+  auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), *std::move(galois));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ckks::Encoder encoder(*params);
+  auto encryptor_or = ckks::Encryptor::Create(*params, sk.Clone());
+  auto evaluator_or = ckks::Evaluator::Create(*params, *keys);
+  ASSERT_TRUE(encryptor_or.ok() && evaluator_or.ok());
+  const ckks::Encryptor& encryptor = *encryptor_or;
+  const ckks::Evaluator& evaluator = *evaluator_or;
+  const ckks::Scale top = ckks::Scale::FromLog2(plan.input_scale_log2);
+  ckks::Plaintext pt;
+  ASSERT_TRUE(encoder
+                  .Encode(std::vector<double>(plan.slots, 0.25),
+                          static_cast<size_t>(plan.slots), plan.depth, top, &pt)
+                  .ok());
+  auto ct = encryptor.EncryptNew(pt);
+  ASSERT_TRUE(ct.ok());
+  std::vector<std::pair<int, double>> real, simulated;
+  circuits::CkksBackend backend(evaluator, encoder, plan.depth, top, plan.slots);
+  runtime::ExecutePlan(backend, plan, *ct, [&](size_t, const ckks::Ciphertext& c) {
+    real.emplace_back(c.level(), c.scale().value());
+  });
+  ASSERT_TRUE(backend.status().ok()) << backend.status();
+  std::vector<double> q;
+  for (int l = 0; l <= plan.depth; ++l) q.push_back(static_cast<double>((*params)->q(l)));
+  circuits::MetaBackend meta(q, plan.depth, top.value());
+  runtime::ExecutePlan(meta, plan, circuits::MetaCt{plan.depth, top.value(), 1},
+                       [&](size_t, const circuits::MetaCt& c) {
+                         simulated.emplace_back(c.level, c.scale);
+                       });
+  ASSERT_EQ(real.size(), plan.terms.size());  // every term but the input, + output
+  ASSERT_EQ(real.size(), simulated.size());
+  for (size_t k = 0; k < real.size(); ++k) {
+    EXPECT_EQ(real[k].first, simulated[k].first) << "value " << k;
+    EXPECT_TRUE(circuits::ScalesMatch(real[k].second, simulated[k].second))
+        << "value " << k << ": 2^" << std::log2(real[k].second) << " vs 2^"
+        << std::log2(simulated[k].second);
+  }
+  EXPECT_EQ(meta.key_switches, backend.key_switches);
+}
+
+}  // namespace
+}  // namespace blindfold

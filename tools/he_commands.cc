@@ -1,0 +1,584 @@
+// File: tools/he_commands.cc
+#include "tools/he_commands.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/status.h"
+#include "circuits/slot_backend.h"
+#include "ckks/parameters.h"
+#include "compiler/lower/compile.h"
+#include "compiler/onnx/importer.h"
+#include "data/fashion_mnist.h"
+#include "data/idx.h"
+#include "nlohmann/json.hpp"
+#include "runtime/cost_model.h"
+#include "runtime/inference.h"
+#include "runtime/plan_io.h"
+
+namespace blindfold::tools {
+namespace {
+
+using nlohmann::json;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.good()) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (s.str().size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " has ", s.str().size(), " bytes, more than the ", max_bytes,
+        " accepted"));
+  }
+  return s.str();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& bytes,
+                       bool secret = false) {
+  if (secret) {
+    // Created 0600 before any secret byte is written.
+    std::ofstream touch(path, std::ios::binary | std::ios::trunc);
+    touch.close();
+    if (chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) {
+      return absl::PermissionDeniedError(absl::StrCat("cannot chmod 0600 ", path));
+    }
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.good()) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+constexpr size_t kMaxKeyFile = size_t{4} << 30;
+constexpr size_t kMaxCiphertextFile = size_t{256} << 20;
+
+double PeakRssMb() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+std::string Bytes(double b) {
+  if (b >= 1 << 20) return absl::StrFormat("%.1f MB", b / (1 << 20));
+  if (b >= 1 << 10) return absl::StrFormat("%.1f KB", b / (1 << 10));
+  return absl::StrFormat("%.0f B", b);
+}
+
+void DrawProgress(std::ostream& err, int done, int total, int agree, double ms) {
+  const int width = 30;
+  const int filled = total ? done * width / total : width;
+  err << "\r[" << std::string(filled, '#') << std::string(width - filled, '.')
+      << "] " << done << "/" << total << "  agree " << agree << "/" << done
+      << absl::StrFormat("  %.0f ms/image", ms) << std::flush;
+}
+
+// Class names from manifest.json beside the model, if there is one.
+std::vector<std::string> ManifestLabels(const std::string& model) {
+  const auto manifest = std::filesystem::path(model).parent_path() / "manifest.json";
+  std::ifstream in(manifest);
+  if (!in.good()) return {};
+  const json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("output") || !j["output"].contains("classes")) {
+    return {};
+  }
+  std::vector<std::string> labels;
+  for (const auto& c : j["output"]["classes"]) {
+    if (c.is_string()) labels.push_back(c.get<std::string>());
+  }
+  return labels;
+}
+
+// --------------------------------------------------------------- compile --
+
+struct CompileArgs {
+  std::string model, out, mode = "latency", data_dir{data::kDefaultFashionMnistDir};
+  int calibration = 256, log_n = 0, scale_bits = 0;
+  bool json = false;
+};
+
+absl::Status Compile(const CompileArgs& a, std::ostream& out) {
+  compiler::CompileOptions o;
+  if (a.mode == "latency") {
+    o.mode = runtime::PackingMode::kLatency;
+  } else if (a.mode == "throughput") {
+    o.mode = runtime::PackingMode::kThroughput;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--mode is '", a.mode, "', expected latency or throughput"));
+  }
+  o.log_n = a.log_n;
+  o.scale_bits = a.scale_bits;
+  o.labels = ManifestLabels(a.model);
+  if (a.calibration < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--calibration is ", a.calibration,
+                                                   ", expected >= 1"));
+  }
+  BF_ASSIGN_OR_RETURN(compiler::ir::Graph g, compiler::ImportOnnxFile(a.model));
+  BF_ASSIGN_OR_RETURN(data::FashionMnist train,
+                      data::LoadFashionMnist(a.data_dir, data::Split::kTrain));
+  std::vector<std::vector<double>> cal;
+  for (int i = 0; i < std::min(a.calibration, train.count); ++i) {
+    cal.push_back(train.Preprocessed(i));
+  }
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan, compiler::Compile(g, cal, o));
+  plan.model = std::filesystem::path(a.model).stem().string();
+  BF_RETURN_IF_ERROR(runtime::WritePlanFile(plan, a.out));
+  BF_ASSIGN_OR_RETURN(ckks::ParametersPtr params, ckks::Parameters::Create(plan.params));
+  // Key bytes: one seeded Galois key and the relinearization key are the
+  // same size (dnum digits of b over Q P), so count them.
+  const int64_t keys = static_cast<int64_t>(plan.Rotations().size()) +
+                       (plan.CiphertextProductCount() > 0 ? 1 : 0);
+  int bits_qp = 0;
+  for (int b : params->literal().log_q) bits_qp += b;
+  for (int b : params->literal().log_p) bits_qp += b;
+  const double key_bytes = static_cast<double>(keys) * params->dnum() *
+                           static_cast<double>(params->n()) * bits_qp / 8.0;
+  std::string chain;
+  for (int b : params->literal().log_q) absl::StrAppend(&chain, chain.empty() ? "" : "+", b);
+  std::string special;
+  for (int b : params->literal().log_p) absl::StrAppend(&special, special.empty() ? "" : "+", b);
+  const runtime::CostBreakdown cost = runtime::PredictLatency(plan);
+  if (a.json) {
+    json j = {{"model", a.model},
+              {"plan", a.out},
+              {"predicted_ms", cost.total_ms()},
+              {"mode", runtime::PackingModeName(plan.mode)},
+              {"log_n", plan.params.log_n},
+              {"log_qp", params->log_qp()},
+              {"q_bits", params->literal().log_q},
+              {"p_bits", params->literal().log_p},
+              {"scale_bits", plan.input_scale_log2},
+              {"depth", plan.depth},
+              {"slots", plan.slots},
+              {"rotation_keys", plan.Rotations().size()},
+              {"eval_key_bytes", key_bytes},
+              {"rotations", plan.RotationCount()},
+              {"hoisted_rotations", plan.HoistedRotationCount()},
+              {"plaintext_products", plan.PlainProductCount()},
+              {"ciphertext_products", plan.CiphertextProductCount()}};
+    out << j.dump() << "\n";
+    return absl::OkStatus();
+  }
+  out << "plan: " << a.out << " (" << runtime::PackingModeName(plan.mode) << " mode)\n"
+      << absl::StrFormat("parameters: N = 2^%d, log2(QP) = %.1f <= %d (128-bit), Q = %s bits, "
+                         "P = %s bits, dnum %d, scale 2^%.0f\n",
+                         plan.params.log_n, params->log_qp(),
+                         ckks::MaxLogQP128(plan.params.log_n), chain, special,
+                         params->dnum(), plan.input_scale_log2)
+      << "levels: depth " << plan.depth << " (input at level " << plan.depth
+      << ", output at level 0), " << plan.slots << " slots\n"
+      << "key set: relinearization " << (plan.CiphertextProductCount() > 0 ? "yes" : "no") << ", "
+      << plan.Rotations().size() << " rotation keys, about " << Bytes(key_bytes) << "\n"
+      << "work per input: " << plan.RotationCount() << " rotations + "
+      << plan.HoistedRotationCount() << " hoisted, " << plan.PlainProductCount()
+      << " plaintext products, " << plan.CiphertextProductCount()
+      << " ciphertext products\n"
+      << absl::StrFormat(
+             "predicted server latency: %.1f ms per %s (rotations %.1f, hoisted %.1f, "
+             "encoding %.1f, plaintext products %.1f, ciphertext products %.1f, rescales "
+             "%.1f; one thread, IFMA costs from docs/benchmarks.md)\n",
+             cost.total_ms(),
+             plan.mode == runtime::PackingMode::kThroughput
+                 ? absl::StrCat("batch of ", plan.slots)
+                 : std::string("input"),
+             cost.rotations_ms, cost.hoisted_ms, cost.encode_ms, cost.plain_mul_ms,
+             cost.ciphertext_mul_ms, cost.rescale_ms);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- keygen --
+
+struct KeygenArgs {
+  std::string plan, secret_key, eval_keys;
+};
+
+absl::Status Keygen(const KeygenArgs& a, std::ostream& out) {
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
+  BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::Create(plan));
+  BF_RETURN_IF_ERROR(WriteFile(a.secret_key, client->SecretKeyFile(), /*secret=*/true));
+  BF_ASSIGN_OR_RETURN(std::string evk, client->EvaluationKeys());
+  BF_RETURN_IF_ERROR(WriteFile(a.eval_keys, evk));
+  out << "secret key: " << a.secret_key << " (keep it on this machine)\n"
+      << "evaluation keys: " << a.eval_keys << " (" << Bytes(evk.size())
+      << ", for the server)\n";
+  return absl::OkStatus();
+}
+
+// --------------------------------------------------------------- encrypt --
+
+struct EncryptArgs {
+  std::string plan, secret_key, out, idx, raw, data_dir{data::kDefaultFashionMnistDir};
+  int image = -1, index = 0;
+};
+
+absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t dim) {
+  const int sources = (a.image >= 0) + !a.idx.empty() + !a.raw.empty();
+  if (sources != 1) {
+    return absl::InvalidArgumentError(
+        "give exactly one input: --image K (test set), --idx FILE [--index K] "
+        "or --raw FILE");
+  }
+  auto pixels = [&](const uint8_t* p, int64_t n) {
+    std::vector<double> v(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = p[i] / 255.0;
+    return v;
+  };
+  if (a.image >= 0) {
+    BF_ASSIGN_OR_RETURN(data::FashionMnist test,
+                        data::LoadFashionMnist(a.data_dir, data::Split::kTest));
+    if (a.image >= test.count) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--image is ", a.image, ", the test set has ", test.count, " images"));
+    }
+    return test.Preprocessed(a.image);
+  }
+  if (!a.idx.empty()) {
+    BF_ASSIGN_OR_RETURN(data::IdxArray arr, data::ReadIdxFile(a.idx, data::kIdxImagesMagic));
+    const int64_t per = static_cast<int64_t>(arr.values.size()) / std::max<uint32_t>(1, arr.dims[0]);
+    if (per != dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          a.idx, " holds images of ", per, " pixels, the plan takes ", dim));
+    }
+    if (a.index < 0 || a.index >= static_cast<int>(arr.dims[0])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--index is ", a.index, ", ", a.idx, " has ", arr.dims[0], " images"));
+    }
+    return pixels(arr.values.data() + a.index * per, per);
+  }
+  BF_ASSIGN_OR_RETURN(std::string raw, ReadFile(a.raw, 64 << 20));
+  if (static_cast<int64_t>(raw.size()) == dim) {
+    return pixels(reinterpret_cast<const uint8_t*>(raw.data()), dim);
+  }
+  if (static_cast<int64_t>(raw.size()) == 8 * dim) {
+    std::vector<double> v(dim);
+    std::memcpy(v.data(), raw.data(), raw.size());
+    return v;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      a.raw, " has ", raw.size(), " bytes; expected ", dim, " (uint8 pixels, "
+      "divided by 255) or ", 8 * dim, " (float64 values, little-endian)"));
+}
+
+absl::Status Encrypt(const EncryptArgs& a, std::ostream& out) {
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
+  BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096));
+  BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
+  BF_ASSIGN_OR_RETURN(std::vector<double> x, InputValues(a, plan.terms[0].dim));
+  BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptInput(x));
+  BF_RETURN_IF_ERROR(WriteFile(a.out, ct));
+  out << "encrypted input: " << a.out << " (" << Bytes(ct.size()) << ")\n";
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------- run --
+
+struct RunArgs {
+  std::string plan, eval_keys, in, out;
+  bool json = false;
+};
+
+absl::Status Run(const RunArgs& a, std::ostream& out) {
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
+  BF_ASSIGN_OR_RETURN(std::string evk, ReadFile(a.eval_keys, kMaxKeyFile));
+  BF_ASSIGN_OR_RETURN(auto server, runtime::InferenceServer::Create(plan, evk));
+  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile));
+  runtime::RunStats stats;
+  BF_ASSIGN_OR_RETURN(std::string result, server->Run(ct, &stats));
+  BF_RETURN_IF_ERROR(WriteFile(a.out, result));
+  if (a.json) {
+    out << json{{"output", a.out},          {"ms", stats.seconds * 1e3},
+                {"rotations", stats.rotations}, {"hoisted_rotations", stats.hoisted_rotations},
+                {"key_switches", stats.key_switches}, {"output_bytes", result.size()},
+                {"peak_rss_mb", PeakRssMb()}}
+               .dump()
+        << "\n";
+  } else {
+    out << absl::StrFormat(
+        "encrypted result: %s (%s) in %.1f ms: %lld rotations + %lld hoisted, "
+        "%lld key switches, peak RSS %.0f MB\n",
+        a.out, Bytes(result.size()), stats.seconds * 1e3,
+        static_cast<long long>(stats.rotations),
+        static_cast<long long>(stats.hoisted_rotations),
+        static_cast<long long>(stats.key_switches), PeakRssMb());
+  }
+  return absl::OkStatus();
+}
+
+// --------------------------------------------------------------- decrypt --
+
+struct DecryptArgs {
+  std::string plan, secret_key, in;
+  bool json = false;
+};
+
+absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
+  BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096));
+  BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
+  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile));
+  BF_ASSIGN_OR_RETURN(std::vector<double> y, client->DecryptOutput(ct));
+  const int best = static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
+  const std::string name = best < static_cast<int>(plan.labels.size())
+                               ? plan.labels[best]
+                               : absl::StrCat("class ", best);
+  if (a.json) {
+    out << json{{"class", best}, {"label", name}, {"logits", y}}.dump() << "\n";
+  } else {
+    out << "class: " << best << " (" << name << ")\nlogits:";
+    for (double v : y) out << absl::StrFormat(" %.4f", v);
+    out << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// -------------------------------------------------------------- eval-enc --
+
+struct EvalEncArgs {
+  std::string plan, data_dir{data::kDefaultFashionMnistDir};
+  int images = 100, first = 0;
+  bool json = false;
+};
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(std::ceil(p * v.size())) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
+                     bool tty) {
+  BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
+  BF_ASSIGN_OR_RETURN(data::FashionMnist test,
+                      data::LoadFashionMnist(a.data_dir, data::Split::kTest));
+  if (plan.terms[0].dim != data::kFashionMnistPixels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the plan takes ", plan.terms[0].dim, " inputs, Fashion-MNIST images have ",
+        data::kFashionMnistPixels));
+  }
+  if (a.images < 1 || a.first < 0 || a.first + a.images > test.count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--images ", a.images, " from --first ", a.first, " leave the test set of ",
+        test.count));
+  }
+  BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::Create(plan));
+  BF_ASSIGN_OR_RETURN(std::string evk, client->EvaluationKeys());
+  BF_ASSIGN_OR_RETURN(auto server, runtime::InferenceServer::Create(plan, evk));
+  int agree = 0, correct = 0, plain_correct = 0;
+  double max_err = 0;
+  std::vector<double> ms;
+  size_t in_bytes = 0, out_bytes = 0;
+  runtime::RunStats stats;
+  auto score = [&](int i, const std::vector<double>& y, const std::vector<double>& ys) {
+    int be = 0, bp = 0;
+    for (int k = 0; k < plan.output.dim; ++k) {
+      max_err = std::max(max_err, std::abs(y[k] - ys[k]));
+      if (y[k] > y[be]) be = k;
+      if (ys[k] > ys[bp]) bp = k;
+    }
+    agree += be == bp;
+    correct += be == test.labels[i];
+    plain_correct += bp == test.labels[i];
+  };
+  // Plaintext: the same plan in float64 (exact slot vectors; in throughput
+  // mode the latency packing of the same program is not at hand, so the
+  // batched executor runs on one-slot vectors).
+  auto plain = [&](const std::vector<double>& x) {
+    if (plan.mode == runtime::PackingMode::kThroughput) {
+      circuits::SlotBackend one(1);
+      std::vector<std::vector<double>> in;
+      for (double v : x) in.push_back({v});
+      const auto out = runtime::ExecutePlanBatched(one, plan, std::move(in));
+      std::vector<double> y;
+      for (const auto& o : out) y.push_back(o[0]);
+      return y;
+    }
+    circuits::SlotBackend slots(plan.slots);
+    auto y = runtime::ExecutePlan(slots, plan,
+                                  circuits::Tile(x, plan.terms[0].period, plan.slots));
+    y.resize(plan.output.dim);
+    return y;
+  };
+  const int batch = plan.mode == runtime::PackingMode::kThroughput
+                        ? static_cast<int>(std::min<int64_t>(plan.slots, a.images))
+                        : 1;
+  for (int i = a.first; i < a.first + a.images; i += batch) {
+    const int count = std::min(batch, a.first + a.images - i);
+    std::vector<std::vector<double>> xs;
+    for (int j = 0; j < count; ++j) xs.push_back(test.Preprocessed(i + j));
+    std::vector<std::vector<double>> ys;
+    if (plan.mode == runtime::PackingMode::kThroughput) {
+      BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptBatch(xs));
+      BF_ASSIGN_OR_RETURN(std::string res, server->Run(ct, &stats));
+      BF_ASSIGN_OR_RETURN(ys, client->DecryptBatch(res, count));
+      in_bytes = ct.size();
+      out_bytes = res.size();
+    } else {
+      BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptInput(xs[0]));
+      BF_ASSIGN_OR_RETURN(std::string res, server->Run(ct, &stats));
+      BF_ASSIGN_OR_RETURN(std::vector<double> y, client->DecryptOutput(res));
+      ys.push_back(std::move(y));
+      in_bytes = ct.size();
+      out_bytes = res.size();
+    }
+    // Latency per image: the request's server time over its images.
+    for (int j = 0; j < count; ++j) ms.push_back(stats.seconds * 1e3 / count);
+    for (int j = 0; j < count; ++j) score(i + j, ys[j], plain(xs[j]));
+    const int done = i - a.first + count;
+    if (tty || done == a.images || done % 10 == 0 || count > 1) {
+      DrawProgress(err, done, a.images, agree, Percentile(ms, 0.5));
+      if (!tty) err << "\n";
+    }
+  }
+  if (tty) err << "\n";
+  const double n = a.images;
+  double total_ms = 0;
+  for (double v : ms) total_ms += v;
+  const double images_per_second = total_ms > 0 ? 1e3 * n / total_ms : 0.0;
+  json j = {{"model", plan.model},
+            {"mode", runtime::PackingModeName(plan.mode)},
+            {"images", a.images},
+            {"agreement", agree / n},
+            {"accuracy", correct / n},
+            {"plaintext_accuracy", plain_correct / n},
+            {"max_logit_error", max_err},
+            {"latency_ms", {{"p50", Percentile(ms, 0.5)}, {"p90", Percentile(ms, 0.9)}}},
+            {"peak_rss_mb", PeakRssMb()},
+            {"input_bytes", in_bytes},
+            {"output_bytes", out_bytes},
+            {"eval_key_bytes", evk.size()},
+            {"rotations", stats.rotations + stats.hoisted_rotations},
+            {"key_switches", stats.key_switches},
+            {"log_n", plan.params.log_n},
+            {"batch", batch},
+            {"images_per_second", ms.empty() ? 0.0 : 1e3 * ms.size() / std::max(1e-9, [&] {
+               double t = 0;
+               for (double v : ms) t += v;
+               return t;
+             }())},
+            {"threads_env", std::getenv("BLINDFOLD_THREADS") ? std::getenv("BLINDFOLD_THREADS") : ""}};
+  if (a.json) {
+    out << j.dump() << "\n";
+  } else {
+    out << absl::StrFormat(
+        "model %s (%s mode), %d test images from #%d\n"
+        "agreement with plaintext top-1: %.2f %% (%d/%d)\n"
+        "accuracy: %.2f %% encrypted, %.2f %% plaintext\n"
+        "max |logit error|: %.3g\n"
+        "server latency: p50 %.1f ms, p90 %.1f ms per image\n"
+        "bytes: input %s, output %s, evaluation keys %s; peak RSS %.0f MB\n"
+        "per image: %lld rotations (%lld hoisted), %lld key switches\n",
+        plan.model, runtime::PackingModeName(plan.mode), a.images, a.first,
+        100 * agree / n, agree, a.images, 100 * correct / n, 100 * plain_correct / n,
+        max_err, Percentile(ms, 0.5), Percentile(ms, 0.9), Bytes(in_bytes),
+        Bytes(out_bytes), Bytes(evk.size()), PeakRssMb(),
+        static_cast<long long>(stats.rotations + stats.hoisted_rotations),
+        static_cast<long long>(stats.hoisted_rotations),
+        static_cast<long long>(stats.key_switches));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
+    CLI::App& app) {
+  auto compile = std::make_shared<CompileArgs>();
+  CLI::App* c = app.add_subcommand(
+      "compile", "Compile an ONNX model into an encrypted-inference plan "
+                 "(parameters, packing, levels, key set)");
+  c->add_option("model", compile->model, "model.onnx")->required();
+  c->add_option("-o,--out", compile->out, "plan file to write")->required();
+  c->add_option("--mode", compile->mode, "latency (one input per ciphertext) or throughput")
+      ->capture_default_str();
+  c->add_option("--calibration", compile->calibration,
+                "training images used to measure value ranges")
+      ->capture_default_str();
+  c->add_option("--data", compile->data_dir, "Fashion-MNIST IDX directory")
+      ->capture_default_str();
+  c->add_option("--log-n", compile->log_n, "force the ring degree 2^k (still 128-bit)");
+  c->add_option("--scale-bits", compile->scale_bits, "force the scale 2^k");
+  c->add_flag("--json", compile->json, "print one JSON object");
+
+  auto keygen = std::make_shared<KeygenArgs>();
+  CLI::App* k = app.add_subcommand(
+      "keygen", "Client: a secret key and the evaluation keys a plan needs");
+  k->add_option("plan", keygen->plan, "plan file")->required();
+  k->add_option("--secret-key", keygen->secret_key, "secret-key file to write (0600)")
+      ->required();
+  k->add_option("--eval-keys", keygen->eval_keys, "evaluation-key file to write")
+      ->required();
+
+  auto encrypt = std::make_shared<EncryptArgs>();
+  CLI::App* e = app.add_subcommand("encrypt", "Client: encrypt one input for a plan");
+  e->add_option("plan", encrypt->plan, "plan file")->required();
+  e->add_option("--secret-key", encrypt->secret_key, "secret-key file")->required();
+  e->add_option("-o,--out", encrypt->out, "ciphertext file to write")->required();
+  e->add_option("--image", encrypt->image, "test-set image index");
+  e->add_option("--data", encrypt->data_dir, "Fashion-MNIST IDX directory")
+      ->capture_default_str();
+  e->add_option("--idx", encrypt->idx, "an IDX images file (with --index)");
+  e->add_option("--index", encrypt->index, "image index in --idx")->capture_default_str();
+  e->add_option("--raw", encrypt->raw,
+                "raw input: uint8 pixels (one byte per value) or float64 values");
+
+  auto run = std::make_shared<RunArgs>();
+  CLI::App* r = app.add_subcommand(
+      "run", "Server: run a plan on an encrypted input (no secret key involved)");
+  r->add_option("plan", run->plan, "plan file")->required();
+  r->add_option("--eval-keys", run->eval_keys, "evaluation-key file")->required();
+  r->add_option("input", run->in, "input ciphertext file")->required();
+  r->add_option("-o,--out", run->out, "result ciphertext file to write")->required();
+  r->add_flag("--json", run->json, "print one JSON object");
+
+  auto decrypt = std::make_shared<DecryptArgs>();
+  CLI::App* d = app.add_subcommand("decrypt", "Client: decrypt a result: class and logits");
+  d->add_option("plan", decrypt->plan, "plan file")->required();
+  d->add_option("--secret-key", decrypt->secret_key, "secret-key file")->required();
+  d->add_option("input", decrypt->in, "result ciphertext file")->required();
+  d->add_flag("--json", decrypt->json, "print one JSON object");
+
+  auto eval = std::make_shared<EvalEncArgs>();
+  CLI::App* v = app.add_subcommand(
+      "eval-enc", "Whole flow (keys, encrypt, run, decrypt) over test images, "
+                  "against the plaintext plan");
+  v->add_option("plan", eval->plan, "plan file")->required();
+  v->add_option("--images", eval->images, "number of test images")->capture_default_str();
+  v->add_option("--first", eval->first, "first test image")->capture_default_str();
+  v->add_option("--data", eval->data_dir, "Fashion-MNIST IDX directory")
+      ->capture_default_str();
+  v->add_flag("--json", eval->json,
+              "print one JSON object (model, mode, images, agreement, accuracy, "
+              "plaintext_accuracy, max_logit_error, latency_ms, peak_rss_mb, "
+              "input_bytes, output_bytes, eval_key_bytes, rotations, key_switches)");
+
+  return [=](std::ostream& out, std::ostream& err, bool tty) -> absl::Status {
+    auto named = [](const absl::Status& s, const char* cmd) {
+      if (s.ok()) return s;
+      return absl::Status(s.code(), absl::StrCat(cmd, ": ", s.message()));
+    };
+    if (c->parsed()) return named(Compile(*compile, out), "compile");
+    if (k->parsed()) return named(Keygen(*keygen, out), "keygen");
+    if (e->parsed()) return named(Encrypt(*encrypt, out), "encrypt");
+    if (r->parsed()) return named(Run(*run, out), "run");
+    if (d->parsed()) return named(Decrypt(*decrypt, out), "decrypt");
+    if (v->parsed()) return named(EvalEnc(*eval, out, err, tty), "eval-enc");
+    return absl::NotFoundError("no encrypted-inference subcommand");
+  };
+}
+
+}  // namespace blindfold::tools
