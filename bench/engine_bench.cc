@@ -54,6 +54,7 @@
 #include "base/cpu_features.h"
 #include "base/thread_pool.h"
 #include "ckks/encoder.h"
+#include "ckks/internal/access.h"
 #include "ckks/encryptor.h"
 #include "ckks/evaluator.h"
 #include "ckks/keys.h"
@@ -89,7 +90,8 @@ struct Ctx {
   std::unique_ptr<KeyGenerator> keygen;
   SecretKey sk;
   PublicKey pk;
-  std::shared_ptr<EvaluationKeys> keys = std::make_shared<EvaluationKeys>();
+  std::optional<RelinKey> relin;
+  GaloisKeys galois;
   int rotation_keys = 0;  // Galois keys exist for steps 1..rotation_keys
   std::unique_ptr<Encoder> encoder;
   std::unique_ptr<Encryptor> encryptor;      // public key
@@ -115,11 +117,20 @@ struct Ctx {
 
   int log_n() const { return params->log_n(); }
 
-  void RebuildEvaluator() { evaluator = std::make_unique<Evaluator>(params, keys); }
+  // Evaluation keys are an immutable set: a new key means a new set.
+  void RebuildEvaluator() {
+    auto keys = EvaluationKeys::Create(params, relin, galois);
+    if (!keys.ok()) Die("EvaluationKeys", keys.status());
+    auto ev = Evaluator::Create(params, *std::move(keys));
+    if (!ev.ok()) Die("Evaluator", ev.status());
+    evaluator = std::make_unique<Evaluator>(*std::move(ev));
+  }
 
   void EnsureRelin() {
-    if (keys->relin) return;
-    keys->relin = keygen->GenRelinKey(sk);
+    if (relin) return;
+    auto rk = keygen->GenRelinKey(sk);
+    if (!rk.ok()) Die("GenRelinKey", rk.status());
+    relin = *std::move(rk);
     RebuildEvaluator();
     if (auto s = evaluator->MulRelin(ct_a, ct_b, &ct_mr); !s.ok()) Die("MulRelin", s);
   }
@@ -127,7 +138,9 @@ struct Ctx {
   void EnsureRotations(int k) {
     if (rotation_keys >= k) return;
     std::vector<int> want(steps.begin(), steps.begin() + k);
-    keys->galois = keygen->GenGaloisKeys(sk, want, /*conjugation=*/false);
+    auto gk = keygen->GenGaloisKeys(sk, want, /*conjugation=*/false);
+    if (!gk.ok()) Die("GenGaloisKeys", gk.status());
+    galois = *std::move(gk);
     rotation_keys = k;
     RebuildEvaluator();
   }
@@ -141,11 +154,19 @@ std::unique_ptr<Ctx> MakeCtx(Preset preset) {
   c->params = *p;
   c->keygen = std::make_unique<KeyGenerator>(c->params);
   c->sk = c->keygen->GenSecretKey();
-  c->pk = c->keygen->GenPublicKey(c->sk);
+  auto pk = c->keygen->GenPublicKey(c->sk);
+  if (!pk.ok()) Die("GenPublicKey", pk.status());
+  c->pk = *std::move(pk);
   c->encoder = std::make_unique<Encoder>(c->params);
-  c->encryptor = std::make_unique<Encryptor>(c->params, c->pk);
-  c->sym_encryptor = std::make_unique<Encryptor>(c->params, c->sk);
-  c->decryptor = std::make_unique<Decryptor>(c->params, c->sk);
+  auto enc = Encryptor::Create(c->params, c->pk);
+  auto sym = Encryptor::Create(c->params, c->sk.Clone());
+  auto dec = Decryptor::Create(c->params, c->sk.Clone());
+  if (!enc.ok()) Die("Encryptor", enc.status());
+  if (!sym.ok()) Die("Encryptor", sym.status());
+  if (!dec.ok()) Die("Decryptor", dec.status());
+  c->encryptor = std::make_unique<Encryptor>(*std::move(enc));
+  c->sym_encryptor = std::make_unique<Encryptor>(*std::move(sym));
+  c->decryptor = std::make_unique<Decryptor>(*std::move(dec));
   c->RebuildEvaluator();
 
   const std::size_t slots = c->params->max_slots();
@@ -196,12 +217,12 @@ std::vector<Op> Ops() {
   std::vector<Op> ops = {
       {"ntt_fwd_limb", Unit::kMicro, none,
        [](Ctx& c) {
-         c.params->ring().ntt(0).Forward(c.limb.data());
+         internal::Access::ring(*c.params).ntt(0).Forward(c.limb.data());
          return absl::OkStatus();
        }},
       {"ntt_inv_limb", Unit::kMicro, none,
        [](Ctx& c) {
-         c.params->ring().ntt(0).Inverse(c.limb.data());
+         internal::Access::ring(*c.params).ntt(0).Inverse(c.limb.data());
          return absl::OkStatus();
        }},
       {"encode", Unit::kMicro, none,
@@ -247,12 +268,12 @@ std::vector<Op> Ops() {
                    k});
   }
   ops.push_back({"keygen_relin", Unit::kMilli, none, [](Ctx& c) {
-                   RelinKey k = c.keygen->GenRelinKey(c.sk);
+                   RelinKey k = *c.keygen->GenRelinKey(c.sk);
                    benchmark::DoNotOptimize(k);
                    return absl::OkStatus();
                  }});
   ops.push_back({"keygen_galois", Unit::kMilli, none, [](Ctx& c) {
-                   SwitchingKey k = c.keygen->GenGaloisKey(
+                   SwitchingKey k = *c.keygen->GenGaloisKey(
                        c.sk, c.evaluator->GaloisElementForRotation(1));
                    benchmark::DoNotOptimize(k);
                    return absl::OkStatus();
@@ -379,7 +400,7 @@ void SerializedSizes(Ctx& c) {
   const Parameters& params = *c.params;
   Ciphertext rescaled;
   if (auto s = c.evaluator->Rescale(c.ct_mr, &rescaled); !s.ok()) Die("Rescale", s);
-  GaloisKeys one_galois = c.keygen->GenGaloisKeys(c.sk, std::vector<int>{1}, false);
+  GaloisKeys one_galois = *c.keygen->GenGaloisKeys(c.sk, std::vector<int>{1}, false);
 
   auto row = [&](const char* what, const absl::StatusOr<std::string>& bytes) {
     if (!bytes.ok()) {
@@ -396,7 +417,7 @@ void SerializedSizes(Ctx& c) {
   row("ciphertext, seeded symmetric", SerializeCiphertext(params, c.ct_sym, true));
   row("ciphertext, after one rescale", SerializeCiphertext(params, rescaled));
   row("public key", SerializePublicKey(params, c.pk));
-  row("relinearization key", SerializeRelinKey(params, *c.keys->relin));
+  row("relinearization key", SerializeRelinKey(params, *c.relin));
   row("Galois key (one rotation)", SerializeGaloisKeys(params, one_galois));
 }
 

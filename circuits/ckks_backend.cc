@@ -14,7 +14,7 @@ std::shared_ptr<const ckks::Plaintext> PlaintextCache::Find(const void* key, int
 
 void PlaintextCache::Insert(const void* key, int level,
                             std::shared_ptr<const ckks::Plaintext> pt) {
-  const size_t size = static_cast<size_t>(pt->level() + 1) * pt->poly.n() * sizeof(uint64_t);
+  const size_t size = static_cast<size_t>(pt->level() + 1) * pt->poly().n() * sizeof(uint64_t);
   std::lock_guard<std::mutex> lock(mu_);
   if (bytes_ + size > budget_ || map_.count({key, level})) return;
   map_.emplace(std::make_pair(key, level), std::move(pt));
@@ -73,7 +73,7 @@ CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const SparseDiagonal& d,
   if (!status_.ok()) return y;
   const int l = x.level();
   const ckks::Scale pt_scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
-                                            scales_[l - 1].value(), x.scale.value()));
+                                            scales_[l - 1].value(), x.scale().value()));
   // The scale is a function of the level for a fixed plan (canonical
   // scales), so (diagonal, level) identifies the plaintext.
   std::shared_ptr<const ckks::Plaintext> pt =
@@ -109,7 +109,7 @@ void CkksBackend::AddPlainInPlace(Ct& x, const std::vector<double>& values,
   bool any = false;
   for (double v : values) any |= v != 0.0;
   if (!any) return;
-  const ckks::Plaintext pt = Encode(Tile(values, period, slots_), x.level(), x.scale);
+  const ckks::Plaintext pt = Encode(Tile(values, period, slots_), x.level(), x.scale());
   if (status_.ok()) Ok(ev_.AddPlain(x, pt, &x));
 }
 
@@ -128,7 +128,7 @@ CkksBackend::Ct CkksBackend::MulConst(const Ct& x, double c) {
   if (!status_.ok()) return y;
   const int l = x.level();
   const ckks::Scale const_scale(PlaintextScale(
-      static_cast<double>(ev_.params()->q(l)), scales_[l - 1].value(), x.scale.value()));
+      static_cast<double>(ev_.params()->q(l)), scales_[l - 1].value(), x.scale().value()));
   Ok(ev_.MultiplyConst(x, c, const_scale, &y));
   return y;
 }

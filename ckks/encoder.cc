@@ -4,15 +4,20 @@
 #include <numbers>
 
 #include "absl/strings/str_cat.h"
+#include "base/status.h"
 #include "base/thread_pool.h"
+#include "ckks/internal/access.h"
+#include "ckks/internal/encoding.h"
+#include "ckks/validation.h"
+#include "math/modarith.h"
 
 namespace blindfold::ckks {
+
+using internal::Access;
 
 using math::u128;
 
 namespace {
-
-bool IsPowerOfTwo(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 void BitReversePermute(std::span<std::complex<double>> v) {
   const std::size_t n = v.size();
@@ -24,14 +29,16 @@ void BitReversePermute(std::span<std::complex<double>> v) {
   }
 }
 
-// Residue of a signed 128-bit integer.
-inline uint64_t ReduceSigned128(__int128 v, const math::Modulus& q) {
-  if (v >= 0) return math::BarrettReduce128(static_cast<u128>(v), q);
-  const uint64_t r = math::BarrettReduce128(static_cast<u128>(-v), q);
-  return r == 0 ? 0 : q.value - r;
-}
 
 }  // namespace
+
+struct Encoder::CrtLevel {
+  std::vector<uint64_t> hat_inv;          // (Q_l/q_i)^-1 mod q_i
+  std::vector<uint64_t> hat_inv_shoup;
+  std::vector<math::u128> hat_mod_2_128;  // Q_l/q_i mod 2^128
+  math::u128 q_mod_2_128;
+  std::vector<long double> inv_q;         // 1 / q_i
+};
 
 Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
   const std::size_t n = params_->n();
@@ -48,10 +55,10 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
     rot_group_[j] = g;
     g = g * 5 % m;
   }
-  const ring::RingContext& ring = params_->ring();
-  crt_.resize(params_->num_q());
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  auto crt = std::make_shared<std::vector<CrtLevel>>(params_->num_q());
   for (int l = 0; l < params_->num_q(); ++l) {
-    CrtLevel& c = crt_[l];
+    CrtLevel& c = (*crt)[l];
     c.q_mod_2_128 = 1;
     for (int i = 0; i <= l; ++i) c.q_mod_2_128 *= ring.q(i).value;
     for (int i = 0; i <= l; ++i) {
@@ -70,6 +77,7 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
       c.inv_q.push_back(1.0L / qi.value);
     }
   }
+  crt_ = std::move(crt);
 }
 
 void Encoder::Embed(std::span<std::complex<double>> vals) const {
@@ -115,7 +123,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
                              std::size_t slots, int level, Scale scale,
                              Plaintext* out) const {
   const std::size_t n = params_->n();
-  if (!IsPowerOfTwo(slots) || slots > n / 2) {
+  if (!IsValidSlotCount(slots, n)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "Encode: slots = ", slots, " is not a power of two in [1, ", n / 2, "]"));
   }
@@ -144,37 +152,35 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
   // Scaled, rounded coefficients; only multiples of gap are nonzero.
   const std::size_t gap = n / (2 * slots);
   const double delta = scale.value();
-  constexpr double kLimit = 1.329227995784916e36;  // 2^120
   AlignedVector<__int128> coeff(2 * slots);  // every entry written below
+  constexpr __int128 kSmall = __int128{1} << 62;
   bool small = true;
   for (std::size_t k = 0; k < slots; ++k) {
-    const double re = std::round(w[k].real() * delta);
-    const double im = std::round(w[k].imag() * delta);
-    if (!(std::abs(re) < kLimit) || !(std::abs(im) < kLimit)) {
+    if (!internal::ScaleAndRound(w[k].real(), delta, &coeff[k]) ||
+        !internal::ScaleAndRound(w[k].imag(), delta, &coeff[k + slots])) {
       return absl::InvalidArgumentError(absl::StrCat(
           "Encode: |value x scale| reaches 2^120 (scale ", scale.ToString(), ")"));
     }
-    small &= std::abs(re) < 4.6e18 && std::abs(im) < 4.6e18;  // < 2^62
-    coeff[k] = static_cast<__int128>(re);
-    coeff[k + slots] = static_cast<__int128>(im);
+    small &= coeff[k] < kSmall && coeff[k] > -kSmall &&
+             coeff[k + slots] < kSmall && coeff[k + slots] > -kSmall;
   }
 
-  const ring::RingContext& ring = params_->ring();
-  out->poly = ring::RnsPoly(n, level + 1, 0, false);
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  Access::poly(*out) = ring::RnsPoly(n, level + 1, 0, false);
   ParallelFor(level + 1, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
-    uint64_t* dst = out->poly.limb(i);
+    uint64_t* dst = Access::poly(*out).limb(i);
     for (std::size_t k = 0; k < 2 * slots; ++k) {
       const std::size_t pos = k < slots ? k * gap : n / 2 + (k - slots) * gap;
       dst[pos] = small ? math::FromSigned(static_cast<int64_t>(coeff[k]), q.value)
-                       : ReduceSigned128(coeff[k], q);
+                       : internal::ReduceSigned128(coeff[k], q);
     }
     ring.ntt(i).Forward(dst);
   });
-  out->poly.set_ntt(true);
-  out->scale = scale;
-  out->slots = slots;
-  out->fingerprint = params_->fingerprint();
+  Access::poly(*out).set_ntt(true);
+  Access::scale(*out) = scale;
+  Access::slots(*out) = slots;
+  Access::fingerprint(*out) = params_->fingerprint();
   return absl::OkStatus();
 }
 
@@ -195,7 +201,7 @@ absl::StatusOr<Plaintext> Encoder::EncodeNew(std::span<const double> values) con
 void Encoder::ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
                          AlignedVector<long double>* out) const {
   const int l = coeff.num_q() - 1;
-  const CrtLevel& c = crt_[l];
+  const CrtLevel& c = (*crt_)[l];
   const std::size_t n = coeff.n();
   const std::size_t count = n / gap;
   out->resize(count);
@@ -222,27 +228,17 @@ void Encoder::ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
 absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
     const Plaintext& pt) const {
   const std::size_t n = params_->n();
-  if (pt.fingerprint != params_->fingerprint()) {
-    return absl::InvalidArgumentError(
-        "Decode: plaintext belongs to other parameters");
-  }
-  if (pt.poly.n() != n || pt.poly.num_p() != 0 || !pt.poly.is_ntt() ||
-      pt.level() < 0 || pt.level() > params_->max_level() ||
-      !IsPowerOfTwo(pt.slots) || pt.slots > n / 2 || !(pt.scale.value() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Decode: malformed plaintext (level ", pt.level(), ", slots ", pt.slots,
-        ")"));
-  }
-  ring::RnsPoly coeff = pt.poly;
-  ring::FromNtt(params_->ring(), &coeff);
-  const std::size_t gap = n / (2 * pt.slots);
+  BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Decode"));
+  ring::RnsPoly coeff = Access::poly(pt);
+  ring::FromNtt(internal::Access::ring(*params_), &coeff);
+  const std::size_t gap = n / (2 * Access::slots(pt));
   AlignedVector<long double> c;
   ComposeCrt(coeff, gap, &c);
-  const long double inv_scale = 1.0L / pt.scale.value();
-  std::vector<std::complex<double>> w(pt.slots);
-  for (std::size_t k = 0; k < pt.slots; ++k) {
+  const long double inv_scale = 1.0L / Access::scale(pt).value();
+  std::vector<std::complex<double>> w(Access::slots(pt));
+  for (std::size_t k = 0; k < Access::slots(pt); ++k) {
     w[k] = {static_cast<double>(c[k] * inv_scale),
-            static_cast<double>(c[k + pt.slots] * inv_scale)};
+            static_cast<double>(c[k + Access::slots(pt)] * inv_scale)};
   }
   Embed(w);
   return w;

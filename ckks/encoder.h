@@ -11,6 +11,7 @@
 #define BLINDFOLD_CKKS_ENCODER_H_
 
 #include <complex>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -18,9 +19,12 @@
 #include "base/aligned.h"
 #include "ckks/ciphertext.h"
 #include "ckks/parameters.h"
-#include "math/modarith.h"
 
 namespace blindfold::ckks {
+
+namespace internal {
+struct EncoderPeer;
+}  // namespace internal
 
 class Encoder {
  public:
@@ -45,15 +49,17 @@ class Encoder {
   // Real parts of DecodeComplex.
   absl::StatusOr<std::vector<double>> Decode(const Plaintext& pt) const;
 
-  // The special FFT on a power-of-two length n <= N/2, in place:
-  // Embed maps w to z_j = sum_k w_k xi^(k 5^j), xi = exp(2 pi i / 4n);
-  // EmbedInverse is its exact inverse. Public for tests of the embedding.
-  void Embed(std::span<std::complex<double>> vals) const;
-  void EmbedInverse(std::span<std::complex<double>> vals) const;
-
   const ParametersPtr& params() const { return params_; }
 
  private:
+  friend struct internal::EncoderPeer;  // tests of the embedding
+
+  // The special FFT on a power-of-two length n <= N/2, in place:
+  // Embed maps w to z_j = sum_k w_k xi^(k 5^j), xi = exp(2 pi i / 4n);
+  // EmbedInverse is its exact inverse.
+  void Embed(std::span<std::complex<double>> vals) const;
+  void EmbedInverse(std::span<std::complex<double>> vals) const;
+
   // Signed coefficients of a plaintext at `level` (CRT-composed).
   void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
                   AlignedVector<long double>* out) const;
@@ -61,15 +67,10 @@ class Encoder {
   ParametersPtr params_;
   std::vector<std::complex<double>> ksi_;  // exp(2 pi i k / 2N), k <= 2N
   std::vector<uint64_t> rot_group_;        // 5^j mod 2N
-  // Per level l: CRT tables for composing m mod Q_l as a signed 128-bit int.
-  struct CrtLevel {
-    std::vector<uint64_t> hat_inv;        // (Q_l/q_i)^-1 mod q_i
-    std::vector<uint64_t> hat_inv_shoup;
-    std::vector<math::u128> hat_mod_2_128;  // Q_l/q_i mod 2^128
-    math::u128 q_mod_2_128;
-    std::vector<long double> inv_q;       // 1 / q_i
-  };
-  std::vector<CrtLevel> crt_;
+  // Per level: CRT tables for composing m mod Q_l as a signed 128-bit int
+  // (defined in encoder.cc; shared read-only by copies of the encoder).
+  struct CrtLevel;
+  std::shared_ptr<const std::vector<CrtLevel>> crt_;
 };
 
 }  // namespace blindfold::ckks

@@ -3,88 +3,35 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ckks/internal/access.h"
+#include "ckks/internal/seed_expansion.h"
 #include "ckks/sampling_domains.h"
+#include "ckks/validation.h"
 #include "ring/sampler.h"
 
 namespace blindfold::ckks {
 
-namespace {
+using internal::Access;
 
-bool ValidSlots(std::size_t slots, std::size_t n) {
-  return slots != 0 && (slots & (slots - 1)) == 0 && slots <= n / 2;
+absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, PublicKey pk) {
+  if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
+  BF_RETURN_IF_ERROR(ValidatePublicKey(*params, pk, "Encryptor"));
+  Encryptor enc(std::move(params));
+  enc.pk_ = std::move(pk);
+  return enc;
 }
 
-absl::Status CheckPoly(const Parameters& params, const ring::RnsPoly& p,
-                       int level, absl::string_view op, absl::string_view what) {
-  if (p.n() != params.n() || p.num_q() != level + 1 || p.num_p() != 0 ||
-      !p.is_ntt() || p.words().size() != params.n() * (level + 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ", what, " has ", p.num_q(), " Q limbs of ", p.n(),
-        " words, expected ", level + 1, " of ", params.n(), " in NTT form"));
-  }
-  return absl::OkStatus();
+absl::StatusOr<Encryptor> Encryptor::Create(ParametersPtr params, SecretKey sk) {
+  if (params == nullptr) return absl::InvalidArgumentError("Encryptor: no parameters");
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params, sk, "Encryptor"));
+  Encryptor enc(std::move(params));
+  enc.sk_ = std::move(sk);
+  return enc;
 }
-}  // namespace
-
-absl::Status ValidateCiphertext(const Parameters& params, const Ciphertext& ct,
-                                absl::string_view op) {
-  if (ct.fingerprint != params.fingerprint()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext belongs to other parameters (fingerprint ",
-        absl::Hex(ct.fingerprint), ", expected ", absl::Hex(params.fingerprint()), ")"));
-  }
-  if (ct.polys.size() < 2 || ct.polys.size() > 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext has degree ", ct.degree(), ", expected 1 or 2"));
-  }
-  const int level = ct.level();
-  if (level < 0 || level > params.max_level()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext level ", level, " outside [0, ", params.max_level(), "]"));
-  }
-  for (std::size_t i = 0; i < ct.polys.size(); ++i) {
-    auto s = CheckPoly(params, ct.polys[i], level, op, absl::StrCat("c", i));
-    if (!s.ok()) return s;
-  }
-  if (!ValidSlots(ct.slots, params.n())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext slots ", ct.slots, " not a power of two <= N/2"));
-  }
-  if (!(ct.scale.value() > 0) || !std::isfinite(ct.scale.value())) {
-    return absl::InvalidArgumentError(absl::StrCat(op, ": ciphertext scale is not positive"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidatePlaintext(const Parameters& params, const Plaintext& pt,
-                               absl::string_view op) {
-  if (pt.fingerprint != params.fingerprint()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(op, ": plaintext belongs to other parameters"));
-  }
-  const int level = pt.level();
-  if (level < 0 || level > params.max_level()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": plaintext level ", level, " outside [0, ", params.max_level(), "]"));
-  }
-  auto s = CheckPoly(params, pt.poly, level, op, "plaintext");
-  if (!s.ok()) return s;
-  if (!ValidSlots(pt.slots, params.n()) || !(pt.scale.value() > 0) ||
-      !std::isfinite(pt.scale.value())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(op, ": plaintext slots or scale malformed"));
-  }
-  return absl::OkStatus();
-}
-
-Encryptor::Encryptor(ParametersPtr params, PublicKey pk)
-    : params_(std::move(params)), pk_(std::move(pk)) {}
-Encryptor::Encryptor(ParametersPtr params, SecretKey sk)
-    : params_(std::move(params)), sk_(std::move(sk)) {}
 
 absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, pt, "Encrypt"));
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const ParametersLiteral& lit = params_->literal();
   const std::size_t n = params_->n();
   const int nq = pt.level() + 1;
@@ -97,29 +44,29 @@ absl::Status Encryptor::Encrypt(const Plaintext& pt, Ciphertext* out) const {
     return p;
   };
   Ciphertext ct;
-  ct.polys.resize(2);
+  Access::polys(ct).resize(2);
   if (pk_) {
     ring::RnsPoly u = small_ntt(ring::SampleTernary(prng, n));
-    ct.polys[0] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
-    ct.polys[1] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
-    ring::MulAddPointwise(ring, u, pk_->b, &ct.polys[0]);
-    ring::MulAddPointwise(ring, u, pk_->a, &ct.polys[1]);
+    Access::polys(ct)[0] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
+    Access::polys(ct)[1] = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
+    ring::MulAddPointwise(ring, u, pk_->b, &Access::polys(ct)[0]);
+    ring::MulAddPointwise(ring, u, pk_->a, &Access::polys(ct)[1]);
     u.SecureWipe();
   } else {
     Seed seed = Seed::FromOs();
-    ct.polys[1] = ring::RnsPoly(n, nq, 0, true);
-    ring::SampleUniform(ring, seed, kDomainCiphertextC1, &ct.polys[1]);
+    Access::polys(ct)[1] = ring::RnsPoly(n, nq, 0, true);
+    ring::SampleUniform(ring, seed, kDomainCiphertextC1, &Access::polys(ct)[1]);
     ring::RnsPoly e = small_ntt(ring::SampleError(prng, n, lit.error, lit.error_sigma));
-    ct.polys[0] = ring::RnsPoly(n, nq, 0, true);
-    ring::MulPointwise(ring, ct.polys[1], sk_->poly(), &ct.polys[0]);
-    ring::Sub(ring, e, ct.polys[0], &ct.polys[0]);
+    Access::polys(ct)[0] = ring::RnsPoly(n, nq, 0, true);
+    ring::MulPointwise(ring, Access::polys(ct)[1], sk_->poly(), &Access::polys(ct)[0]);
+    ring::Sub(ring, e, Access::polys(ct)[0], &Access::polys(ct)[0]);
     e.SecureWipe();
-    ct.c1_seed = seed;
+    Access::c1_seed(ct) = seed;
   }
-  ring::Add(ring, ct.polys[0], pt.poly, &ct.polys[0]);
-  ct.scale = pt.scale;
-  ct.slots = pt.slots;
-  ct.fingerprint = params_->fingerprint();
+  ring::Add(ring, Access::polys(ct)[0], Access::poly(pt), &Access::polys(ct)[0]);
+  Access::scale(ct) = Access::scale(pt);
+  Access::slots(ct) = Access::slots(pt);
+  Access::fingerprint(ct) = params_->fingerprint();
   *out = std::move(ct);
   return absl::OkStatus();
 }
@@ -130,31 +77,34 @@ absl::StatusOr<Ciphertext> Encryptor::EncryptNew(const Plaintext& pt) const {
   return ct;
 }
 
-void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
+void internal::ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
                         ring::RnsPoly* c1) {
   *c1 = ring::RnsPoly(params.n(), level + 1, 0, true);
-  ring::SampleUniform(params.ring(), seed, kDomainCiphertextC1, c1);
+  ring::SampleUniform(internal::Access::ring(params), seed, kDomainCiphertextC1, c1);
 }
 
-Decryptor::Decryptor(ParametersPtr params, SecretKey sk)
-    : params_(std::move(params)), sk_(std::move(sk)) {}
+absl::StatusOr<Decryptor> Decryptor::Create(ParametersPtr params, SecretKey sk) {
+  if (params == nullptr) return absl::InvalidArgumentError("Decryptor: no parameters");
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params, sk, "Decryptor"));
+  return Decryptor(std::move(params), std::move(sk));
+}
 
 absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, ct, "Decrypt"));
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const int nq = ct.level() + 1;
   // Horner: m = c0 + s (c1 + s c2).
-  ring::RnsPoly acc = ct.polys.back();
+  ring::RnsPoly acc = Access::polys(ct).back();
   for (int i = ct.degree() - 1; i >= 0; --i) {
     ring::RnsPoly t(params_->n(), nq, 0, true);
     ring::MulPointwise(ring, acc, sk_.poly(), &t);
-    ring::Add(ring, t, ct.polys[i], &acc);
+    ring::Add(ring, t, Access::polys(ct)[i], &acc);
     t.SecureWipe();  // c s with c public gives s
   }
-  out->poly = std::move(acc);
-  out->scale = ct.scale;
-  out->slots = ct.slots;
-  out->fingerprint = ct.fingerprint;
+  Access::poly(*out) = std::move(acc);
+  Access::scale(*out) = Access::scale(ct);
+  Access::slots(*out) = Access::slots(ct);
+  Access::fingerprint(*out) = Access::fingerprint(ct);
   return absl::OkStatus();
 }
 

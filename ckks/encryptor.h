@@ -9,6 +9,8 @@
 #ifndef BLINDFOLD_CKKS_ENCRYPTOR_H_
 #define BLINDFOLD_CKKS_ENCRYPTOR_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "base/status.h"
 #include "ckks/ciphertext.h"
@@ -19,8 +21,11 @@ namespace blindfold::ckks {
 
 class Encryptor {
  public:
-  Encryptor(ParametersPtr params, PublicKey pk);
-  Encryptor(ParametersPtr params, SecretKey sk);
+  // Validate the key against `params` (fingerprint, N, limb counts, NTT
+  // form). Errors: InvalidArgument "Encryptor: ...".
+  static absl::StatusOr<Encryptor> Create(ParametersPtr params, PublicKey pk);
+  // Symmetric, seeded encryption; takes the key (pass sk.Clone() to keep one).
+  static absl::StatusOr<Encryptor> Create(ParametersPtr params, SecretKey sk);
 
   // Encrypts at the plaintext's level and scale. Errors (InvalidArgument,
   // "Encrypt: ..."): plaintext from other parameters or malformed.
@@ -28,6 +33,8 @@ class Encryptor {
   absl::StatusOr<Ciphertext> EncryptNew(const Plaintext& pt) const;
 
  private:
+  explicit Encryptor(ParametersPtr params) : params_(std::move(params)) {}
+
   ParametersPtr params_;
   std::optional<PublicKey> pk_;
   std::optional<SecretKey> sk_;
@@ -35,28 +42,21 @@ class Encryptor {
 
 class Decryptor {
  public:
-  Decryptor(ParametersPtr params, SecretKey sk);
+  // Validates the key against `params`. Errors: InvalidArgument
+  // "Decryptor: ...".
+  static absl::StatusOr<Decryptor> Create(ParametersPtr params, SecretKey sk);
 
   // Errors: ciphertext from other parameters, malformed, or degree > 2.
   absl::Status Decrypt(const Ciphertext& ct, Plaintext* out) const;
   absl::StatusOr<Plaintext> DecryptNew(const Ciphertext& ct) const;
 
  private:
+  Decryptor(ParametersPtr params, SecretKey sk)
+      : params_(std::move(params)), sk_(std::move(sk)) {}
+
   ParametersPtr params_;
   SecretKey sk_;
 };
-
-// Checks that `ct` is well formed for `params`: fingerprint, 2 or 3 polys of
-// the right shape in NTT form, level in range, power-of-two slots, positive
-// finite scale. `op` prefixes the error message.
-absl::Status ValidateCiphertext(const Parameters& params, const Ciphertext& ct,
-                                absl::string_view op);
-absl::Status ValidatePlaintext(const Parameters& params, const Plaintext& pt,
-                               absl::string_view op);
-
-// The c1 of a seeded symmetric encryption at `level`, from its seed.
-void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
-                        ring::RnsPoly* c1);
 
 }  // namespace blindfold::ckks
 

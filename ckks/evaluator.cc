@@ -6,25 +6,53 @@
 #include "base/check.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
-#include "ckks/encryptor.h"
+#include "ckks/internal/access.h"
+#include "ckks/internal/encoding.h"
+#include "ckks/validation.h"
 #include "math/vec_ops.h"
 #include "ring/automorphism.h"
 
 namespace blindfold::ckks {
 
+using internal::Access;
+
 using ring::RnsPoly;
 
 namespace {
 
-inline uint64_t ReduceSigned128(__int128 v, const math::Modulus& q) {
-  if (v >= 0) return math::BarrettReduce128(static_cast<math::u128>(v), q);
-  const uint64_t r = math::BarrettReduce128(static_cast<math::u128>(-v), q);
-  return r == 0 ? 0 : q.value - r;
-}
-
 bool IsPowerOfTwo(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
+// Two operands of one op: equal slot counts and, if `same_scale`, matching
+// scales.
+absl::Status CheckSlotsAndScaleMatch(std::size_t slots_a, std::size_t slots_b,
+                                     Scale scale_a, Scale scale_b,
+                                     absl::string_view op, bool same_scale) {
+  if (slots_a != slots_b) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": slot counts differ (", slots_a, " vs ", slots_b, ")"));
+  }
+  if (same_scale && !scale_a.Matches(scale_b)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": scales differ (", scale_a.ToString(), " vs ", scale_b.ToString(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<Evaluator> Evaluator::Create(
+    ParametersPtr params, std::shared_ptr<const EvaluationKeys> keys) {
+  if (params == nullptr) return absl::InvalidArgumentError("Evaluator: no parameters");
+  // EvaluationKeys::Create validated every key against its parameters; the
+  // fingerprint covers (N, Q, P), hence every shape the keys were checked for.
+  if (keys != nullptr && keys->fingerprint() != params->fingerprint()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Evaluator: evaluation keys belong to other parameters (fingerprint ",
+        absl::Hex(keys->fingerprint()), ", expected ",
+        absl::Hex(params->fingerprint()), ")"));
+  }
+  return Evaluator(std::move(params), std::move(keys));
+}
 
 Evaluator::Evaluator(ParametersPtr params,
                      std::shared_ptr<const EvaluationKeys> keys)
@@ -40,10 +68,10 @@ Evaluator::Evaluator(ParametersPtr params,
   for (int i = 0; i < L; ++i) {
     imag_[i].assign(n, 0);
     imag_[i][n / 2] = 1;
-    params_->ring().ntt(i).Forward(imag_[i].data());
+    internal::Access::ring(*params_).ntt(i).Forward(imag_[i].data());
   }
   if (keys_) {
-    for (const auto& [g, key] : keys_->galois.keys) {
+    for (uint64_t g : keys_->galois_elements()) {
       automorphism_index_.emplace(g, ring::AutomorphismNttIndex(params_->log_n(), g));
     }
   }
@@ -62,15 +90,8 @@ absl::Status Evaluator::CheckBinary(const Ciphertext& a, const Ciphertext& b,
         op, ": levels differ (", a.level(), " vs ", b.level(),
         "); DropLevel the higher operand first"));
   }
-  if (a.slots != b.slots) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": slot counts differ (", a.slots, " vs ", b.slots, ")"));
-  }
-  if (same_scale && !a.scale.Matches(b.scale)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": scales differ (", a.scale.ToString(), " vs ", b.scale.ToString(), ")"));
-  }
-  return absl::OkStatus();
+  return CheckSlotsAndScaleMatch(Access::slots(a), Access::slots(b), Access::scale(a), Access::scale(b), op,
+                                 same_scale);
 }
 
 absl::Status Evaluator::CheckScaleFits(Scale scale, int level,
@@ -89,19 +110,19 @@ absl::Status Evaluator::Add(const Ciphertext& a, const Ciphertext& b,
   const Ciphertext& big = a.degree() >= b.degree() ? a : b;
   const Ciphertext& small = a.degree() >= b.degree() ? b : a;
   Ciphertext r;
-  r.polys.resize(big.polys.size());
-  for (std::size_t i = 0; i < big.polys.size(); ++i) {
-    if (i < small.polys.size()) {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true,
+  Access::polys(r).resize(Access::polys(big).size());
+  for (std::size_t i = 0; i < Access::polys(big).size(); ++i) {
+    if (i < Access::polys(small).size()) {
+      Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true,
                            RnsPoly::Uninitialized{});
-      ring::Add(params_->ring(), big.polys[i], small.polys[i], &r.polys[i]);
+      ring::Add(internal::Access::ring(*params_), Access::polys(big)[i], Access::polys(small)[i], &Access::polys(r)[i]);
     } else {
-      r.polys[i] = big.polys[i];
+      Access::polys(r)[i] = Access::polys(big)[i];
     }
   }
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -110,22 +131,22 @@ absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
                             Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckBinary(a, b, "Sub", true));
   Ciphertext r;
-  const std::size_t deg = std::max(a.polys.size(), b.polys.size());
-  r.polys.resize(deg);
+  const std::size_t deg = std::max(Access::polys(a).size(), Access::polys(b).size());
+  Access::polys(r).resize(deg);
   for (std::size_t i = 0; i < deg; ++i) {
-    if (i < a.polys.size() && i < b.polys.size()) {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
-      ring::Sub(params_->ring(), a.polys[i], b.polys[i], &r.polys[i]);
-    } else if (i < a.polys.size()) {
-      r.polys[i] = a.polys[i];
+    if (i < Access::polys(a).size() && i < Access::polys(b).size()) {
+      Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
+      ring::Sub(internal::Access::ring(*params_), Access::polys(a)[i], Access::polys(b)[i], &Access::polys(r)[i]);
+    } else if (i < Access::polys(a).size()) {
+      Access::polys(r)[i] = Access::polys(a)[i];
     } else {
-      r.polys[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
-      ring::Negate(params_->ring(), b.polys[i], &r.polys[i]);
+      Access::polys(r)[i] = RnsPoly(params_->n(), a.level() + 1, 0, true, RnsPoly::Uninitialized{});
+      ring::Negate(internal::Access::ring(*params_), Access::polys(b)[i], &Access::polys(r)[i]);
     }
   }
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -133,8 +154,8 @@ absl::Status Evaluator::Sub(const Ciphertext& a, const Ciphertext& b,
 absl::Status Evaluator::Negate(const Ciphertext& a, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Negate"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  for (auto& p : r.polys) ring::Negate(params_->ring(), p, &p);
+  Access::c1_seed(r).reset();
+  for (auto& p : Access::polys(r)) ring::Negate(internal::Access::ring(*params_), p, &p);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -149,15 +170,8 @@ absl::Status CheckPlainOperand(const Parameters& params, const Ciphertext& a,
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": plaintext level ", b.level(), " below ciphertext level ", a.level()));
   }
-  if (a.slots != b.slots) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": slot counts differ (", a.slots, " vs ", b.slots, ")"));
-  }
-  if (same_scale && !a.scale.Matches(b.scale)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": scales differ (", a.scale.ToString(), " vs ", b.scale.ToString(), ")"));
-  }
-  return absl::OkStatus();
+  return CheckSlotsAndScaleMatch(Access::slots(a), Access::slots(b), Access::scale(a), Access::scale(b), op,
+                                 same_scale);
 }
 }  // namespace
 
@@ -165,8 +179,8 @@ absl::Status Evaluator::AddPlain(const Ciphertext& a, const Plaintext& b,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "AddPlain", true));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  ring::Add(params_->ring(), r.polys[0], b.poly, &r.polys[0]);
+  Access::c1_seed(r).reset();
+  ring::Add(internal::Access::ring(*params_), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -175,61 +189,53 @@ absl::Status Evaluator::SubPlain(const Ciphertext& a, const Plaintext& b,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "SubPlain", true));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  ring::Sub(params_->ring(), r.polys[0], b.poly, &r.polys[0]);
+  Access::c1_seed(r).reset();
+  ring::Sub(internal::Access::ring(*params_), Access::polys(r)[0], Access::poly(b), &Access::polys(r)[0]);
   *out = std::move(r);
   return absl::OkStatus();
 }
 
-void Evaluator::ApplyConstant(RnsPoly* poly, __int128 re, __int128 im,
-                              bool multiply) const {
-  const ring::RingContext& ring = params_->ring();
+absl::Status Evaluator::ApplyConstant(std::complex<double> c, double scale,
+                                      bool multiply, absl::string_view op,
+                                      std::span<RnsPoly> polys) const {
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
-  ParallelFor(poly->num_q(), [&](std::size_t i) {
+  const int nq = polys.empty() ? 0 : polys[0].num_q();
+  BF_ASSIGN_OR_RETURN(const internal::ConstantResidues k,
+                      internal::EncodeConstant(*params_, c, scale, nq, op));
+  ParallelFor(nq, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
-    const uint64_t a = ReduceSigned128(re, q);
-    uint64_t* x = poly->limb(i);
-    if (im == 0) {
-      if (multiply) {
-        math::MulScalarModVec(x, a, x, n, q);
-      } else {
-        math::AddScalarModVec(x, a, x, n, q.value);
-      }
-      return;
+    AlignedVector<uint64_t> t;  // re + im X^(N/2) in NTT form
+    if (k.has_imag) {
+      t.resize(n);
+      math::MulScalarModVec(imag_[i].data(), k.im[i], t.data(), n, q);
+      math::AddScalarModVec(t.data(), k.re[i], t.data(), n, q.value);
     }
-    const uint64_t b = ReduceSigned128(im, q);
-    AlignedVector<uint64_t> t(n);  // written next
-    math::MulScalarModVec(imag_[i].data(), b, t.data(), n, q);
-    math::AddScalarModVec(t.data(), a, t.data(), n, q.value);
-    if (multiply) {
-      math::MulModVec(x, t.data(), x, n, q);
-    } else {
-      math::AddModVec(x, t.data(), x, n, q.value);
+    for (RnsPoly& poly : polys) {
+      uint64_t* x = poly.limb(i);
+      if (!k.has_imag) {
+        if (multiply) {
+          math::MulScalarModVec(x, k.re[i], x, n, q);
+        } else {
+          math::AddScalarModVec(x, k.re[i], x, n, q.value);
+        }
+      } else if (multiply) {
+        math::MulModVec(x, t.data(), x, n, q);
+      } else {
+        math::AddModVec(x, t.data(), x, n, q.value);
+      }
     }
   });
+  return absl::OkStatus();
 }
-
-namespace {
-absl::StatusOr<std::pair<__int128, __int128>> ScaleConstant(
-    std::complex<double> c, double scale, absl::string_view op) {
-  const double re = std::round(c.real() * scale);
-  const double im = std::round(c.imag() * scale);
-  constexpr double kLimit = 1.329227995784916e36;  // 2^120
-  if (!(std::abs(re) < kLimit) || !(std::abs(im) < kLimit)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": constant times scale is not finite or reaches 2^120"));
-  }
-  return std::make_pair(static_cast<__int128>(re), static_cast<__int128>(im));
-}
-}  // namespace
 
 absl::Status Evaluator::AddConst(const Ciphertext& a, std::complex<double> c,
                                  Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "AddConst"));
-  BF_ASSIGN_OR_RETURN(auto k, ScaleConstant(c, a.scale.value(), "AddConst"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  ApplyConstant(&r.polys[0], k.first, k.second, /*multiply=*/false);
+  Access::c1_seed(r).reset();
+  BF_RETURN_IF_ERROR(ApplyConstant(c, Access::scale(a).value(), /*multiply=*/false,
+                                   "AddConst", std::span(Access::polys(r)).first(1)));
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -240,12 +246,12 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
   if (!(const_scale.value() >= 1.0) || !std::isfinite(const_scale.value())) {
     return absl::InvalidArgumentError("MultiplyConst: constant scale must be >= 1");
   }
-  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * const_scale, a.level(), "MultiplyConst"));
-  BF_ASSIGN_OR_RETURN(auto k, ScaleConstant(c, const_scale.value(), "MultiplyConst"));
+  BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * const_scale, a.level(), "MultiplyConst"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  for (auto& p : r.polys) ApplyConstant(&p, k.first, k.second, /*multiply=*/true);
-  r.scale = a.scale * const_scale;
+  Access::c1_seed(r).reset();
+  BF_RETURN_IF_ERROR(ApplyConstant(c, const_scale.value(), /*multiply=*/true,
+                                   "MultiplyConst", std::span(Access::polys(r))));
+  Access::scale(r) = Access::scale(a) * const_scale;
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -253,11 +259,11 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
 absl::Status Evaluator::MultiplyPlain(const Ciphertext& a, const Plaintext& b,
                                       Ciphertext* out) const {
   BF_RETURN_IF_ERROR(CheckPlainOperand(*params_, a, b, "MultiplyPlain", false));
-  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * b.scale, a.level(), "MultiplyPlain"));
+  BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * Access::scale(b), a.level(), "MultiplyPlain"));
   Ciphertext r = a;
-  r.c1_seed.reset();
-  for (auto& p : r.polys) ring::MulPointwise(params_->ring(), p, b.poly, &p);
-  r.scale = a.scale * b.scale;
+  Access::c1_seed(r).reset();
+  for (auto& p : Access::polys(r)) ring::MulPointwise(internal::Access::ring(*params_), p, Access::poly(b), &p);
+  Access::scale(r) = Access::scale(a) * Access::scale(b);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -270,36 +276,36 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
         "Multiply: operands have degree ", a.degree(), " and ", b.degree(),
         ", expected 1; Relinearize first"));
   }
-  BF_RETURN_IF_ERROR(CheckScaleFits(a.scale * b.scale, a.level(), "Multiply"));
-  const ring::RingContext& ring = params_->ring();
+  BF_RETURN_IF_ERROR(CheckScaleFits(Access::scale(a) * Access::scale(b), a.level(), "Multiply"));
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = a.level() + 1;
   Ciphertext r;
-  r.polys.assign(3, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
+  Access::polys(r).assign(3, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
   ParallelFor(nq, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
-    const uint64_t* a0 = a.polys[0].limb(i);
-    const uint64_t* a1 = a.polys[1].limb(i);
-    const uint64_t* b0 = b.polys[0].limb(i);
-    const uint64_t* b1 = b.polys[1].limb(i);
-    math::MulModVec(a0, b0, r.polys[0].limb(i), n, q);
-    math::MulModVec(a1, b1, r.polys[2].limb(i), n, q);
+    const uint64_t* a0 = Access::polys(a)[0].limb(i);
+    const uint64_t* a1 = Access::polys(a)[1].limb(i);
+    const uint64_t* b0 = Access::polys(b)[0].limb(i);
+    const uint64_t* b1 = Access::polys(b)[1].limb(i);
+    math::MulModVec(a0, b0, Access::polys(r)[0].limb(i), n, q);
+    math::MulModVec(a1, b1, Access::polys(r)[2].limb(i), n, q);
     const uint64_t* pa[2] = {a0, a1};
     const uint64_t* pb[2] = {b1, b0};
-    math::DotProductModVec(pa, pb, 2, r.polys[1].limb(i), n, q);
+    math::DotProductModVec(pa, pb, 2, Access::polys(r)[1].limb(i), n, q);
   });
-  r.scale = a.scale * b.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a) * Access::scale(b);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
 
 void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
-  const ring::HybridDecomposition& dec = params_->decomposition();
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
   const int l = a.num_q() - 1;
   RnsPoly a_coeff = a;
-  ring::FromNtt(params_->ring(), &a_coeff);
+  ring::FromNtt(internal::Access::ring(*params_), &a_coeff);
   const int digits = dec.NumDigits(l);
   ext->resize(digits);
   for (int j = 0; j < digits; ++j) {
@@ -309,23 +315,29 @@ void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
   }
 }
 
-void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
+absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
                                     const SwitchingKey& key, RnsPoly* d0,
                                     RnsPoly* d1) const {
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = ext[0].num_q(), np = params_->num_p();
   const int L = params_->num_q();
   const int digits = static_cast<int>(ext.size());
+  if (digits < 1 || digits > kMaxDnum ||
+      key.b.size() < ext.size() || key.a.size() < ext.size()) {
+    return absl::InternalError(absl::StrCat(
+        "KeySwitch: ", digits, " digits for a key of ", key.b.size(),
+        ", at most ", kMaxDnum));
+  }
   RnsPoly acc0(n, nq, np, true, RnsPoly::Uninitialized{});
   RnsPoly acc1(n, nq, np, true, RnsPoly::Uninitialized{});
   ParallelFor(nq + np, [&](std::size_t i) {
     const int key_limb = static_cast<int>(i) < nq ? static_cast<int>(i)
                                                   : static_cast<int>(i) + L - nq;
     const math::Modulus& m = ring.modulus(acc0.modulus_index(i, ring));
-    const uint64_t* e[64];
-    const uint64_t* kb[64];
-    const uint64_t* ka[64];
+    const uint64_t* e[kMaxDnum];
+    const uint64_t* kb[kMaxDnum];
+    const uint64_t* ka[kMaxDnum];
     for (int j = 0; j < digits; ++j) {
       e[j] = ext[j].limb(i);
       kb[j] = key.b[j].limb(key_limb);
@@ -333,11 +345,12 @@ void Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
     }
     math::DotProductModVec2(e, kb, ka, digits, acc0.limb(i), acc1.limb(i), n, m);
   });
-  const ring::HybridDecomposition& dec = params_->decomposition();
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
   *d0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   *d1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   dec.ModDown(&acc0, d0);
   dec.ModDown(&acc1, d1);
+  return absl::OkStatus();
 }
 
 absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const {
@@ -346,29 +359,29 @@ absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const 
     return absl::InvalidArgumentError(absl::StrCat(
         "Relinearize: ciphertext has degree ", a.degree(), ", expected 2"));
   }
-  if (!keys_ || !keys_->relin) {
+  if (!keys_ || !keys_->relin()) {
     return absl::FailedPreconditionError("Relinearize: no relinearization key");
   }
   std::vector<RnsPoly> ext;
-  Decompose(a.polys[2], &ext);
+  Decompose(Access::polys(a)[2], &ext);
   RnsPoly d0, d1;
-  KeySwitchDecomposed(ext, keys_->relin->key, &d0, &d1);
+  BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, keys_->relin()->key, &d0, &d1));
   Ciphertext r;
-  r.polys.resize(2);
-  r.polys[0] = a.polys[0];
-  r.polys[1] = a.polys[1];
-  ring::Add(params_->ring(), r.polys[0], d0, &r.polys[0]);
-  ring::Add(params_->ring(), r.polys[1], d1, &r.polys[1]);
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::polys(r).resize(2);
+  Access::polys(r)[0] = Access::polys(a)[0];
+  Access::polys(r)[1] = Access::polys(a)[1];
+  ring::Add(internal::Access::ring(*params_), Access::polys(r)[0], d0, &Access::polys(r)[0]);
+  ring::Add(internal::Access::ring(*params_), Access::polys(r)[1], d1, &Access::polys(r)[1]);
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
 
 absl::Status Evaluator::MulRelin(const Ciphertext& a, const Ciphertext& b,
                                  Ciphertext* out) const {
-  if (!keys_ || !keys_->relin) {
+  if (!keys_ || !keys_->relin()) {
     return absl::FailedPreconditionError("MulRelin: no relinearization key");
   }
   Ciphertext t;
@@ -380,19 +393,19 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Rescale"));
   const int l = a.level();
   if (l == 0) return absl::InvalidArgumentError("Rescale: ciphertext at level 0");
-  const ring::RingContext& ring = params_->ring();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const math::Modulus& ql = ring.q(l);
   const uint64_t half = ql.value >> 1;
   Ciphertext r;
-  r.polys.resize(a.polys.size());
-  for (std::size_t p = 0; p < a.polys.size(); ++p) {
+  Access::polys(r).resize(Access::polys(a).size());
+  for (std::size_t p = 0; p < Access::polys(a).size(); ++p) {
     // Centered remainder: last = [x + half]_{q_l}; x - (last - half) is
     // divisible by q_l and the quotient is round(x / q_l).
-    AlignedVector<uint64_t> last(a.polys[p].limb(l), a.polys[p].limb(l) + n);
+    AlignedVector<uint64_t> last(Access::polys(a)[p].limb(l), Access::polys(a)[p].limb(l) + n);
     ring.ntt(l).Inverse(last.data());
     math::AddScalarModVec(last.data(), half, last.data(), n, ql.value);
-    RnsPoly& dst = r.polys[p];
+    RnsPoly& dst = Access::polys(r)[p];
     dst = RnsPoly(n, l, 0, true, RnsPoly::Uninitialized{});
     ParallelFor(l, [&](std::size_t i) {
       const math::Modulus& qi = ring.q(i);
@@ -400,13 +413,13 @@ absl::Status Evaluator::Rescale(const Ciphertext& a, Ciphertext* out) const {
       math::ReduceVec(last.data(), t.data(), n, qi, ql.bits);
       math::AddScalarModVec(t.data(), qi.value - half % qi.value, t.data(), n, qi.value);
       ring.ntt(i).Forward(t.data());
-      math::SubModVec(a.polys[p].limb(i), t.data(), dst.limb(i), n, qi.value);
-      math::MulScalarModVec(dst.limb(i), params_->q_inv_mod_q(l, i), dst.limb(i), n, qi);
+      math::SubModVec(Access::polys(a)[p].limb(i), t.data(), dst.limb(i), n, qi.value);
+      math::MulScalarModVec(dst.limb(i), internal::Access::q_inv_mod_q(*params_, l, i), dst.limb(i), n, qi);
     });
   }
-  r.scale = a.scale / static_cast<double>(ql.value);
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  Access::scale(r) = Access::scale(a) / static_cast<double>(ql.value);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -419,8 +432,8 @@ absl::Status Evaluator::DropLevel(const Ciphertext& a, int level,
         "DropLevel: target level ", level, " outside [0, ", a.level(), "]"));
   }
   Ciphertext r = a;
-  for (auto& p : r.polys) p.TruncateQ(level + 1);
-  if (level != a.level()) r.c1_seed.reset();
+  for (auto& p : Access::polys(r)) p.TruncateQ(level + 1);
+  if (level != a.level()) Access::c1_seed(r).reset();
   *out = std::move(r);
   return absl::OkStatus();
 }
@@ -428,10 +441,7 @@ absl::Status Evaluator::DropLevel(const Ciphertext& a, int level,
 absl::StatusOr<const SwitchingKey*> Evaluator::GaloisKey(uint64_t g,
                                                          absl::string_view op,
                                                          int steps) const {
-  if (keys_) {
-    auto it = keys_->galois.keys.find(g);
-    if (it != keys_->galois.keys.end()) return &it->second;
-  }
+  if (const SwitchingKey* key = keys_ ? keys_->galois(g) : nullptr) return key;
   return absl::FailedPreconditionError(absl::StrCat(
       op, ": no Galois key for ",
       g == ring::GaloisElementForConjugation(params_->log_n())
@@ -440,39 +450,43 @@ absl::StatusOr<const SwitchingKey*> Evaluator::GaloisKey(uint64_t g,
       " (galois element ", g, ")"));
 }
 
-const std::vector<uint32_t>& Evaluator::AutomorphismIndex(uint64_t g) const {
+const std::vector<uint32_t>* Evaluator::AutomorphismIndex(uint64_t g) const {
   auto it = automorphism_index_.find(g);
-  BF_CHECK(it != automorphism_index_.end());  // built for every key
-  return it->second;
+  return it == automorphism_index_.end() ? nullptr : &it->second;
 }
 
-void Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
-                            const SwitchingKey& key, Ciphertext* out) const {
+absl::Status Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
+                                    const SwitchingKey& key, Ciphertext* out) const {
   std::vector<RnsPoly> ext;
-  Decompose(a.polys[1], &ext);
-  RotateDecomposed(a, ext, g, key, out);
+  Decompose(Access::polys(a)[1], &ext);
+  return RotateDecomposed(a, ext, g, key, out);
 }
 
-void Evaluator::RotateDecomposed(const Ciphertext& a,
+absl::Status Evaluator::RotateDecomposed(const Ciphertext& a,
                                  const std::vector<RnsPoly>& ext, uint64_t g,
                                  const SwitchingKey& key,
                                  Ciphertext* out) const {
   // With the key of keys.h, d0 + d1 sigma_g^-1(s) ~ c1 s, so
   // sigma_g(c0 + d0) + sigma_g(d1) s ~ sigma_g(c0 + c1 s): one permutation
   // of each output polynomial, none of the digits.
+  // The index exists for every key of the immutable key set (constructor).
+  const std::vector<uint32_t>* idx = AutomorphismIndex(g);
+  if (idx == nullptr) {
+    return absl::InternalError(absl::StrCat("Rotate: no index for Galois element ", g));
+  }
   RnsPoly d0, d1;
-  KeySwitchDecomposed(ext, key, &d0, &d1);
-  ring::Add(params_->ring(), a.polys[0], d0, &d0);
-  const std::vector<uint32_t>& idx = AutomorphismIndex(g);
+  BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, key, &d0, &d1));
+  ring::Add(internal::Access::ring(*params_), Access::polys(a)[0], d0, &d0);
   Ciphertext r;
-  r.polys.assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
+  Access::polys(r).assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
                             RnsPoly::Uninitialized{}));
-  ring::ApplyAutomorphismNtt(d0, idx, &r.polys[0]);
-  ring::ApplyAutomorphismNtt(d1, idx, &r.polys[1]);
-  r.scale = a.scale;
-  r.slots = a.slots;
-  r.fingerprint = a.fingerprint;
+  ring::ApplyAutomorphismNtt(d0, *idx, &Access::polys(r)[0]);
+  ring::ApplyAutomorphismNtt(d1, *idx, &Access::polys(r)[1]);
+  Access::scale(r) = Access::scale(a);
+  Access::slots(r) = Access::slots(a);
+  Access::fingerprint(r) = Access::fingerprint(a);
   *out = std::move(r);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<uint64_t, const SwitchingKey*>>
@@ -483,7 +497,9 @@ Evaluator::RotationKey(int steps, std::size_t slots, absl::string_view op) const
   const int64_t k = ((steps % s) + s) % s;
   for (uint64_t g : {GaloisElementForRotation(steps),
                      GaloisElementForRotation(static_cast<int>(k))}) {
-    if (keys_ && keys_->galois.Has(g)) return std::make_pair(g, &keys_->galois.keys.at(g));
+    if (const SwitchingKey* key = keys_ ? keys_->galois(g) : nullptr) {
+      return std::make_pair(g, key);
+    }
   }
   BF_ASSIGN_OR_RETURN(const SwitchingKey* key,
                       GaloisKey(GaloisElementForRotation(steps), op, steps));
@@ -496,14 +512,13 @@ absl::Status Evaluator::Rotate(const Ciphertext& a, int steps, Ciphertext* out) 
     return absl::InvalidArgumentError(absl::StrCat(
         "Rotate: ciphertext has degree ", a.degree(), ", expected 1"));
   }
-  const int64_t slots = static_cast<int64_t>(a.slots);
+  const int64_t slots = static_cast<int64_t>(Access::slots(a));
   if (steps % slots == 0) {
     *out = a;
     return absl::OkStatus();
   }
-  BF_ASSIGN_OR_RETURN(auto gk, RotationKey(steps, a.slots, "Rotate"));
-  ApplyGalois(a, gk.first, *gk.second, out);
-  return absl::OkStatus();
+  BF_ASSIGN_OR_RETURN(auto gk, RotationKey(steps, Access::slots(a), "Rotate"));
+  return ApplyGalois(a, gk.first, *gk.second, out);
 }
 
 absl::Status Evaluator::Conjugate(const Ciphertext& a, Ciphertext* out) const {
@@ -514,8 +529,7 @@ absl::Status Evaluator::Conjugate(const Ciphertext& a, Ciphertext* out) const {
   }
   const uint64_t g = ring::GaloisElementForConjugation(params_->log_n());
   BF_ASSIGN_OR_RETURN(const SwitchingKey* key, GaloisKey(g, "Conjugate", 0));
-  ApplyGalois(a, g, *key, out);
-  return absl::OkStatus();
+  return ApplyGalois(a, g, *key, out);
 }
 
 absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
@@ -526,69 +540,62 @@ absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
     return absl::InvalidArgumentError(absl::StrCat(
         "RotateHoisted: ciphertext has degree ", a.degree(), ", expected 1"));
   }
-  const int64_t slots = static_cast<int64_t>(a.slots);
+  const int64_t slots = static_cast<int64_t>(Access::slots(a));
   std::vector<uint64_t> gs;  // 0: identity
   std::vector<const SwitchingKey*> keys;
   for (int s : steps) {
     gs.push_back(0);
     keys.push_back(nullptr);
     if (s % slots == 0) continue;
-    BF_ASSIGN_OR_RETURN(auto gk, RotationKey(s, a.slots, "RotateHoisted"));
+    BF_ASSIGN_OR_RETURN(auto gk, RotationKey(s, Access::slots(a), "RotateHoisted"));
     gs.back() = gk.first;
     keys.back() = gk.second;
   }
   // One decomposition of c1, shared by every rotation: the Galois keys are
   // permuted by sigma_g^-1 (keys.h), so the digits are used as they are.
   std::vector<RnsPoly> ext;
-  Decompose(a.polys[1], &ext);
+  Decompose(Access::polys(a)[1], &ext);
   std::vector<Ciphertext> result(steps.size());
   for (std::size_t s = 0; s < steps.size(); ++s) {
     if (gs[s] == 0) {
       result[s] = a;
     } else {
-      RotateDecomposed(a, ext, gs[s], *keys[s], &result[s]);
+      BF_RETURN_IF_ERROR(RotateDecomposed(a, ext, gs[s], *keys[s], &result[s]));
     }
   }
   *out = std::move(result);
   return absl::OkStatus();
 }
 
-absl::Status Evaluator::InnerSum(const Ciphertext& a, int stride, int count,
-                                 Ciphertext* out) const {
-  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "InnerSum"));
+absl::Status Evaluator::RotateAndSum(const Ciphertext& a, int stride, int count,
+                                     int direction, absl::string_view op,
+                                     Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, op));
   if (stride < 1 || !IsPowerOfTwo(count) ||
-      static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
+      static_cast<int64_t>(stride) * count > static_cast<int64_t>(Access::slots(a))) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "InnerSum: stride ", stride, " x count ", count,
-        " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
+        op, ": stride ", stride, " x count ", count,
+        " must be >= 1, a power-of-two count, and fit ", Access::slots(a), " slots"));
   }
   Ciphertext acc = a;
   for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {
     Ciphertext rot;
-    BF_RETURN_IF_ERROR(AnnotateStatus(Rotate(acc, static_cast<int>(s), &rot), "InnerSum"));
+    BF_RETURN_IF_ERROR(AnnotateStatus(
+        Rotate(acc, static_cast<int>(direction * s), &rot), op));
     BF_RETURN_IF_ERROR(Add(acc, rot, &acc));
   }
   *out = std::move(acc);
   return absl::OkStatus();
 }
 
+absl::Status Evaluator::InnerSum(const Ciphertext& a, int stride, int count,
+                                 Ciphertext* out) const {
+  return RotateAndSum(a, stride, count, /*direction=*/+1, "InnerSum", out);
+}
+
 absl::Status Evaluator::Replicate(const Ciphertext& a, int stride, int count,
                                   Ciphertext* out) const {
-  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "Replicate"));
-  if (stride < 1 || !IsPowerOfTwo(count) ||
-      static_cast<int64_t>(stride) * count > static_cast<int64_t>(a.slots)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Replicate: stride ", stride, " x count ", count,
-        " must be >= 1, a power-of-two count, and fit ", a.slots, " slots"));
-  }
-  Ciphertext acc = a;
-  for (int64_t s = stride; s < static_cast<int64_t>(stride) * count; s <<= 1) {
-    Ciphertext rot;
-    BF_RETURN_IF_ERROR(AnnotateStatus(Rotate(acc, static_cast<int>(-s), &rot), "Replicate"));
-    BF_RETURN_IF_ERROR(Add(acc, rot, &acc));
-  }
-  *out = std::move(acc);
-  return absl::OkStatus();
+  return RotateAndSum(a, stride, count, /*direction=*/-1, "Replicate", out);
 }
 
 absl::StatusOr<Ciphertext> Evaluator::AddNew(const Ciphertext& a,

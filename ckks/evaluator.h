@@ -29,16 +29,13 @@
 
 namespace blindfold::ckks {
 
-// The server-side keys an Evaluator may use.
-struct EvaluationKeys {
-  std::optional<RelinKey> relin;
-  GaloisKeys galois;
-};
-
 class Evaluator {
  public:
-  explicit Evaluator(ParametersPtr params,
-                     std::shared_ptr<const EvaluationKeys> keys = nullptr);
+  // `keys` (validated by EvaluationKeys::Create) may be null: then only ops
+  // without key switching work. Errors (InvalidArgument, "Evaluator: ..."):
+  // keys made for other parameters.
+  static absl::StatusOr<Evaluator> Create(
+      ParametersPtr params, std::shared_ptr<const EvaluationKeys> keys = nullptr);
 
   // out = a + b, a - b, -a. REQUIRES equal level, slots and scale (up to
   // Scale::Matches); degrees may differ (the result has the larger).
@@ -98,6 +95,8 @@ class Evaluator {
   const ParametersPtr& params() const { return params_; }
 
  private:
+  Evaluator(ParametersPtr params, std::shared_ptr<const EvaluationKeys> keys);
+
   absl::Status CheckBinary(const Ciphertext& a, const Ciphertext& b,
                            absl::string_view op, bool same_scale) const;
   absl::Status CheckScaleFits(Scale scale, int level, absl::string_view op) const;
@@ -106,24 +105,32 @@ class Evaluator {
   // The Galois element and key that rotate `slots` slots by `steps`.
   absl::StatusOr<std::pair<uint64_t, const SwitchingKey*>> RotationKey(
       int steps, std::size_t slots, absl::string_view op) const;
-  const std::vector<uint32_t>& AutomorphismIndex(uint64_t g) const;
+  // nullptr when no key of element g was given.
+  const std::vector<uint32_t>* AutomorphismIndex(uint64_t g) const;
+  // log2(count) rotations by stride * 2^k, each times `direction`, summed.
+  absl::Status RotateAndSum(const Ciphertext& a, int stride, int count,
+                            int direction, absl::string_view op,
+                            Ciphertext* out) const;
 
   // ModUp of every digit of a (NTT form, Q_l).
   void Decompose(const ring::RnsPoly& a, std::vector<ring::RnsPoly>* ext) const;
   // (d0, d1) over Q_l with d0 + d1 s ~ a s' from a's decomposition.
-  void KeySwitchDecomposed(const std::vector<ring::RnsPoly>& ext,
+  // Errors (Internal) only if the digit count exceeds kMaxDnum, which
+  // Parameters::Create rules out.
+  absl::Status KeySwitchDecomposed(const std::vector<ring::RnsPoly>& ext,
                            const SwitchingKey& key, ring::RnsPoly* d0,
                            ring::RnsPoly* d1) const;
   // Applies sigma_g via its key: the rotation core.
-  void ApplyGalois(const Ciphertext& a, uint64_t g, const SwitchingKey& key,
+  absl::Status ApplyGalois(const Ciphertext& a, uint64_t g, const SwitchingKey& key,
                    Ciphertext* out) const;
   // sigma_g(a) from the decomposition `ext` of a's c1 (shared when hoisting).
-  void RotateDecomposed(const Ciphertext& a, const std::vector<ring::RnsPoly>& ext,
+  absl::Status RotateDecomposed(const Ciphertext& a, const std::vector<ring::RnsPoly>& ext,
                         uint64_t g, const SwitchingKey& key, Ciphertext* out) const;
-  // The constant polynomial re + im X^(N/2), scaled and rounded, added to or
-  // multiplied into `poly` (NTT form).
-  void ApplyConstant(ring::RnsPoly* poly, __int128 re, __int128 im,
-                     bool multiply) const;
+  // The constant c encoded at `scale` (every slot), added to or multiplied
+  // into every polynomial of `polys` (NTT form).
+  absl::Status ApplyConstant(std::complex<double> c, double scale,
+                             bool multiply, absl::string_view op,
+                             std::span<ring::RnsPoly> polys) const;
 
   ParametersPtr params_;
   std::shared_ptr<const EvaluationKeys> keys_;

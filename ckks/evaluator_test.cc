@@ -7,12 +7,15 @@
 
 #include <map>
 
+#include "ckks/internal/access.h"
+#include "ckks/internal/seed_expansion.h"
 #include "ckks/test_util.h"
 
 namespace blindfold::ckks {
 namespace {
 
 using testing::Context;
+using testing::Must;
 using testing::Log2MaxError;
 using testing::RandomComplex;
 using cvec = std::vector<std::complex<double>>;
@@ -87,10 +90,10 @@ TEST_P(EvaluatorTest, EncryptDecryptPublicAndSymmetric) {
                                     ctx_->params->default_scale(), &pt).ok());
   Ciphertext ct;
   ASSERT_TRUE(ctx_->sym_encryptor->Encrypt(pt, &ct).ok());
-  ASSERT_TRUE(ct.c1_seed.has_value());
+  ASSERT_TRUE(ct.c1_seed().has_value());
   ring::RnsPoly c1;
-  ExpandCiphertextC1(*ctx_->params, *ct.c1_seed, ct.level(), &c1);
-  EXPECT_EQ(c1, ct.polys[1]);
+  internal::ExpandCiphertextC1(*ctx_->params, *ct.c1_seed(), ct.level(), &c1);
+  EXPECT_EQ(c1, ct.polys()[1]);
   EXPECT_LT(Log2MaxError(ctx_->Decrypt(ct), v), kFresh);
 }
 
@@ -138,14 +141,14 @@ TEST_P(EvaluatorTest, PlainAndConstantOperands) {
 
   for (std::complex<double> k : {std::complex<double>(-2.5, 0), c}) {
     ASSERT_TRUE(ev().MultiplyConst(ca, k, ctx_->params->default_scale(), &out).ok());
-    EXPECT_NEAR(out.scale.log2(), 2 * ctx_->params->default_scale().log2(), 1e-9);
+    EXPECT_NEAR(out.scale().log2(), 2 * ctx_->params->default_scale().log2(), 1e-9);
     ASSERT_TRUE(ev().Rescale(out, &out).ok());
     for (std::size_t i = 0; i < a.size(); ++i) want[i] = a[i] * k;
     EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul) << k;
   }
   // Integer constant at scale 1 keeps the scale.
   ASSERT_TRUE(ev().MultiplyConst(ca, 3.0, Scale(1), &out).ok());
-  EXPECT_EQ(out.scale, ca.scale);
+  EXPECT_EQ(out.scale(), ca.scale());
   for (std::size_t i = 0; i < a.size(); ++i) want[i] = 3.0 * a[i];
   EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul);
 }
@@ -166,7 +169,7 @@ TEST_P(EvaluatorTest, MultiplyRelinearizeRescale) {
   EXPECT_EQ(t.degree(), 1);
   ASSERT_TRUE(ev().Rescale(t, &t).ok());
   EXPECT_LT(Log2MaxError(ctx_->Decrypt(t), prod), kAfterMul);
-  EXPECT_NEAR(t.scale.log2(), ctx_->params->default_scale().log2(), 0.1);
+  EXPECT_NEAR(t.scale().log2(), ctx_->params->default_scale().log2(), 0.1);
 }
 
 TEST_P(EvaluatorTest, SquaringChainToLevelZero) {
@@ -308,21 +311,21 @@ TEST_P(EvaluatorTest, MisuseGivesErrorsNotCrashes) {
   EXPECT_NE(s.message().find("does not fit"), std::string::npos) << s;
   // Malformed ciphertexts.
   Ciphertext bad = ca;
-  bad.polys.pop_back();
+  internal::Access::polys(bad).pop_back();
   EXPECT_FALSE(ev().Add(bad, ca, &out).ok());
   bad = ca;
-  bad.polys[1].TruncateQ(1);
+  internal::Access::polys(bad)[1].TruncateQ(1);
   s = ev().Add(bad, ca, &out);
   EXPECT_FALSE(s.ok());
   bad = ca;
-  bad.fingerprint ^= 1;
+  internal::Access::fingerprint(bad) ^= 1;
   s = ev().Rescale(bad, &out);
   EXPECT_NE(s.message().find("other parameters"), std::string::npos) << s;
   bad = ca;
-  bad.slots = 3;
+  internal::Access::slots(bad) = 3;
   EXPECT_FALSE(ev().Negate(bad, &out).ok());
   // No keys at all.
-  Evaluator bare(ctx_->params);
+  Evaluator bare = Must(Evaluator::Create(ctx_->params));
   EXPECT_EQ(bare.Relinearize(sq, &out).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(bare.Conjugate(ca, &out).code(), absl::StatusCode::kFailedPrecondition);
 }

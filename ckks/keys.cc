@@ -1,7 +1,12 @@
 #include "ckks/keys.h"
 
+#include "absl/strings/str_cat.h"
+#include "base/status.h"
 #include "base/thread_pool.h"
+#include "ckks/internal/access.h"
+#include "ckks/internal/seed_expansion.h"
 #include "ckks/sampling_domains.h"
+#include "ckks/validation.h"
 #include "ring/automorphism.h"
 #include "ring/sampler.h"
 
@@ -14,9 +19,9 @@ ring::RnsPoly KeyGenerator::SampleErrorNtt(Prng& prng, int num_q, int num_p) con
   std::vector<int64_t> e =
       ring::SampleError(prng, params_->n(), lit.error, lit.error_sigma);
   ring::RnsPoly poly(params_->n(), num_q, num_p, false);
-  ring::SetFromSigned(params_->ring(), e, &poly);
+  ring::SetFromSigned(internal::Access::ring(*params_), e, &poly);
   SecureZero(e.data(), e.size() * sizeof(int64_t));
-  ring::ToNtt(params_->ring(), &poly);
+  ring::ToNtt(internal::Access::ring(*params_), &poly);
   return poly;
 }
 
@@ -33,19 +38,20 @@ SecretKey KeyGenerator::GenSecretKeyFromSeed(const Seed& seed) const {
                                            lit.secret_hamming_weight)
           : ring::SampleTernary(prng, params_->n());
   ring::RnsPoly poly(params_->n(), params_->num_q(), params_->num_p(), false);
-  ring::SetFromSigned(params_->ring(), s, &poly);
+  ring::SetFromSigned(internal::Access::ring(*params_), s, &poly);
   SecureZero(s.data(), s.size() * sizeof(int64_t));
-  ring::ToNtt(params_->ring(), &poly);
+  ring::ToNtt(internal::Access::ring(*params_), &poly);
   return SecretKey(std::move(poly), params_->fingerprint());
 }
 
-PublicKey KeyGenerator::GenPublicKey(const SecretKey& sk) const {
-  const ring::RingContext& ring = params_->ring();
+absl::StatusOr<PublicKey> KeyGenerator::GenPublicKey(const SecretKey& sk) const {
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenPublicKey"));
+  const ring::RingContext& ring = internal::Access::ring(*params_);
   const int L = params_->num_q();
   PublicKey pk;
   pk.fingerprint = params_->fingerprint();
   pk.seed = Seed::FromOs();
-  ExpandPublicKeyA(*params_, pk.seed, &pk.a);
+  internal::ExpandPublicKeyA(*params_, pk.seed, &pk.a);
   Prng prng(Seed::FromOs(), 0);
   pk.b = SampleErrorNtt(prng, L, 0);
   ring::RnsPoly as(params_->n(), L, 0, true);
@@ -55,22 +61,22 @@ PublicKey KeyGenerator::GenPublicKey(const SecretKey& sk) const {
   return pk;
 }
 
-void ExpandPublicKeyA(const Parameters& params, const Seed& seed,
+void internal::ExpandPublicKeyA(const Parameters& params, const Seed& seed,
                       ring::RnsPoly* a) {
   *a = ring::RnsPoly(params.n(), params.num_q(), 0, true);
-  ring::SampleUniform(params.ring(), seed, kDomainPublicKeyA, a);
+  ring::SampleUniform(internal::Access::ring(params), seed, kDomainPublicKeyA, a);
 }
 
-void ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
+void internal::ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
                          ring::RnsPoly* a) {
   *a = ring::RnsPoly(params.n(), params.num_q(), params.num_p(), true);
-  ring::SampleUniform(params.ring(), seed, kDomainSwitchingKeyA + digit, a);
+  ring::SampleUniform(internal::Access::ring(params), seed, kDomainSwitchingKeyA + digit, a);
 }
 
 SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
                                            const ring::RnsPoly& s_prime) const {
-  const ring::RingContext& ring = params_->ring();
-  const ring::HybridDecomposition& dec = params_->decomposition();
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
   const int L = params_->num_q(), K = params_->num_p();
   const std::size_t n = params_->n();
   SwitchingKey key;
@@ -81,7 +87,7 @@ SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
   key.a.resize(dnum);
   key.b.resize(dnum);
   for (int j = 0; j < dnum; ++j) {
-    ExpandSwitchingKeyA(*params_, key.seed, j, &key.a[j]);
+    internal::ExpandSwitchingKeyA(*params_, key.seed, j, &key.a[j]);
     ring::RnsPoly b = SampleErrorNtt(prng, L, K);
     ring::RnsPoly as(n, L, K, true);
     ring::MulPointwise(ring, key.a[j], sk.poly(), &as);
@@ -104,16 +110,19 @@ SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
   return key;
 }
 
-RelinKey KeyGenerator::GenRelinKey(const SecretKey& sk) const {
+absl::StatusOr<RelinKey> KeyGenerator::GenRelinKey(const SecretKey& sk) const {
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenRelinKey"));
   ring::RnsPoly s2(params_->n(), params_->num_q(), params_->num_p(), true);
-  ring::MulPointwise(params_->ring(), sk.poly(), sk.poly(), &s2);
+  ring::MulPointwise(internal::Access::ring(*params_), sk.poly(), sk.poly(), &s2);
   RelinKey rk{GenSwitchingKey(sk, s2)};
   s2.SecureWipe();
   return rk;
 }
 
-SwitchingKey KeyGenerator::GenGaloisKey(const SecretKey& sk,
-                                        uint64_t galois_element) const {
+absl::StatusOr<SwitchingKey> KeyGenerator::GenGaloisKey(
+    const SecretKey& sk, uint64_t galois_element) const {
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenGaloisKey"));
+  BF_RETURN_IF_ERROR(ValidateGaloisElement(*params_, galois_element, "GenGaloisKey"));
   // Key switching s into sigma_g^-1(s): b_j = -a_j sigma_g^-1(s) + e_j +
   // P g_j s. This is the usual key for sigma_g(s) with sigma_g^-1 applied to
   // both halves, so the evaluator switches the *unrotated* c_1 and applies
@@ -131,21 +140,56 @@ SwitchingKey KeyGenerator::GenGaloisKey(const SecretKey& sk,
   return GenSwitchingKey(encrypting, sk.poly());
 }
 
-GaloisKeys KeyGenerator::GenGaloisKeys(const SecretKey& sk,
-                                       std::span<const int> rotations,
-                                       bool conjugation) const {
+absl::StatusOr<GaloisKeys> KeyGenerator::GenGaloisKeys(
+    const SecretKey& sk, std::span<const int> rotations, bool conjugation) const {
+  BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenGaloisKeys"));
   GaloisKeys gk;
   gk.fingerprint = params_->fingerprint();
+  std::vector<uint64_t> elements;
   for (int r : rotations) {
-    const uint64_t g = ring::GaloisElementForRotation(r, params_->log_n());
-    if (g == 1 || gk.Has(g)) continue;
-    gk.keys.emplace(g, GenGaloisKey(sk, g));
+    elements.push_back(ring::GaloisElementForRotation(r, params_->log_n()));
   }
   if (conjugation) {
-    const uint64_t g = ring::GaloisElementForConjugation(params_->log_n());
-    gk.keys.emplace(g, GenGaloisKey(sk, g));
+    elements.push_back(ring::GaloisElementForConjugation(params_->log_n()));
+  }
+  for (uint64_t g : elements) {
+    if (g == 1 || gk.Has(g)) continue;
+    BF_ASSIGN_OR_RETURN(SwitchingKey key, GenGaloisKey(sk, g));
+    gk.keys.emplace(g, std::move(key));
   }
   return gk;
+}
+
+absl::StatusOr<std::shared_ptr<const EvaluationKeys>> EvaluationKeys::Create(
+    ParametersPtr params, std::optional<RelinKey> relin, GaloisKeys galois) {
+  constexpr absl::string_view kOp = "EvaluationKeys";
+  if (params == nullptr) {
+    return absl::InvalidArgumentError("EvaluationKeys: no parameters");
+  }
+  if (relin) {
+    BF_RETURN_IF_ERROR(
+        ValidateSwitchingKey(*params, relin->key, kOp, "relinearization key"));
+  }
+  // An empty set may carry no fingerprint; a non-empty one must match.
+  if (!galois.keys.empty() || galois.fingerprint != 0) {
+    BF_RETURN_IF_ERROR(ValidateGaloisKeys(*params, galois, kOp));
+  }
+  auto keys = std::shared_ptr<EvaluationKeys>(new EvaluationKeys());
+  keys->params_ = std::move(params);
+  keys->relin_ = std::move(relin);
+  keys->galois_ = std::move(galois);
+  return std::shared_ptr<const EvaluationKeys>(std::move(keys));
+}
+
+const SwitchingKey* EvaluationKeys::galois(uint64_t galois_element) const {
+  auto it = galois_.keys.find(galois_element);
+  return it == galois_.keys.end() ? nullptr : &it->second;
+}
+
+std::vector<uint64_t> EvaluationKeys::galois_elements() const {
+  std::vector<uint64_t> out;
+  for (const auto& [g, key] : galois_.keys) out.push_back(g);
+  return out;
 }
 
 }  // namespace blindfold::ckks

@@ -15,6 +15,8 @@
 #define BLINDFOLD_CKKS_KEYS_H_
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -25,18 +27,36 @@
 
 namespace blindfold::ckks {
 
-// s in NTT form over Q P. Wiped when destroyed; never serialized by the
-// server-side code paths and never logged.
+// s in NTT form over Q P. Never serialized by the server-side code paths and
+// never logged. Move-only (Clone() copies explicitly), and its words are
+// wiped on every path that releases them -- destruction and move-assignment
+// over it -- before the buffer goes back to the buffer cache, so no later
+// allocation of that size can see them.
 class SecretKey {
  public:
   SecretKey() = default;
   SecretKey(ring::RnsPoly s, uint64_t fingerprint)
       : s_(std::move(s)), fingerprint_(fingerprint) {}
-  SecretKey(const SecretKey&) = default;
-  SecretKey& operator=(const SecretKey&) = default;
-  SecretKey(SecretKey&&) = default;
-  SecretKey& operator=(SecretKey&&) = default;
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+  // Takes o's buffer; o is left empty (nothing is released).
+  SecretKey(SecretKey&& o) noexcept
+      : s_(std::move(o.s_)), fingerprint_(o.fingerprint_) {
+    o.s_ = ring::RnsPoly();
+  }
+  // Wipes this key's words before its buffer is released.
+  SecretKey& operator=(SecretKey&& o) noexcept {
+    if (this != &o) {
+      s_.SecureWipe();
+      s_ = std::move(o.s_);
+      o.s_ = ring::RnsPoly();
+      fingerprint_ = o.fingerprint_;
+    }
+    return *this;
+  }
   ~SecretKey() { s_.SecureWipe(); }
+
+  SecretKey Clone() const { return SecretKey(s_, fingerprint_); }
 
   const ring::RnsPoly& poly() const { return s_; }
   uint64_t fingerprint() const { return fingerprint_; }
@@ -64,12 +84,48 @@ struct RelinKey {
   SwitchingKey key;
 };
 
+// A mutable bundle of Galois keys as generated or deserialized; an
+// Evaluator takes them only through the validated EvaluationKeys below.
 struct GaloisKeys {
   std::map<uint64_t, SwitchingKey> keys;  // by galois_element
   uint64_t fingerprint = 0;
   bool Has(uint64_t galois_element) const { return keys.count(galois_element) > 0; }
 };
 
+// The server-side keys an Evaluator may use: an immutable set, validated
+// once against the parameters by Create() (fingerprints, shapes, dnum,
+// Galois elements odd and in [1, 2N)). Nothing can be added after
+// construction; an Evaluator shares it read-only.
+class EvaluationKeys {
+ public:
+  // Errors (InvalidArgument, "EvaluationKeys: ..."): a key from other
+  // parameters or of the wrong shape, an invalid Galois element.
+  static absl::StatusOr<std::shared_ptr<const EvaluationKeys>> Create(
+      ParametersPtr params, std::optional<RelinKey> relin, GaloisKeys galois);
+  EvaluationKeys(const EvaluationKeys&) = delete;
+  EvaluationKeys& operator=(const EvaluationKeys&) = delete;
+
+  const ParametersPtr& params() const { return params_; }
+  uint64_t fingerprint() const { return params_->fingerprint(); }
+  // nullptr when absent.
+  const RelinKey* relin() const { return relin_ ? &*relin_ : nullptr; }
+  const SwitchingKey* galois(uint64_t galois_element) const;
+  bool HasGalois(uint64_t galois_element) const {
+    return galois(galois_element) != nullptr;
+  }
+  std::vector<uint64_t> galois_elements() const;
+  // The whole Galois set (for serialization).
+  const GaloisKeys& galois_keys() const { return galois_; }
+
+ private:
+  EvaluationKeys() = default;
+  ParametersPtr params_;
+  std::optional<RelinKey> relin_;
+  GaloisKeys galois_;
+};
+
+// Generates keys from a secret key made by GenSecretKey() for the same
+// parameters; every method that takes a secret key validates it first.
 class KeyGenerator {
  public:
   explicit KeyGenerator(ParametersPtr params);
@@ -79,32 +135,29 @@ class KeyGenerator {
   // The secret expanded from a 32-byte seed (which must itself come from
   // the OS CSPRNG): a client stores the seed instead of the polynomial.
   SecretKey GenSecretKeyFromSeed(const Seed& seed) const;
-  PublicKey GenPublicKey(const SecretKey& sk) const;
-  RelinKey GenRelinKey(const SecretKey& sk) const;
+  // Errors (InvalidArgument): sk from other parameters or malformed.
+  absl::StatusOr<PublicKey> GenPublicKey(const SecretKey& sk) const;
+  absl::StatusOr<RelinKey> GenRelinKey(const SecretKey& sk) const;
   // Keys for left rotations by each of `rotations` (negative: right) and,
   // if `conjugation`, for complex conjugation. Duplicates collapse.
-  GaloisKeys GenGaloisKeys(const SecretKey& sk, std::span<const int> rotations,
-                           bool conjugation) const;
+  absl::StatusOr<GaloisKeys> GenGaloisKeys(const SecretKey& sk,
+                                           std::span<const int> rotations,
+                                           bool conjugation) const;
   // Key for one Galois element (odd, < 2N), in the permuted form above.
-  SwitchingKey GenGaloisKey(const SecretKey& sk, uint64_t galois_element) const;
+  // Errors also for an even or out-of-range element.
+  absl::StatusOr<SwitchingKey> GenGaloisKey(const SecretKey& sk,
+                                            uint64_t galois_element) const;
 
-  // Switching key from s' (NTT form over Q P) to sk.
+ private:
+  // Switching key from s' (NTT form over Q P) to sk. REQUIRES: both valid.
   SwitchingKey GenSwitchingKey(const SecretKey& sk,
                                const ring::RnsPoly& s_prime) const;
 
- private:
   // e in NTT form over the given layout.
   ring::RnsPoly SampleErrorNtt(Prng& prng, int num_q, int num_p) const;
 
   ParametersPtr params_;
 };
-
-// Expands the uniform polynomial a of a public key (over Q).
-void ExpandPublicKeyA(const Parameters& params, const Seed& seed,
-                      ring::RnsPoly* a);
-// Expands the uniform polynomial a_j of digit j of a switching key.
-void ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
-                         ring::RnsPoly* a);
 
 }  // namespace blindfold::ckks
 

@@ -20,7 +20,7 @@ int MaxLogQP128(int log_n) {
     case 13: return 218;
     case 14: return 438;
     case 15: return 881;
-    case 16: return 1772;
+    case 16: return 1747;  // ePrint 2024/463; the 2018 standard stops at 2^15
     default: return 0;
   }
 }
@@ -91,7 +91,22 @@ absl::StatusOr<std::shared_ptr<const Parameters>> Parameters::Build(
                 " has no 128-bit bound (supported: 2^13..2^16); use "
                 "CreateInsecureForTesting for toy rings");
   }
-  if (log_n < 4 || log_n > 17) return fail("log_n = ", log_n, " outside [4, 17]");
+  if (log_n < kMinLogN || log_n > kMaxLogN) {
+    return fail("log_n = ", log_n, " outside [", kMinLogN, ", ", kMaxLogN, "]");
+  }
+  // Bound the work below (prime generation, NTT tables) before doing any.
+  {
+    const std::size_t nq = literal.q.empty() ? literal.log_q.size() : literal.q.size();
+    const std::size_t np = literal.p.empty() ? literal.log_p.size() : literal.p.size();
+    if (nq + np > static_cast<std::size_t>(kMaxPrimes)) {
+      return fail(nq, " + ", np, " primes, at most ", kMaxPrimes, " in all");
+    }
+    if ((std::size_t{1} << log_n) * (nq + np) > kMaxRingWords) {
+      return fail("N = 2^", log_n, " with ", nq + np, " primes needs ",
+                  (std::size_t{1} << log_n) * (nq + np),
+                  " words per polynomial, at most ", kMaxRingWords);
+    }
+  }
   const uint64_t two_n = uint64_t{2} << log_n;
 
   ParametersLiteral lit = literal;
@@ -121,8 +136,17 @@ absl::StatusOr<std::shared_ptr<const Parameters>> Parameters::Build(
   if (lit.p.empty()) {
     return fail("no special prime (p or log_p): key switching needs |P| >= 1");
   }
-  if (lit.q.size() > 128 || lit.p.size() > 64) {
-    return fail(lit.q.size(), " + ", lit.p.size(), " primes, at most 128 + 64");
+  if (lit.q.size() + lit.p.size() > static_cast<std::size_t>(kMaxPrimes)) {
+    return fail(lit.q.size(), " + ", lit.p.size(), " primes, at most ",
+                kMaxPrimes, " in all");
+  }
+  {
+    // dnum = ceil(|Q| / |P|) digits of |P| primes (ring/basis.h).
+    const std::size_t dnum = (lit.q.size() + lit.p.size() - 1) / lit.p.size();
+    if (dnum > static_cast<std::size_t>(kMaxDnum)) {
+      return fail("dnum = ", dnum, " key-switching digits (", lit.q.size(),
+                  " Q primes / ", lit.p.size(), " P primes), at most ", kMaxDnum);
+    }
   }
   for (const auto* primes : {&lit.q, &lit.p}) {
     for (uint64_t v : *primes) {
@@ -169,6 +193,15 @@ absl::StatusOr<std::shared_ptr<const Parameters>> Parameters::Build(
   if (!(lit.error_sigma >= 1.0 && lit.error_sigma <= 64.0)) {
     return fail("error_sigma = ", lit.error_sigma, " outside [1, 64]");
   }
+  const bool standard_sigma = lit.error_sigma >= kMinStandardErrorSigma &&
+                              lit.error_sigma <= kMaxStandardErrorSigma;
+  if (enforce_security && !standard_sigma) {
+    return fail(absl::StrFormat(
+        "error_sigma = %g is not the standard %.1f (accepted: [%.2f, %.2f]); "
+        "the 128-bit bounds assume it. Use CreateInsecureForTesting",
+        lit.error_sigma, kStandardErrorSigma,
+        kMinStandardErrorSigma, kMaxStandardErrorSigma));
+  }
   if (lit.log_default_scale < 1 || lit.log_default_scale >= 64 - __builtin_clzll(lit.q[0])) {
     return fail("default scale 2^", lit.log_default_scale,
                 " must be at least 2^1 and below the first prime (",
@@ -183,7 +216,7 @@ absl::StatusOr<std::shared_ptr<const Parameters>> Parameters::Build(
   params->literal_ = lit;
   params->default_scale_ = Scale::FromLog2(lit.log_default_scale);
   params->log_qp_ = log_qp;
-  params->secure_ = bound > 0 && log_qp <= bound &&
+  params->secure_ = bound > 0 && log_qp <= bound && standard_sigma &&
                     lit.secret == SecretDistribution::kUniformTernary;
   params->ring_ = *std::move(ring);
   params->decomposition_ =

@@ -3,10 +3,15 @@
 // immutable Parameters built from it by Parameters::Create().
 //
 // Create() enforces 128-bit classical security for uniform ternary secrets
-// per the HomomorphicEncryption.org standard (Albrecht et al., "Homomorphic
-// Encryption Standard", 2018, Table 1): log2(Q P) <= 218 / 438 / 881 / 1772
-// for N = 2^13 / 2^14 / 2^15 / 2^16. Smaller rings and larger moduli exist
-// only through CreateInsecureForTesting().
+// and the standard error (discrete Gaussian or centred binomial with
+// sigma = 3.2, accepted in [3.19, 3.21]): log2(Q P) <= 218 / 438 / 881 for
+// N = 2^13 / 2^14 / 2^15 per the HomomorphicEncryption.org standard
+// (Albrecht et al., "Homomorphic Encryption Standard", 2018, Table 1, which
+// stops at 2^15), and <= 1747 for N = 2^16 per the update of that table by
+// Bossuat et al., "Security Guidelines for Implementing Homomorphic
+// Encryption" (ePrint 2024/463), the bound OpenFHE also enforces for 2^16
+// (HEStd_128_classic). Other rings, moduli and error widths exist only
+// through CreateInsecureForTesting().
 //
 // Terms (docs/glossary.md): `level` is the index of the last active prime of
 // Q; a fresh ciphertext is at max_level() = |Q| - 1. `dnum` is the number of
@@ -26,6 +31,10 @@
 #include "ring/sampler.h"
 
 namespace blindfold::ckks {
+
+namespace internal {
+struct Access;
+}  // namespace internal
 
 enum class SecretDistribution : uint8_t {
   kUniformTernary = 0,  // coefficients uniform in {-1, 0, 1}
@@ -68,15 +77,40 @@ ParametersLiteral TestPresetLiteral(TestPreset preset);
 // standard gives no bound for this N.
 int MaxLogQP128(int log_n);
 
+// The standard error width and the range Create() accepts around it.
+inline constexpr double kStandardErrorSigma = 3.2;
+inline constexpr double kMinStandardErrorSigma = 3.19;
+inline constexpr double kMaxStandardErrorSigma = 3.21;
+
+// Limits every parameter set obeys (secure or not), so that loading an
+// untrusted parameter blob costs bounded time and memory, and fixed-size
+// key-switching buffers cannot overflow:
+//  - N in [2^kMinLogN, 2^kMaxLogN] (Create: 2^13..2^16);
+//  - at most kMaxPrimes primes in Q and P together (hence dnum <= |Q| < 64);
+//  - N (|Q| + |P|) <= kMaxRingWords: the NTT tables take 48 bytes per word,
+//    so a set costs at most ~150 MiB of tables (the N = 2^16 preset: 41
+//    primes, 129 MiB);
+//  - dnum <= kMaxDnum (key switching keeps one pointer per digit on the
+//    stack; math kernels take at most 64 operands).
+inline constexpr int kMinLogN = 4;
+inline constexpr int kMaxLogN = 17;
+inline constexpr int kMaxPrimes = 64;
+inline constexpr std::size_t kMaxRingWords = std::size_t{48} << 16;
+inline constexpr int kMaxDnum = 64;
+
 class Parameters {
  public:
   // Validates and precomputes. Errors (InvalidArgument): N outside
   // 2^13..2^16, log2(QP) above the 128-bit bound (naming N, log2(QP) and the
-  // bound), sparse secrets, malformed primes or sizes, no special prime,
-  // a default scale not below the first prime.
+  // bound), sparse secrets, error_sigma not the standard 3.2, malformed
+  // primes or sizes, no special prime, a default scale not below the first
+  // prime, the limits above exceeded. Every check runs before any
+  // precomputation.
   static absl::StatusOr<std::shared_ptr<const Parameters>> Create(
       const ParametersLiteral& literal);
-  // As Create() without the security check; N may be 2^4..2^17.
+  // As Create() without the security checks (N may be 2^4..2^17, any
+  // modulus size, sparse secrets, error_sigma in [1, 64]); the limits above
+  // still apply.
   static absl::StatusOr<std::shared_ptr<const Parameters>>
   CreateInsecureForTesting(const ParametersLiteral& literal);
 
@@ -97,16 +131,12 @@ class Parameters {
   // The literal with primes resolved (q, p filled in).
   const ParametersLiteral& literal() const { return literal_; }
 
-  const ring::RingContext& ring() const { return *ring_; }
-  const std::shared_ptr<const ring::RingContext>& ring_ptr() const { return ring_; }
-  const ring::HybridDecomposition& decomposition() const { return *decomposition_; }
-
-  // q_level^-1 mod q_i for i < level (rescale).
-  uint64_t q_inv_mod_q(int level, int i) const { return rescale_inv_[level][i]; }
-
   std::string ToString() const;
 
  private:
+  // The ring, the key-switching decomposition and the rescale table are
+  // engine internals: ckks/internal/access.h reaches them.
+  friend struct internal::Access;
   Parameters() = default;
   static absl::StatusOr<std::shared_ptr<const Parameters>> Build(
       const ParametersLiteral& literal, bool enforce_security);

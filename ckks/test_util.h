@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <complex>
 #include <memory>
 #include <random>
@@ -20,12 +21,23 @@
 
 namespace blindfold::ckks::testing {
 
+// The value of a StatusOr that a test expects to be OK; aborts the test
+// binary with the status otherwise (test setup only).
+template <typename T>
+T Must(absl::StatusOr<T> v) {
+  if (!v.ok()) {
+    ADD_FAILURE() << v.status();
+    std::abort();
+  }
+  return *std::move(v);
+}
+
 struct Context {
   ParametersPtr params;
   std::unique_ptr<KeyGenerator> keygen;
   SecretKey sk;
   PublicKey pk;
-  std::shared_ptr<EvaluationKeys> keys;
+  std::shared_ptr<const EvaluationKeys> keys;
   std::unique_ptr<Encoder> encoder;
   std::unique_ptr<Encryptor> encryptor;      // public key
   std::unique_ptr<Encryptor> sym_encryptor;  // secret key, seeded
@@ -42,15 +54,19 @@ struct Context {
     c->params = *p;
     c->keygen = std::make_unique<KeyGenerator>(c->params);
     c->sk = c->keygen->GenSecretKey();
-    c->pk = c->keygen->GenPublicKey(c->sk);
-    c->keys = std::make_shared<EvaluationKeys>();
-    c->keys->relin = c->keygen->GenRelinKey(c->sk);
-    c->keys->galois = c->keygen->GenGaloisKeys(c->sk, rotations, conjugation);
+    c->pk = Must(c->keygen->GenPublicKey(c->sk));
+    c->keys = Must(EvaluationKeys::Create(
+        c->params, Must(c->keygen->GenRelinKey(c->sk)),
+        Must(c->keygen->GenGaloisKeys(c->sk, rotations, conjugation))));
     c->encoder = std::make_unique<Encoder>(c->params);
-    c->encryptor = std::make_unique<Encryptor>(c->params, c->pk);
-    c->sym_encryptor = std::make_unique<Encryptor>(c->params, c->sk);
-    c->decryptor = std::make_unique<Decryptor>(c->params, c->sk);
-    c->evaluator = std::make_unique<Evaluator>(c->params, c->keys);
+    c->encryptor =
+        std::make_unique<Encryptor>(Must(Encryptor::Create(c->params, c->pk)));
+    c->sym_encryptor = std::make_unique<Encryptor>(
+        Must(Encryptor::Create(c->params, c->sk.Clone())));
+    c->decryptor = std::make_unique<Decryptor>(
+        Must(Decryptor::Create(c->params, c->sk.Clone())));
+    c->evaluator =
+        std::make_unique<Evaluator>(Must(Evaluator::Create(c->params, c->keys)));
     return c;
   }
 

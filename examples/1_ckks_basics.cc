@@ -150,13 +150,17 @@ int main() {
   Step(3, "Keys");
   KeyGenerator keygen(params);
   const SecretKey sk = keygen.GenSecretKey();
-  const PublicKey pk = keygen.GenPublicKey(sk);
-  auto eval_keys = std::make_shared<EvaluationKeys>();
-  eval_keys->relin = keygen.GenRelinKey(sk);
+  const PublicKey pk = ValueOrDie(keygen.GenPublicKey(sk), "GenPublicKey");
   const std::vector<int> rotations = {1};  // we rotate left by one slot
-  eval_keys->galois = keygen.GenGaloisKeys(sk, rotations, /*conjugation=*/false);
+  // The evaluation keys form one immutable set, validated once here.
+  const std::shared_ptr<const EvaluationKeys> eval_keys = ValueOrDie(
+      EvaluationKeys::Create(
+          params, ValueOrDie(keygen.GenRelinKey(sk), "GenRelinKey"),
+          ValueOrDie(keygen.GenGaloisKeys(sk, rotations, /*conjugation=*/false),
+                     "GenGaloisKeys")),
+      "EvaluationKeys");
   std::printf("    secret, public, relinearization and %zu Galois key(s)\n",
-              eval_keys->galois.keys.size());
+              eval_keys->galois_elements().size());
 
   // ---------------------------------------------------------------------------
   // 4. Encode and encrypt.
@@ -180,13 +184,15 @@ int main() {
     w[i] = dist(rng);
   }
   Encoder encoder(params);
-  Encryptor encryptor(params, pk);
+  // Every engine object validates the keys it is given (parameters, shape).
+  const Encryptor encryptor =
+      ValueOrDie(Encryptor::Create(params, pk), "Encryptor");
   const Plaintext pt_x = ValueOrDie(encoder.EncodeNew(x), "Encode x");
   const Plaintext pt_y = ValueOrDie(encoder.EncodeNew(y), "Encode y");
   const Ciphertext ct_x = ValueOrDie(encryptor.EncryptNew(pt_x), "Encrypt x");
   const Ciphertext ct_y = ValueOrDie(encryptor.EncryptNew(pt_y), "Encrypt y");
   std::printf("    x, y: %zu random values in [-1, 1] each -> level %d, scale %s\n",
-              slots, ct_x.level(), ct_x.scale.ToString().c_str());
+              slots, ct_x.level(), ct_x.scale().ToString().c_str());
 
   // ---------------------------------------------------------------------------
   // 5. Multiply, relinearize, rescale.
@@ -197,17 +203,18 @@ int main() {
   // the last prime and drops one level. (MulRelin fuses the first two.)
   // ---------------------------------------------------------------------------
   Step(5, "Multiply, relinearize, rescale");
-  Evaluator evaluator(params, eval_keys);
+  const Evaluator evaluator =
+      ValueOrDie(Evaluator::Create(params, eval_keys), "Evaluator");
   Ciphertext ct;
   EXAMPLE_CHECK_OK(evaluator.Multiply(ct_x, ct_y, &ct));
   std::printf("    multiply:    degree %d, level %d, scale %s\n", ct.degree(),
-              ct.level(), ct.scale.ToString().c_str());
+              ct.level(), ct.scale().ToString().c_str());
   EXAMPLE_CHECK_OK(evaluator.Relinearize(ct, &ct));
   std::printf("    relinearize: degree %d, level %d, scale %s\n", ct.degree(),
-              ct.level(), ct.scale.ToString().c_str());
+              ct.level(), ct.scale().ToString().c_str());
   EXAMPLE_CHECK_OK(evaluator.Rescale(ct, &ct));
   std::printf("    rescale:     degree %d, level %d, scale %s\n", ct.degree(),
-              ct.level(), ct.scale.ToString().c_str());
+              ct.level(), ct.scale().ToString().c_str());
 
   // ---------------------------------------------------------------------------
   // 6. Rotate.
@@ -235,10 +242,10 @@ int main() {
   // ---------------------------------------------------------------------------
   Step(7, "Add a plaintext");
   Plaintext pt_w;
-  EXAMPLE_CHECK_OK(encoder.Encode(w, slots, ct.level(), ct.scale, &pt_w));
+  EXAMPLE_CHECK_OK(encoder.Encode(w, slots, ct.level(), ct.scale(), &pt_w));
   EXAMPLE_CHECK_OK(evaluator.AddPlain(ct, pt_w, &ct));
   std::printf("    w encoded at level %d, scale %s, and added\n", pt_w.level(),
-              pt_w.scale.ToString().c_str());
+              pt_w.scale().ToString().c_str());
 
   // ---------------------------------------------------------------------------
   // 8. Decrypt, decode and check.
@@ -251,7 +258,9 @@ int main() {
   // round trip of x.
   // ---------------------------------------------------------------------------
   Step(8, "Decrypt, decode and check");
-  Decryptor decryptor(params, sk);
+  // The secret key is move-only; Clone() makes the one copy we hand over.
+  const Decryptor decryptor =
+      ValueOrDie(Decryptor::Create(params, sk.Clone()), "Decryptor");
   const Plaintext pt_r = ValueOrDie(decryptor.DecryptNew(ct), "Decrypt");
   const std::vector<double> r = ValueOrDie(encoder.Decode(pt_r), "Decode");
   std::vector<double> want(slots);

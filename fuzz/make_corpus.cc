@@ -115,13 +115,16 @@ void WriteObjects(Out& out) {
   const ckks::Parameters& p = *params;
   ckks::KeyGenerator keygen(params);
   const ckks::SecretKey sk = keygen.GenSecretKey();
-  const ckks::PublicKey pk = keygen.GenPublicKey(sk);
-  const ckks::RelinKey rk = keygen.GenRelinKey(sk);
+  const ckks::PublicKey pk = Must(keygen.GenPublicKey(sk), "public key");
+  const ckks::RelinKey rk = Must(keygen.GenRelinKey(sk), "relin key");
   ckks::Encoder encoder(params);
-  ckks::Encryptor sym(params, sk), pub(params, pk);
-  auto keys = std::make_shared<ckks::EvaluationKeys>();
-  keys->relin = rk;
-  ckks::Evaluator ev(params, keys);
+  const ckks::Encryptor sym =
+      Must(ckks::Encryptor::Create(params, sk.Clone()), "encryptor");
+  const ckks::Encryptor pub = Must(ckks::Encryptor::Create(params, pk), "encryptor");
+  const ckks::Evaluator ev = Must(
+      ckks::Evaluator::Create(
+          params, Must(ckks::EvaluationKeys::Create(params, rk, {}), "keys")),
+      "evaluator");
 
   std::vector<std::complex<double>> v(p.max_slots());
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = {0.1 * i, -0.05 * i};
@@ -190,13 +193,14 @@ void WriteObjects(Out& out) {
 
   // Galois keys.
   const std::vector<int> two = {1, -1};
-  const ckks::GaloisKeys gk2 = keygen.GenGaloisKeys(sk, two, false);
+  const ckks::GaloisKeys gk2 = Must(keygen.GenGaloisKeys(sk, two, false), "gk");
   const std::string gk2_bytes = Must(ckks::SerializeGaloisKeys(p, gk2), "gk");
   out.Write("galois_keys", "valid_two_rotations", gk2_bytes);
   const std::vector<int> one = {2};
   out.Write(
       "galois_keys", "valid_rotation_and_conjugation",
-      Must(ckks::SerializeGaloisKeys(p, keygen.GenGaloisKeys(sk, one, true)),
+      Must(ckks::SerializeGaloisKeys(
+               p, Must(keygen.GenGaloisKeys(sk, one, true), "gk")),
            "gk"));
   ckks::GaloisKeys empty;
   empty.fingerprint = p.fingerprint();

@@ -133,8 +133,12 @@ absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
   ckks::KeyGenerator keygen(s->params);
   s->sk = keygen.GenSecretKeyFromSeed(seed);
   s->encoder = std::make_unique<ckks::Encoder>(s->params);
-  s->encryptor = std::make_unique<ckks::Encryptor>(s->params, s->sk);
-  s->decryptor = std::make_unique<ckks::Decryptor>(s->params, s->sk);
+  BF_ASSIGN_OR_RETURN(ckks::Encryptor encryptor,
+                      ckks::Encryptor::Create(s->params, s->sk.Clone()));
+  BF_ASSIGN_OR_RETURN(ckks::Decryptor decryptor,
+                      ckks::Decryptor::Create(s->params, s->sk.Clone()));
+  s->encryptor = std::make_unique<ckks::Encryptor>(std::move(encryptor));
+  s->decryptor = std::make_unique<ckks::Decryptor>(std::move(decryptor));
   return s;
 }
 
@@ -182,14 +186,14 @@ absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
   ckks::KeyGenerator keygen(s_->params);
   std::string relin;
   if (s_->plan.CiphertextProductCount() > 0) {
-    BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params,
-                                                        keygen.GenRelinKey(s_->sk)));
+    BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk, keygen.GenRelinKey(s_->sk));
+    BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params, rk));
   }
   const std::vector<int64_t> steps = s_->plan.Rotations();
   const std::vector<int> rotations(steps.begin(), steps.end());
-  BF_ASSIGN_OR_RETURN(std::string galois,
-                      ckks::SerializeGaloisKeys(
-                          *s_->params, keygen.GenGaloisKeys(s_->sk, rotations, false)));
+  BF_ASSIGN_OR_RETURN(const ckks::GaloisKeys gk,
+                      keygen.GenGaloisKeys(s_->sk, rotations, false));
+  BF_ASSIGN_OR_RETURN(std::string galois, ckks::SerializeGaloisKeys(*s_->params, gk));
   std::string out(kEvkMagic, sizeof(kEvkMagic));
   PutU64(&out, relin.size());
   out += relin;
@@ -291,9 +295,9 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
     std::string_view bytes) const {
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
                       ckks::DeserializeCiphertext(*s_->params, bytes));
-  if (static_cast<int64_t>(ct.slots) != s_->plan.slots) {
+  if (static_cast<int64_t>(ct.slots()) != s_->plan.slots) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DecryptOutput: ciphertext has ", ct.slots, " slots, the plan uses ",
+        "DecryptOutput: ciphertext has ", ct.slots(), " slots, the plan uses ",
         s_->plan.slots));
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
@@ -307,7 +311,7 @@ struct InferenceServer::State {
   Plan plan;
   std::unique_ptr<circuits::PlaintextCache> cache;
   ckks::ParametersPtr params;
-  std::shared_ptr<ckks::EvaluationKeys> keys;
+  std::shared_ptr<const ckks::EvaluationKeys> keys;
   std::unique_ptr<ckks::Encoder> encoder;
   std::unique_ptr<ckks::Evaluator> evaluator;
   int64_t key_bytes = 0;
@@ -338,22 +342,25 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
         "LoadEvaluationKeys: Galois keys of ", galois_len, " bytes, ",
         evk.size() - head - 16 - relin_len, " bytes left"));
   }
-  s->keys = std::make_shared<ckks::EvaluationKeys>();
+  std::optional<ckks::RelinKey> relin;
   if (relin_len > 0) {
-    BF_ASSIGN_OR_RETURN(s->keys->relin,
+    BF_ASSIGN_OR_RETURN(relin,
                         ckks::DeserializeRelinKey(*s->params, evk.substr(head + 8, relin_len)));
   } else if (plan.CiphertextProductCount() > 0) {
     return absl::InvalidArgumentError(
         "LoadEvaluationKeys: the plan multiplies ciphertexts and needs a "
         "relinearization key");
   }
-  BF_ASSIGN_OR_RETURN(s->keys->galois,
+  BF_ASSIGN_OR_RETURN(ckks::GaloisKeys galois,
                       ckks::DeserializeGaloisKeys(
                           *s->params, evk.substr(head + 16 + relin_len, galois_len)));
-  s->evaluator = std::make_unique<ckks::Evaluator>(s->params, s->keys);
+  BF_ASSIGN_OR_RETURN(s->keys, ckks::EvaluationKeys::Create(s->params, std::move(relin),
+                                                            std::move(galois)));
+  BF_ASSIGN_OR_RETURN(ckks::Evaluator evaluator, ckks::Evaluator::Create(s->params, s->keys));
+  s->evaluator = std::make_unique<ckks::Evaluator>(std::move(evaluator));
   for (int64_t r : plan.Rotations()) {
     const uint64_t g = s->evaluator->GaloisElementForRotation(static_cast<int>(r));
-    if (!s->keys->galois.Has(g)) {
+    if (!s->keys->HasGalois(g)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "LoadEvaluationKeys: no Galois key for rotation ", r, " (element ", g,
           ") that the plan uses"));
@@ -372,11 +379,11 @@ int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
 namespace {
 
 absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
-  if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots) != plan.slots ||
-      ct.degree() != 1 || !ct.scale.Matches(InputScale(plan))) {
+  if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots()) != plan.slots ||
+      ct.degree() != 1 || !ct.scale().Matches(InputScale(plan))) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "Run: input ciphertext at level ", ct.level(), " with ", ct.slots,
-        " slots, degree ", ct.degree(), " and scale 2^", ct.scale.log2(),
+        "Run: input ciphertext at level ", ct.level(), " with ", ct.slots(),
+        " slots, degree ", ct.degree(), " and scale 2^", ct.scale().log2(),
         "; the plan takes level ", plan.depth, ", ", plan.slots,
         " slots, degree 1, scale 2^", plan.input_scale_log2));
   }

@@ -121,13 +121,19 @@ TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
   ASSERT_TRUE(params.ok()) << params.status();
   ckks::KeyGenerator keygen(*params);
   ckks::SecretKey sk = keygen.GenSecretKey();
-  auto keys = std::make_shared<ckks::EvaluationKeys>();
-  keys->relin = keygen.GenRelinKey(sk);
   const auto steps = plan.Rotations();
-  keys->galois = keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
+  auto relin = keygen.GenRelinKey(sk);
+  auto galois =
+      keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
+  ASSERT_TRUE(relin.ok() && galois.ok());
+  auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), *std::move(galois));
+  ASSERT_TRUE(keys.ok()) << keys.status();
   ckks::Encoder encoder(*params);
-  ckks::Encryptor encryptor(*params, sk);
-  ckks::Evaluator evaluator(*params, keys);
+  auto encryptor_or = ckks::Encryptor::Create(*params, sk.Clone());
+  auto evaluator_or = ckks::Evaluator::Create(*params, *keys);
+  ASSERT_TRUE(encryptor_or.ok() && evaluator_or.ok());
+  const ckks::Encryptor& encryptor = *encryptor_or;
+  const ckks::Evaluator& evaluator = *evaluator_or;
   const ckks::Scale top = ckks::Scale::FromLog2(plan.input_scale_log2);
   ckks::Plaintext pt;
   ASSERT_TRUE(encoder
@@ -139,7 +145,7 @@ TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
   std::vector<std::pair<int, double>> real, simulated;
   circuits::CkksBackend backend(evaluator, encoder, plan.depth, top, plan.slots);
   runtime::ExecutePlan(backend, plan, *ct, [&](size_t, const ckks::Ciphertext& c) {
-    real.emplace_back(c.level(), c.scale.value());
+    real.emplace_back(c.level(), c.scale().value());
   });
   ASSERT_TRUE(backend.status().ok()) << backend.status();
   std::vector<double> q;
