@@ -15,7 +15,10 @@
 //       "<op>/logN:14/L:8/dnum:8/threads:1/ifma/real_time" (L = |Q|; wall
 //       time, as the engine may run threads) and the same
 //       facts are counters (log_n, levels = |Q|, dnum, threads, ifma) so
-//       --benchmark_format=json carries them. rotate_hoisted/k:K times K
+//       --benchmark_format=json carries them. mul_relin and rotate also
+//       report log2_err: log2 of the largest slot error of their output
+//       (decrypted and decoded after the timing; issue 7, finding 5).
+//       rotate_hoisted/k:K times K
 //       rotations sharing one decomposition; its counter per_rotation is
 //       seconds per rotation.
 //   engine_bench --summary [--threads=K]
@@ -277,6 +280,23 @@ PresetFacts Facts(Preset preset) {
   return f;
 }
 
+// log2 of the largest slot error of the last output of mul_relin (a * a,
+// not rescaled) or rotate (a rotated by 1); NaN for other ops.
+double Log2OutputError(Ctx& c, const std::string& op) {
+  if (op != "mul_relin" && op != "rotate") return std::nan("");
+  auto pt = c.decryptor->DecryptNew(c.ct_out);
+  if (!pt.ok()) Die("Decrypt", pt.status());
+  auto got = c.encoder->Decode(*pt);
+  if (!got.ok()) Die("Decode", got.status());
+  const std::size_t n = c.values.size();
+  double err = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double want = op == "rotate" ? c.values[(i + 1) % n] : c.values[i] * c.values[i];
+    err = std::max(err, std::abs((*got)[i] - want));
+  }
+  return std::log2(err);
+}
+
 std::string KernelName() { return std::string(KernelPathName(ActiveKernelPath())); }
 
 std::string Suffix(Preset preset) {
@@ -309,6 +329,9 @@ void RegisterAll() {
         state.counters["dnum"] = c.params->dnum();
         state.counters["threads"] = ThreadCount();
         state.counters["ifma"] = ActiveKernelPath() == KernelPath::kIfma ? 1 : 0;
+        if (const double e = Log2OutputError(c, op.name); !std::isnan(e)) {
+          state.counters["log2_err"] = e;
+        }
         if (op.hoist > 0) {
           state.counters["per_rotation"] = benchmark::Counter(
               op.hoist, benchmark::Counter::kIsIterationInvariantRate |

@@ -197,6 +197,16 @@ int main() {
   // the last prime and drops one level. (MulRelin fuses the first two.)
   // ---------------------------------------------------------------------------
   Step(5, "Multiply, relinearize, rescale");
+  // (Only the secret key holder can measure the error; the example peeks
+  // with a Decryptor after each step to show what each one costs.)
+  const Decryptor peek_decryptor(params, sk);
+  auto peek_log2_error = [&](const Ciphertext& c, auto&& want_at) {
+    const Plaintext p = ValueOrDie(peek_decryptor.DecryptNew(c), "Decrypt (peek)");
+    const std::vector<double> v = ValueOrDie(encoder.Decode(p), "Decode (peek)");
+    std::vector<double> want(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) want[i] = want_at(i);
+    return Log2MaxError(v, want);
+  };
   Evaluator evaluator(params, eval_keys);
   Ciphertext ct;
   EXAMPLE_CHECK_OK(evaluator.Multiply(ct_x, ct_y, &ct));
@@ -208,6 +218,8 @@ int main() {
   EXAMPLE_CHECK_OK(evaluator.Rescale(ct, &ct));
   std::printf("    rescale:     degree %d, level %d, scale %s\n", ct.degree(),
               ct.level(), ct.scale.ToString().c_str());
+  std::printf("    max error of x * y: 2^%.1f\n",
+              peek_log2_error(ct, [&](std::size_t i) { return x[i] * y[i]; }));
 
   // ---------------------------------------------------------------------------
   // 6. Rotate.
@@ -225,6 +237,13 @@ int main() {
     std::printf("    rotate by 1: level %d; rotate by 2 (no key): %s\n", ct.level(),
                 missing.ok() ? "unexpectedly ok" : "refused");
   }
+  // A key switch rounds its result to nearest (ring/basis.h, ModDown), so a
+  // rotation adds almost nothing to the error of its input.
+  std::printf("    max error of rotated x * y: 2^%.1f\n",
+              peek_log2_error(ct, [&](std::size_t i) {
+                const std::size_t j = (i + 1) % slots;
+                return x[j] * y[j];
+              }));
 
   // ---------------------------------------------------------------------------
   // 7. Add a plaintext.
@@ -246,7 +265,8 @@ int main() {
   // The client decrypts with s and decodes (dividing by the scale). CKKS is
   // approximate: the result differs from the exact one by the encoding
   // rounding plus the accumulated noise: about 2^-23 for a fresh ciphertext
-  // and 2^-20 after the multiplication. We require better than 2^-16 (about
+  // and not much more after the multiplication and rotation (steps 5 and 6
+  // print it). We require better than 2^-16 (about
   // 5 decimal digits) in every slot, for r and for a plain encrypt/decrypt
   // round trip of x.
   // ---------------------------------------------------------------------------
