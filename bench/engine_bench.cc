@@ -97,7 +97,8 @@ struct Ctx {
   std::unique_ptr<Encoder> encoder;
   std::unique_ptr<Encryptor> encryptor;      // public key
   std::unique_ptr<Encryptor> sym_encryptor;  // secret key, seeded
-  std::unique_ptr<Decryptor> decryptor;
+  std::unique_ptr<Decryptor> decryptor;           // exact
+  std::unique_ptr<Decryptor> flooding_decryptor;  // default options
   std::unique_ptr<Evaluator> evaluator;
 
   // Operands, all at the top level with full slots.
@@ -148,7 +149,10 @@ std::unique_ptr<Ctx> MakeCtx(Preset preset) {
   c->encoder = std::make_unique<Encoder>(c->params);
   c->encryptor = std::make_unique<Encryptor>(c->params, c->pk);
   c->sym_encryptor = std::make_unique<Encryptor>(c->params, c->sk);
-  c->decryptor = std::make_unique<Decryptor>(c->params, c->sk);
+  // Exact: log2_err measures the engine, and `decrypt` times decryption
+  // alone (decrypt_flooded adds the IND-CPA-D flooding).
+  c->decryptor = std::make_unique<Decryptor>(c->params, c->sk, DecryptionOptions::Exact());
+  c->flooding_decryptor = std::make_unique<Decryptor>(c->params, c->sk);
   c->RebuildEvaluator();
 
   const std::size_t slots = c->params->max_slots();
@@ -225,6 +229,8 @@ std::vector<Op> Ops() {
        [](Ctx& c) { return c.sym_encryptor->Encrypt(c.pt, &c.ct_out); }},
       {"decrypt", Unit::kMicro, none,
        [](Ctx& c) { return c.decryptor->Decrypt(c.ct_a, &c.pt_out); }},
+      {"decrypt_flooded", Unit::kMicro, none,
+       [](Ctx& c) { return c.flooding_decryptor->Decrypt(c.ct_a, &c.pt_out); }},
       {"add", Unit::kMicro, none,
        [](Ctx& c) { return c.evaluator->Add(c.ct_a, c.ct_b, &c.ct_out); }},
       {"multiply_plain", Unit::kMicro, none,

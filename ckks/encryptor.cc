@@ -136,11 +136,12 @@ void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
   ring::SampleUniform(params.ring(), seed, kDomainCiphertextC1, c1);
 }
 
-Decryptor::Decryptor(ParametersPtr params, SecretKey sk)
-    : params_(std::move(params)), sk_(std::move(sk)) {}
+Decryptor::Decryptor(ParametersPtr params, SecretKey sk, DecryptionOptions options)
+    : params_(std::move(params)), sk_(std::move(sk)), options_(options) {}
 
 absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
   BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, ct, "Decrypt"));
+  BF_RETURN_IF_ERROR(ValidateDecryptionOptions(*params_, options_));
   const ring::RingContext& ring = params_->ring();
   const int nq = ct.level() + 1;
   // Horner: m = c0 + s (c1 + s c2).
@@ -151,6 +152,7 @@ absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
     ring::Add(ring, t, ct.polys[i], &acc);
     t.SecureWipe();  // c s with c public gives s
   }
+  FloodNoise(*params_, options_, &acc);  // IND-CPA-D (noise_flooding.h)
   out->poly = std::move(acc);
   out->scale = ct.scale;
   out->slots = ct.slots;

@@ -5,7 +5,8 @@
 // Public key:  (c0, c1) = (u b + e0 + m, u a + e1), u ternary, e_i errors.
 // Symmetric:   (c0, c1) = (-a s + e + m, a), a expanded from a fresh seed
 //              kept in Ciphertext::c1_seed (serialized instead of c1).
-// Decryption:  m' = c0 + c1 s (+ c2 s^2), at the ciphertext's level/scale.
+// Decryption:  m' = c0 + c1 s (+ c2 s^2), at the ciphertext's level/scale,
+//              plus flooding noise unless turned off (ckks/noise_flooding.h).
 #ifndef BLINDFOLD_CKKS_ENCRYPTOR_H_
 #define BLINDFOLD_CKKS_ENCRYPTOR_H_
 
@@ -13,6 +14,7 @@
 #include "base/status.h"
 #include "ckks/ciphertext.h"
 #include "ckks/keys.h"
+#include "ckks/noise_flooding.h"
 #include "ckks/parameters.h"
 
 namespace blindfold::ckks {
@@ -35,15 +37,22 @@ class Encryptor {
 
 class Decryptor {
  public:
-  Decryptor(ParametersPtr params, SecretKey sk);
+  // `options` (ckks/noise_flooding.h): noise flooding is on by default, so a
+  // decrypted result can be shown to others without leaking the key;
+  // DecryptionOptions::Exact() for results that stay with the key owner.
+  Decryptor(ParametersPtr params, SecretKey sk, DecryptionOptions options = {});
 
-  // Errors: ciphertext from other parameters, malformed, or degree > 2.
+  // Errors: ciphertext from other parameters, malformed, or degree > 2;
+  // flooding options invalid for the parameters.
   absl::Status Decrypt(const Ciphertext& ct, Plaintext* out) const;
   absl::StatusOr<Plaintext> DecryptNew(const Ciphertext& ct) const;
+
+  const DecryptionOptions& options() const { return options_; }
 
  private:
   ParametersPtr params_;
   SecretKey sk_;
+  DecryptionOptions options_;
 };
 
 // Checks that `ct` is well formed for `params`: fingerprint, 2 or 3 polys of

@@ -49,7 +49,8 @@ struct Context {
     c->encoder = std::make_unique<Encoder>(c->params);
     c->encryptor = std::make_unique<Encryptor>(c->params, c->pk);
     c->sym_encryptor = std::make_unique<Encryptor>(c->params, c->sk);
-    c->decryptor = std::make_unique<Decryptor>(c->params, c->sk);
+    // Exact: these tests measure the engine's own precision.
+    c->decryptor = std::make_unique<Decryptor>(c->params, c->sk, DecryptionOptions::Exact());
     c->evaluator = std::make_unique<Evaluator>(c->params, c->keys);
     return c;
   }

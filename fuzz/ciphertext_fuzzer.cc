@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       data, size);
   if (!ct.ok()) return 0;
   static const ckks::Decryptor decryptor(
-      params, ckks::KeyGenerator(params).GenSecretKey());
+      params, ckks::KeyGenerator(params).GenSecretKey(), ckks::DecryptionOptions::Exact());
   static const ckks::Encoder encoder(params);
   const auto pt = decryptor.DecryptNew(*ct);
   if (!pt.ok()) std::abort();  // a loaded ciphertext is valid by contract
