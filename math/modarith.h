@@ -28,6 +28,16 @@ struct Modulus {
   explicit Modulus(uint64_t q);
 };
 
+// All ones if a >= b, else zero, by arithmetic alone: for a, b < 2^63 the
+// top bit of a - b is set exactly when a < b. The helpers below that handle
+// secret-dependent values (key generation, encryption, decryption) select
+// with such masks instead of ?: or loops, so that no branch depends on the
+// value (checked in the generated code: docs/security.md).
+// REQUIRES: a, b < 2^63 (every residue and modulus here is below 2^62).
+inline uint64_t CtMaskGe(uint64_t a, uint64_t b) {
+  return ((a - b) >> 63) - 1;
+}
+
 inline uint64_t MulHi(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>((static_cast<u128>(a) * b) >> 64);
 }
@@ -46,7 +56,11 @@ inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
                         static_cast<uint64_t>(t1 >> 64) +
                         static_cast<uint64_t>(t2 >> 64) + xh * m.barrett_hi;
   uint64_t r = xl - quot * m.value;
-  while (r >= m.value) r -= m.value;
+  // Two conditional subtractions as masks, not a loop: the trip count would
+  // depend on x, which is secret-dependent in key generation, encryption
+  // and decryption (docs/security.md, constant-time paths).
+  r -= m.value & CtMaskGe(r, m.value);
+  r -= m.value & CtMaskGe(r, m.value);
   return r;
 }
 
@@ -54,7 +68,8 @@ inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
 inline uint64_t BarrettReduce64(uint64_t x, const Modulus& m) {
   const uint64_t quot = MulHi(x, m.barrett_hi);  // low by at most 2
   uint64_t r = x - quot * m.value;
-  while (r >= m.value) r -= m.value;
+  r -= m.value & CtMaskGe(r, m.value);
+  r -= m.value & CtMaskGe(r, m.value);
   return r;
 }
 
@@ -64,14 +79,17 @@ inline uint64_t MulMod(uint64_t a, uint64_t b, const Modulus& m) {
 }
 
 // REQUIRES: a, b < q.
+// Branch-free (masks; see CtMaskGe).
 inline uint64_t AddMod(uint64_t a, uint64_t b, uint64_t q) {
   const uint64_t s = a + b;
-  return s >= q ? s - q : s;
+  return s - (q & CtMaskGe(s, q));
 }
 inline uint64_t SubMod(uint64_t a, uint64_t b, uint64_t q) {
-  return a >= b ? a - b : a + q - b;
+  return a - b + (q & ~CtMaskGe(a, b));
 }
-inline uint64_t NegMod(uint64_t a, uint64_t q) { return a == 0 ? 0 : q - a; }
+inline uint64_t NegMod(uint64_t a, uint64_t q) {
+  return (q - a) & ~CtMaskGe(0, a);  // a == 0 -> 0
+}
 
 // floor(w * 2^64 / q): the Shoup companion of a constant w < q.
 inline uint64_t ShoupPrecompute(uint64_t w, uint64_t q) {
@@ -95,10 +113,20 @@ uint64_t PowMod(uint64_t base, uint64_t exp, const Modulus& m);
 // Inverse of a modulo prime q. REQUIRES: a mod q != 0.
 uint64_t InvMod(uint64_t a, const Modulus& m);
 
-// Signed 64-bit value to its residue in [0, q).
+// Signed value with |v| < q to its residue in [0, q), branch-free: adds q
+// under the sign mask. This is how secrets and errors (|v| <= a few hundred)
+// enter the RNS representation (ring::SetFromSigned).
+inline uint64_t FromSignedSmall(int64_t v, uint64_t q) {
+  const uint64_t sign = static_cast<uint64_t>(v >> 63);  // all ones iff v < 0
+  return static_cast<uint64_t>(v) + (q & sign);
+}
+
+// Any signed 64-bit value to its residue in [0, q). Values with |v| < q take
+// the branch-free FromSignedSmall; larger ones (encoded messages, public
+// magnitudes) a branch and a division, whose time depends on v.
 inline uint64_t FromSigned(int64_t v, uint64_t q) {
   const int64_t sq = static_cast<int64_t>(q);
-  if (v > -sq && v < sq) return v >= 0 ? v : static_cast<uint64_t>(v + sq);
+  if (v > -sq && v < sq) return FromSignedSmall(v, q);
   if (v >= 0) return static_cast<uint64_t>(v) % q;
   const uint64_t r = static_cast<uint64_t>(-(v + 1)) % q;  // avoid INT64_MIN
   return q - 1 - r;

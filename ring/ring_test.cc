@@ -297,5 +297,38 @@ TEST(SamplerTest, DistributionsHaveTheirMoments) {
   }
 }
 
+// The fixed-weight sampler draws positions by multiply-high and signs as
+// 1 - 2b (no division, no branch on the sign): still exactly h nonzero
+// entries, every position and both signs equally likely, and a function of
+// the seed alone.
+TEST(SamplerTest, FixedWeightIsUniformOverPositionsAndSigns) {
+  const std::size_t n = 1024, h = 64;
+  const int rounds = 400;
+  std::vector<int> hits(n, 0);
+  int plus = 0;
+  for (int r = 0; r < rounds; ++r) {
+    Prng prng(Seed::FromOs(), 0);
+    auto v = SampleTernaryFixedWeight(prng, n, h);
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_GE(v[i], -1);
+      ASSERT_LE(v[i], 1);
+      nonzero += v[i] != 0;
+      hits[i] += v[i] != 0;
+      plus += v[i] == 1;
+    }
+    ASSERT_EQ(nonzero, h);
+  }
+  // Each position is hit with probability h/n = 1/16 per round: 25 expected.
+  int first_half = 0;
+  for (std::size_t i = 0; i < n / 2; ++i) first_half += hits[i];
+  EXPECT_NEAR(first_half, rounds * h / 2.0, 4 * std::sqrt(rounds * h / 4.0));
+  EXPECT_NEAR(hits[0] + hits[n - 1] + hits[n / 2], 3 * 25.0, 30);
+  EXPECT_NEAR(plus, rounds * h / 2.0, 4 * std::sqrt(rounds * h / 4.0));
+  const Seed seed = Seed::FromOs();
+  Prng p1(seed, 7), p2(seed, 7);
+  EXPECT_EQ(SampleTernaryFixedWeight(p1, n, h), SampleTernaryFixedWeight(p2, n, h));
+}
+
 }  // namespace
 }  // namespace blindfold::ring
