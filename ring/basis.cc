@@ -118,6 +118,60 @@ void AddTableModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
   }
 }
 
+// a[j] += (idx[j] ? t1 : t0) mod q.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void AddSelectModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
+                         uint64_t t0, uint64_t t1, std::size_t n, uint64_t q) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const uint64_t s = a[j] + (idx[j] ? t1 : t0);
+    a[j] = s >= q ? s - q : s;
+  }
+}
+
+// The 32-bit halves of x[j] as the bit patterns of 2^52 + half, so that a
+// double subtraction of 2^52 recovers them exactly. (GCC 12 does not
+// vectorise a loop that loads integers and computes in doubles; split in
+// two loops, each vectorises.)
+using AliasingU64 = uint64_t __attribute__((may_alias));
+constexpr uint64_t kTwo52Bits = 0x4330000000000000ULL;  // the double 2^52
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void SplitHalvesAsDoubles(const uint64_t* __restrict x, AliasingU64* __restrict hi,
+                          AliasingU64* __restrict lo, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    hi[j] = kTwo52Bits | (x[j] >> 32);
+    lo[j] = kTwo52Bits | (x[j] & 0xFFFFFFFFULL);
+  }
+}
+
+// acc[j] (= 0 first) += frac(x[j] c) for c = c_hi 2^32 + c_lo (mod 1), from
+// the halves made above (x < 2^61): each product is below 2^32, so the
+// fractional part is right to ~2^-19. (no-trapping-math lets GCC vectorise
+// floor(); the inputs are finite and nothing here reads FP exception flags.)
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+void AccumulateFraction(const double* __restrict hi, const double* __restrict lo,
+                        double c_hi, double c_lo, double* __restrict acc, std::size_t n,
+                        bool first) {
+  for (std::size_t j = 0; j < n; ++j) {
+    double t = (hi[j] - 0x1p52) * c_hi;
+    t -= std::floor(t);
+    double v = (lo[j] - 0x1p52) * c_lo;
+    v -= std::floor(v);
+    const double a = (first ? 0.0 : acc[j]) + t + v;
+    acc[j] = a - std::floor(t + v);
+  }
+}
+
+// idx[j] = min(floor(v[j]), max) for v[j] >= 0 (the overflow u).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void FloorToIndex(const double* __restrict v, uint8_t* __restrict idx, std::size_t n,
+                  int max) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const int32_t f = static_cast<int32_t>(v[j]);
+    idx[j] = static_cast<uint8_t>(f < max ? f : max);
+  }
+}
+
 }  // namespace
 
 HybridDecomposition::HybridDecomposition(std::shared_ptr<const RingContext> ctx)
@@ -172,18 +226,19 @@ HybridDecomposition::HybridDecomposition(std::shared_ptr<const RingContext> ctx)
     neg_half_p_mod_q_[i] = math::NegMod(HalfProductMod(*ctx_, p_idx, ctx_->q(i)), ctx_->q(i).value);
   }
   // ModDown's exact overflow correction (alpha > 1).
-  p_inv_hat_.resize(alpha_);
-  p_inv_hat_shoup_.resize(alpha_);
-  p_recip_.resize(alpha_);
+  p_frac_lo_.resize(alpha_);
+  p_frac_hi_.resize(alpha_);
   for (int k = 0; k < alpha_; ++k) {
     const Modulus& pk = ctx_->p(k);
     uint64_t hat = 1;
     for (int j = 0; j < alpha_; ++j) {
       if (j != k) hat = math::MulMod(hat, ctx_->p(j).value % pk.value, pk);
     }
-    p_inv_hat_[k] = math::InvMod(hat, pk);
-    p_inv_hat_shoup_[k] = math::ShoupPrecompute(p_inv_hat_[k], pk.value);
-    p_recip_[k] = 1.0 / static_cast<double>(pk.value);
+    const uint64_t inv_hat = math::InvMod(hat, pk);
+    const uint64_t inv_hat_2_32 =
+        static_cast<uint64_t>((static_cast<u128>(inv_hat) << 32) % pk.value);
+    p_frac_lo_[k] = static_cast<double>(inv_hat) / static_cast<double>(pk.value);
+    p_frac_hi_[k] = static_cast<double>(inv_hat_2_32) / static_cast<double>(pk.value);
   }
   neg_half_minus_up_mod_q_.resize(static_cast<std::size_t>(L) * alpha_);
   for (int i = 0; i < L; ++i) {
@@ -279,25 +334,29 @@ void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
   // near-constant polynomial whose slot image piles up at the first and last
   // slots. Compute u in double precision and take u P off as well. The sum is
   // u + [x + h]_P / P, so floor() can be off by one only when x / P is within
-  // ~2^-50 of a half-integer, where either rounding is nearest.
+  // the sum's error of a half-integer, where either rounding is nearest.
+  // y_k / p_k is the fractional part of x_k (P/p_k)^-1 / p_k, evaluated in
+  // doubles from the two 32-bit halves of x_k (vectorised, no 128-bit
+  // products); its error is below 2^-18, so a wrong u only ever moves a
+  // value within 2^-18 of a tie to the other nearest integer.
+  thread_local AlignedVector<double> frac;
   thread_local std::vector<uint8_t> u;
+  frac.resize(alpha_ > 1 ? n : 0);
   u.resize(alpha_ > 1 ? n : 0);
-  uint8_t* const u_data = u.data();  // thread_local: take the caller's buffer here
+  uint8_t* const u_data = u.data();  // thread_local: take the caller's buffers here
+  double* const frac_data = frac.data();
   if (alpha_ > 1) {
-    uint8_t* up = u_data;
-    constexpr std::size_t kBlock = 1024;
+    constexpr std::size_t kBlock = 2048;
     ParallelFor((n + kBlock - 1) / kBlock, [&](std::size_t b) {
-      const std::size_t end = std::min(n, (b + 1) * kBlock);
-      for (std::size_t j = b * kBlock; j < end; ++j) {
-        double v = 0;
-        for (int k = 0; k < alpha_; ++k) {
-          const uint64_t pk = ctx_->p(k).value;
-          const uint64_t y = math::MulModShoup(src[k][j], p_inv_hat_[k],
-                                               p_inv_hat_shoup_[k], pk);
-          v += static_cast<double>(y) * p_recip_[k];
-        }
-        up[j] = static_cast<uint8_t>(std::min<int>(static_cast<int>(v), alpha_ - 1));
+      const std::size_t begin = b * kBlock, len = std::min(n, begin + kBlock) - begin;
+      alignas(64) double hi[kBlock], lo[kBlock];
+      for (int k = 0; k < alpha_; ++k) {
+        SplitHalvesAsDoubles(src[k] + begin, reinterpret_cast<AliasingU64*>(hi),
+                             reinterpret_cast<AliasingU64*>(lo), len);
+        AccumulateFraction(hi, lo, p_frac_hi_[k], p_frac_lo_[k], frac_data + begin, len,
+                           k == 0);
       }
+      FloorToIndex(frac_data + begin, u_data + begin, len, alpha_ - 1);
     });
   }
   ParallelFor(num_q, [&](std::size_t i) {
@@ -305,6 +364,9 @@ void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
     // dst = [x + h]_P - h (mod q_i), still coefficient form.
     if (alpha_ == 1) {
       AddConstModInPlace(dst[i], neg_half_p_mod_q_[i], n, qi.value);
+    } else if (alpha_ == 2) {
+      const uint64_t* off = neg_half_minus_up_mod_q_.data() + i * 2;
+      AddSelectModInPlace(dst[i], u_data, off[0], off[1], n, qi.value);
     } else {
       AddTableModInPlace(dst[i], u_data, neg_half_minus_up_mod_q_.data() + i * alpha_, n,
                          qi.value);

@@ -67,7 +67,7 @@ class HybridDecomposition {
   // (floor(P/2) is added before the conversion and taken back after), so
   // the division rounds to nearest rather than down, and with alpha > 1 the
   // fast conversion's overflow u P is computed and removed (exact except
-  // within ~2^-50 of a tie, where the result may round the other way).
+  // within ~2^-18 of a tie, where the result may round the other way).
   // REQUIRES: x is NTT form over Q_l P (l + 1 = out->num_q()); x's P limbs
   // are destroyed.
   void ModDown(RnsPoly* x, RnsPoly* out) const;
@@ -84,10 +84,9 @@ class HybridDecomposition {
   std::vector<uint64_t> p_mod_q_, p_inv_mod_q_;
   // floor(P/2) mod p_k, and -floor(P/2) mod q_i: ModDown's rounding offset.
   std::vector<uint64_t> half_p_mod_p_, neg_half_p_mod_q_;
-  // ModDown's overflow correction: (P/p_k)^-1 mod p_k with its Shoup
-  // companion, 1/p_k, and [i * alpha + u] = (-floor(P/2) - u P) mod q_i.
-  std::vector<uint64_t> p_inv_hat_, p_inv_hat_shoup_;
-  std::vector<double> p_recip_;
+  // ModDown's overflow correction: c_k = (P/p_k)^-1 / p_k as frac(c_k) and
+  // frac(2^32 c_k), and [i * alpha + u] = (-floor(P/2) - u P) mod q_i.
+  std::vector<double> p_frac_lo_, p_frac_hi_;
   std::vector<uint64_t> neg_half_minus_up_mod_q_;
   // [j * alpha + s - 1][global modulus]: floor(D/2) mod that modulus for
   // digit j truncated to s primes (ModUp's centring offset).

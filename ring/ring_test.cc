@@ -169,10 +169,10 @@ TEST(HybridDecompositionTest, ModDownRoundsToNearest) {
         const uint64_t d = math::SubMod(out.limb(i)[j], y.limb(i)[j], q);
         const int64_t centred = d > q / 2 ? -static_cast<int64_t>(q - d) : static_cast<int64_t>(d);
         // With several special primes the overflow correction is computed in
-        // double precision: only remainders within P * 2^-40 of +-P/2 (ties
-        // up to rounding) may go the other way.
+        // doubles (error < 2^-18): only remainders within P * 2^-16 of +-P/2
+        // (ties up to that error) may go the other way.
         const bool near_tie = np > 1 && static_cast<u128>(r_max - (r[j] < 0 ? -r[j] : r[j])) <
-                                            (P >> 40);
+                                            (P >> 16);
         if (near_tie) {
           ASSERT_LE(std::abs(centred), 1) << "np=" << np << " coeff " << j;
         } else {
