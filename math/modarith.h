@@ -42,12 +42,11 @@ inline uint64_t MulHi(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>((static_cast<u128>(a) * b) >> 64);
 }
 
-// x mod q for any 128-bit x.  Result in [0, q).
-inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
+// x - q floor(x / q) estimated from the three high partial products of
+// x * floor(2^128/q) / 2^128: in [0, 3q) (the quotient is low by at most 2).
+inline uint64_t BarrettEstimate128(u128 x, const Modulus& m) {
   const uint64_t xl = static_cast<uint64_t>(x);
   const uint64_t xh = static_cast<uint64_t>(x >> 64);
-  // floor(x * floor(2^128/q) / 2^128), approximated from the three high
-  // partial products; the estimate is low by at most 2.
   const u128 t1 = static_cast<u128>(xl) * m.barrett_hi;
   const u128 t2 = static_cast<u128>(xh) * m.barrett_lo;
   const u128 lo_hi = static_cast<u128>(MulHi(xl, m.barrett_lo));
@@ -55,21 +54,41 @@ inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
   const uint64_t quot = static_cast<uint64_t>(mid >> 64) +
                         static_cast<uint64_t>(t1 >> 64) +
                         static_cast<uint64_t>(t2 >> 64) + xh * m.barrett_hi;
-  uint64_t r = xl - quot * m.value;
-  // Two conditional subtractions as masks, not a loop: the trip count would
-  // depend on x, which is secret-dependent in key generation, encryption
-  // and decryption (docs/security.md, constant-time paths).
+  return xl - quot * m.value;
+}
+
+// x mod q for any 128-bit x.  Result in [0, q). Constant-time: two fixed
+// conditional subtractions as masks, not a loop whose trip count depends on
+// x (x is secret-dependent in key generation, encryption and decryption;
+// docs/security.md, constant-time paths).
+inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
+  uint64_t r = BarrettEstimate128(x, m);
   r -= m.value & CtMaskGe(r, m.value);
   r -= m.value & CtMaskGe(r, m.value);
   return r;
 }
 
-// x mod q for a 64-bit x.
+// x mod q for a 64-bit x. Constant-time as above.
 inline uint64_t BarrettReduce64(uint64_t x, const Modulus& m) {
   const uint64_t quot = MulHi(x, m.barrett_hi);  // low by at most 2
   uint64_t r = x - quot * m.value;
   r -= m.value & CtMaskGe(r, m.value);
   r -= m.value & CtMaskGe(r, m.value);
+  return r;
+}
+
+// Variable-time variants (a correction loop, usually not entered: about a
+// third faster in the portable kernels) for public data only: key switching
+// and basis conversion of ciphertexts (math/vec_ops.cc's dot products and
+// ReduceVec). Never on values derived from a secret.
+inline uint64_t BarrettReduce128Public(u128 x, const Modulus& m) {
+  uint64_t r = BarrettEstimate128(x, m);
+  while (r >= m.value) r -= m.value;
+  return r;
+}
+inline uint64_t BarrettReduce64Public(uint64_t x, const Modulus& m) {
+  uint64_t r = x - MulHi(x, m.barrett_hi) * m.value;
+  while (r >= m.value) r -= m.value;
   return r;
 }
 

@@ -86,9 +86,11 @@ TEST(ModArithTest, BranchFreeHelpersMatchReferenceOnEdgeValues) {
                    qq - 1, qq, ~u128{0}, ~u128{0} - q, u128{UINT64_MAX},
                    static_cast<u128>(UINT64_MAX) << 64}) {
       EXPECT_EQ(BarrettReduce128(x, m), static_cast<uint64_t>(x % q)) << q;
+      EXPECT_EQ(BarrettReduce128Public(x, m), static_cast<uint64_t>(x % q)) << q;
     }
     for (uint64_t x : {uint64_t{0}, q - 1, q, 2 * q, 3 * q - 1, UINT64_MAX, UINT64_MAX - q}) {
       EXPECT_EQ(BarrettReduce64(x, m), x % q) << q;
+      EXPECT_EQ(BarrettReduce64Public(x, m), x % q) << q;
     }
   }
   const std::vector<uint64_t> edges = {0, 1, 2, (1ull << 62) - 1, 1ull << 62,
