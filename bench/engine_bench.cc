@@ -15,7 +15,10 @@
 //       "<op>/logN:14/L:8/dnum:8/threads:1/ifma/real_time" (L = |Q|; wall
 //       time, as the engine may run threads) and the same
 //       facts are counters (log_n, levels = |Q|, dnum, threads, ifma) so
-//       --benchmark_format=json carries them. rotate_hoisted/k:K times K
+//       --benchmark_format=json carries them. mul_relin and rotate also
+//       report log2_err: log2 of the largest slot error of their output
+//       (decrypted and decoded after the timing; issue 7, finding 5).
+//       rotate_hoisted/k:K times K
 //       rotations sharing one decomposition; its counter per_rotation is
 //       seconds per rotation.
 //   engine_bench --summary [--threads=K]
@@ -96,7 +99,8 @@ struct Ctx {
   std::unique_ptr<Encoder> encoder;
   std::unique_ptr<Encryptor> encryptor;      // public key
   std::unique_ptr<Encryptor> sym_encryptor;  // secret key, seeded
-  std::unique_ptr<Decryptor> decryptor;
+  std::unique_ptr<Decryptor> decryptor;           // exact
+  std::unique_ptr<Decryptor> flooding_decryptor;  // default options
   std::unique_ptr<Evaluator> evaluator;
 
   // Operands, all at the top level with full slots.
@@ -160,13 +164,18 @@ std::unique_ptr<Ctx> MakeCtx(Preset preset) {
   c->encoder = std::make_unique<Encoder>(c->params);
   auto enc = Encryptor::Create(c->params, c->pk);
   auto sym = Encryptor::Create(c->params, c->sk.Clone());
-  auto dec = Decryptor::Create(c->params, c->sk.Clone());
+  // Exact: log2_err measures the engine, and `decrypt` times decryption
+  // alone (decrypt_flooded adds the IND-CPA-D flooding).
+  auto dec = Decryptor::Create(c->params, c->sk.Clone(), DecryptionOptions::Exact());
+  auto flood = Decryptor::Create(c->params, c->sk.Clone());
   if (!enc.ok()) Die("Encryptor", enc.status());
   if (!sym.ok()) Die("Encryptor", sym.status());
   if (!dec.ok()) Die("Decryptor", dec.status());
+  if (!flood.ok()) Die("Decryptor", flood.status());
   c->encryptor = std::make_unique<Encryptor>(*std::move(enc));
   c->sym_encryptor = std::make_unique<Encryptor>(*std::move(sym));
   c->decryptor = std::make_unique<Decryptor>(*std::move(dec));
+  c->flooding_decryptor = std::make_unique<Decryptor>(*std::move(flood));
   c->RebuildEvaluator();
 
   const std::size_t slots = c->params->max_slots();
@@ -243,6 +252,8 @@ std::vector<Op> Ops() {
        [](Ctx& c) { return c.sym_encryptor->Encrypt(c.pt, &c.ct_out); }},
       {"decrypt", Unit::kMicro, none,
        [](Ctx& c) { return c.decryptor->Decrypt(c.ct_a, &c.pt_out); }},
+      {"decrypt_flooded", Unit::kMicro, none,
+       [](Ctx& c) { return c.flooding_decryptor->Decrypt(c.ct_a, &c.pt_out); }},
       {"add", Unit::kMicro, none,
        [](Ctx& c) { return c.evaluator->Add(c.ct_a, c.ct_b, &c.ct_out); }},
       {"multiply_plain", Unit::kMicro, none,
@@ -298,6 +309,23 @@ PresetFacts Facts(Preset preset) {
   return f;
 }
 
+// log2 of the largest slot error of the last output of mul_relin (a * a,
+// not rescaled) or rotate (a rotated by 1); NaN for other ops.
+double Log2OutputError(Ctx& c, const std::string& op) {
+  if (op != "mul_relin" && op != "rotate") return std::nan("");
+  auto pt = c.decryptor->DecryptNew(c.ct_out);
+  if (!pt.ok()) Die("Decrypt", pt.status());
+  auto got = c.encoder->Decode(*pt);
+  if (!got.ok()) Die("Decode", got.status());
+  const std::size_t n = c.values.size();
+  double err = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double want = op == "rotate" ? c.values[(i + 1) % n] : c.values[i] * c.values[i];
+    err = std::max(err, std::abs((*got)[i] - want));
+  }
+  return std::log2(err);
+}
+
 std::string KernelName() { return std::string(KernelPathName(ActiveKernelPath())); }
 
 std::string Suffix(Preset preset) {
@@ -331,6 +359,9 @@ void RegisterAll() {
         state.counters["threads"] = ThreadCount();
         state.counters["ifma"] = ActiveKernelPath() == KernelPath::kIfma ? 1 : 0;
         state.counters["avx2"] = ActiveKernelPath() == KernelPath::kAvx2 ? 1 : 0;
+        if (const double e = Log2OutputError(c, op.name); !std::isnan(e)) {
+          state.counters["log2_err"] = e;
+        }
         if (op.hoist > 0) {
           state.counters["per_rotation"] = benchmark::Counter(
               op.hoist, benchmark::Counter::kIsIterationInvariantRate |

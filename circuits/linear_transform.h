@@ -109,9 +109,12 @@ std::vector<double> Tile(const SparseDiagonal& values, int64_t period,
 //   void AddInPlace(Ct& acc, const Ct& y);
 //   Ct Finish(const Ct& x);              // rescale (HE) / identity (float)
 // The result has period plan.out_period.
+// With `rescale` false the products are summed but not rescaled (the
+// program's output: it keeps the larger scale, so decryption noise and
+// flooding stay far below its precision).
 template <typename B>
 typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
-                                    const typename B::Ct& x) {
+                                    const typename B::Ct& x, bool rescale = true) {
   using Ct = typename B::Ct;
   const std::vector<int64_t> babies = [&] {
     std::vector<int64_t> b;
@@ -145,7 +148,7 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
       acc = std::move(giant);
     }
   }
-  Ct y = backend.Finish(*acc);
+  Ct y = rescale ? backend.Finish(*acc) : std::move(*acc);
   for (int64_t s : plan.SumSteps()) {
     Ct r = backend.Rotate(y, s);
     backend.AddInPlace(y, r);

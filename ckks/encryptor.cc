@@ -83,10 +83,12 @@ void internal::ExpandCiphertextC1(const Parameters& params, const Seed& seed, in
   ring::SampleUniform(internal::Access::ring(params), seed, kDomainCiphertextC1, c1);
 }
 
-absl::StatusOr<Decryptor> Decryptor::Create(ParametersPtr params, SecretKey sk) {
+absl::StatusOr<Decryptor> Decryptor::Create(ParametersPtr params, SecretKey sk,
+                                            DecryptionOptions options) {
   if (params == nullptr) return absl::InvalidArgumentError("Decryptor: no parameters");
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params, sk, "Decryptor"));
-  return Decryptor(std::move(params), std::move(sk));
+  BF_RETURN_IF_ERROR(ValidateDecryptionOptions(*params, options));
+  return Decryptor(std::move(params), std::move(sk), options);
 }
 
 absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
@@ -101,6 +103,7 @@ absl::Status Decryptor::Decrypt(const Ciphertext& ct, Plaintext* out) const {
     ring::Add(ring, t, Access::polys(ct)[i], &acc);
     t.SecureWipe();  // c s with c public gives s
   }
+  FloodNoise(*params_, options_, &acc);  // IND-CPA-D (noise_flooding.h)
   Access::poly(*out) = std::move(acc);
   Access::scale(*out) = Access::scale(ct);
   Access::slots(*out) = Access::slots(ct);

@@ -64,7 +64,8 @@ struct Context {
     c->sym_encryptor = std::make_unique<Encryptor>(
         Must(Encryptor::Create(c->params, c->sk.Clone())));
     c->decryptor = std::make_unique<Decryptor>(
-        Must(Decryptor::Create(c->params, c->sk.Clone())));
+        Must(Decryptor::Create(c->params, c->sk.Clone(),
+                              DecryptionOptions::Exact())));  // engine precision
     c->evaluator =
         std::make_unique<Evaluator>(Must(Evaluator::Create(c->params, c->keys)));
     return c;

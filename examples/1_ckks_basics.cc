@@ -205,6 +205,17 @@ int main() {
   Step(5, "Multiply, relinearize, rescale");
   const Evaluator evaluator =
       ValueOrDie(Evaluator::Create(params, eval_keys), "Evaluator");
+  // (Only the secret key holder can measure the error; the example peeks
+  // with a Decryptor after each step to show what each one costs.)
+  const Decryptor peek_decryptor = ValueOrDie(
+      Decryptor::Create(params, sk.Clone(), DecryptionOptions::Exact()), "Decryptor");
+  auto peek_log2_error = [&](const Ciphertext& c, auto&& want_at) {
+    const Plaintext p = ValueOrDie(peek_decryptor.DecryptNew(c), "Decrypt (peek)");
+    const std::vector<double> v = ValueOrDie(encoder.Decode(p), "Decode (peek)");
+    std::vector<double> want(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) want[i] = want_at(i);
+    return Log2MaxError(v, want);
+  };
   Ciphertext ct;
   EXAMPLE_CHECK_OK(evaluator.Multiply(ct_x, ct_y, &ct));
   std::printf("    multiply:    degree %d, level %d, scale %s\n", ct.degree(),
@@ -215,6 +226,8 @@ int main() {
   EXAMPLE_CHECK_OK(evaluator.Rescale(ct, &ct));
   std::printf("    rescale:     degree %d, level %d, scale %s\n", ct.degree(),
               ct.level(), ct.scale().ToString().c_str());
+  std::printf("    max error of x * y: 2^%.1f\n",
+              peek_log2_error(ct, [&](std::size_t i) { return x[i] * y[i]; }));
 
   // ---------------------------------------------------------------------------
   // 6. Rotate.
@@ -232,6 +245,13 @@ int main() {
     std::printf("    rotate by 1: level %d; rotate by 2 (no key): %s\n", ct.level(),
                 missing.ok() ? "unexpectedly ok" : "refused");
   }
+  // A key switch rounds its result to nearest (ring/basis.h, ModDown), so a
+  // rotation adds almost nothing to the error of its input.
+  std::printf("    max error of rotated x * y: 2^%.1f\n",
+              peek_log2_error(ct, [&](std::size_t i) {
+                const std::size_t j = (i + 1) % slots;
+                return x[j] * y[j];
+              }));
 
   // ---------------------------------------------------------------------------
   // 7. Add a plaintext.
@@ -253,14 +273,19 @@ int main() {
   // The client decrypts with s and decodes (dividing by the scale). CKKS is
   // approximate: the result differs from the exact one by the encoding
   // rounding plus the accumulated noise: about 2^-23 for a fresh ciphertext
-  // and 2^-20 after the multiplication. We require better than 2^-16 (about
+  // and not much more after the multiplication and rotation (steps 5 and 6
+  // print it). We require better than 2^-16 (about
   // 5 decimal digits) in every slot, for r and for a plain encrypt/decrypt
   // round trip of x.
   // ---------------------------------------------------------------------------
   Step(8, "Decrypt, decode and check");
-  // The secret key is move-only; Clone() makes the one copy we hand over.
-  const Decryptor decryptor =
-      ValueOrDie(Decryptor::Create(params, sk.Clone()), "Decryptor");
+  // Exact decryption gives c0 + c1 s, noise included: anyone who sees that
+  // and the ciphertext can solve for s (Li-Micciancio). Exact() is for
+  // results that stay with the key owner, like this check; see below for
+  // results that may be shown to others. The secret key is move-only;
+  // Clone() makes the copy we hand over.
+  const Decryptor decryptor = ValueOrDie(
+      Decryptor::Create(params, sk.Clone(), DecryptionOptions::Exact()), "Decryptor");
   const Plaintext pt_r = ValueOrDie(decryptor.DecryptNew(ct), "Decrypt");
   const std::vector<double> r = ValueOrDie(encoder.Decode(pt_r), "Decode");
   std::vector<double> want(slots);
@@ -277,6 +302,22 @@ int main() {
   std::printf("    expected = % .7f % .7f % .7f\n", want[0], want[1], want[2]);
   std::printf("    max error over %zu slots: fresh x 2^%.1f, r 2^%.1f\n", slots,
               err_fresh, err);
+
+  // A Decryptor with default options floods the result with fresh Gaussian
+  // noise that hides the ciphertext's own (ckks/noise_flooding.h): the
+  // value to hand to anyone else, rounded to the precision the application
+  // needs. It costs precision: about 2^-10 per slot at these parameters.
+  {
+    const Decryptor sharing_decryptor =
+        ValueOrDie(Decryptor::Create(params, sk.Clone()), "Decryptor (flooding)");
+    const Plaintext pt_f = ValueOrDie(sharing_decryptor.DecryptNew(ct), "Decrypt (flooded)");
+    std::vector<double> r_f = ValueOrDie(encoder.Decode(pt_f), "Decode (flooded)");
+    std::printf("    flooded (s = %d bits): max error 2^%.1f (slot stddev 2^%.1f)\n",
+                sharing_decryptor.options().security_bits, Log2MaxError(r_f, want),
+                std::log2(FloodingSlotStddev(*params, sharing_decryptor.options(), ct.scale())));
+    RoundToBits(r_f, 8);
+    std::printf("    rounded to 2^-8: r[0..2] = % .7f % .7f % .7f\n", r_f[0], r_f[1], r_f[2]);
+  }
 
   constexpr double kMaxLog2Error = -16.0;
   if (!(err <= kMaxLog2Error) || !(err_fresh <= kMaxLog2Error)) {

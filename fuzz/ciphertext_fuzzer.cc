@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       data, size);
   if (!ct.ok()) return 0;
   static const ckks::Decryptor decryptor =
-      *ckks::Decryptor::Create(params, ckks::KeyGenerator(params).GenSecretKey());
+      *ckks::Decryptor::Create(params, ckks::KeyGenerator(params).GenSecretKey(),
+                                    ckks::DecryptionOptions::Exact());
   static const ckks::Encoder encoder(params);
   const auto pt = decryptor.DecryptNew(*ct);
   if (!pt.ok()) std::abort();  // a loaded ciphertext is valid by contract

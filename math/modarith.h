@@ -30,16 +30,25 @@ struct Modulus {
   explicit Modulus(uint64_t q);
 };
 
+// All ones if a >= b, else zero, by arithmetic alone: for a, b < 2^63 the
+// top bit of a - b is set exactly when a < b. The helpers below that handle
+// secret-dependent values (key generation, encryption, decryption) select
+// with such masks instead of ?: or loops, so that no branch depends on the
+// value (checked in the generated code: docs/security.md).
+// REQUIRES: a, b < 2^63 (every residue and modulus here is below 2^62).
+inline uint64_t CtMaskGe(uint64_t a, uint64_t b) {
+  return ((a - b) >> 63) - 1;
+}
+
 inline uint64_t MulHi(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>((static_cast<u128>(a) * b) >> 64);
 }
 
-// x mod q for any 128-bit x.  Result in [0, q).
-inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
+// x - q floor(x / q) estimated from the three high partial products of
+// x * floor(2^128/q) / 2^128: in [0, 3q) (the quotient is low by at most 2).
+inline uint64_t BarrettEstimate128(u128 x, const Modulus& m) {
   const uint64_t xl = static_cast<uint64_t>(x);
   const uint64_t xh = static_cast<uint64_t>(x >> 64);
-  // floor(x * floor(2^128/q) / 2^128), approximated from the three high
-  // partial products; the estimate is low by at most 2.
   const u128 t1 = static_cast<u128>(xl) * m.barrett_hi;
   const u128 t2 = static_cast<u128>(xh) * m.barrett_lo;
   const u128 lo_hi = static_cast<u128>(MulHi(xl, m.barrett_lo));
@@ -47,15 +56,40 @@ inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
   const uint64_t quot = static_cast<uint64_t>(mid >> 64) +
                         static_cast<uint64_t>(t1 >> 64) +
                         static_cast<uint64_t>(t2 >> 64) + xh * m.barrett_hi;
-  uint64_t r = xl - quot * m.value;
-  while (r >= m.value) r -= m.value;
+  return xl - quot * m.value;
+}
+
+// x mod q for any 128-bit x.  Result in [0, q). Constant-time: two fixed
+// conditional subtractions as masks, not a loop whose trip count depends on
+// x (x is secret-dependent in key generation, encryption and decryption;
+// docs/security.md, constant-time paths).
+inline uint64_t BarrettReduce128(u128 x, const Modulus& m) {
+  uint64_t r = BarrettEstimate128(x, m);
+  r -= m.value & CtMaskGe(r, m.value);
+  r -= m.value & CtMaskGe(r, m.value);
   return r;
 }
 
-// x mod q for a 64-bit x.
+// x mod q for a 64-bit x. Constant-time as above.
 inline uint64_t BarrettReduce64(uint64_t x, const Modulus& m) {
   const uint64_t quot = MulHi(x, m.barrett_hi);  // low by at most 2
   uint64_t r = x - quot * m.value;
+  r -= m.value & CtMaskGe(r, m.value);
+  r -= m.value & CtMaskGe(r, m.value);
+  return r;
+}
+
+// Variable-time variants (a correction loop, usually not entered: about a
+// third faster in the portable kernels) for public data only: key switching
+// and basis conversion of ciphertexts (math/vec_ops.cc's dot products and
+// ReduceVec). Never on values derived from a secret.
+inline uint64_t BarrettReduce128Public(u128 x, const Modulus& m) {
+  uint64_t r = BarrettEstimate128(x, m);
+  while (r >= m.value) r -= m.value;
+  return r;
+}
+inline uint64_t BarrettReduce64Public(uint64_t x, const Modulus& m) {
+  uint64_t r = x - MulHi(x, m.barrett_hi) * m.value;
   while (r >= m.value) r -= m.value;
   return r;
 }
@@ -66,14 +100,17 @@ inline uint64_t MulMod(uint64_t a, uint64_t b, const Modulus& m) {
 }
 
 // REQUIRES: a, b < q.
+// Branch-free (masks; see CtMaskGe).
 inline uint64_t AddMod(uint64_t a, uint64_t b, uint64_t q) {
   const uint64_t s = a + b;
-  return s >= q ? s - q : s;
+  return s - (q & CtMaskGe(s, q));
 }
 inline uint64_t SubMod(uint64_t a, uint64_t b, uint64_t q) {
-  return a >= b ? a - b : a + q - b;
+  return a - b + (q & ~CtMaskGe(a, b));
 }
-inline uint64_t NegMod(uint64_t a, uint64_t q) { return a == 0 ? 0 : q - a; }
+inline uint64_t NegMod(uint64_t a, uint64_t q) {
+  return (q - a) & ~CtMaskGe(0, a);  // a == 0 -> 0
+}
 
 // floor(w * 2^64 / q): the Shoup companion of a constant w < q.
 inline uint64_t ShoupPrecompute(uint64_t w, uint64_t q) {
@@ -97,10 +134,20 @@ uint64_t PowMod(uint64_t base, uint64_t exp, const Modulus& m);
 // Inverse of a modulo prime q. REQUIRES: a mod q != 0.
 uint64_t InvMod(uint64_t a, const Modulus& m);
 
-// Signed 64-bit value to its residue in [0, q).
+// Signed value with |v| < q to its residue in [0, q), branch-free: adds q
+// under the sign mask. This is how secrets and errors (|v| <= a few hundred)
+// enter the RNS representation (ring::SetFromSigned).
+inline uint64_t FromSignedSmall(int64_t v, uint64_t q) {
+  const uint64_t sign = static_cast<uint64_t>(v >> 63);  // all ones iff v < 0
+  return static_cast<uint64_t>(v) + (q & sign);
+}
+
+// Any signed 64-bit value to its residue in [0, q). Values with |v| < q take
+// the branch-free FromSignedSmall; larger ones (encoded messages, public
+// magnitudes) a branch and a division, whose time depends on v.
 inline uint64_t FromSigned(int64_t v, uint64_t q) {
   const int64_t sq = static_cast<int64_t>(q);
-  if (v > -sq && v < sq) return v >= 0 ? v : static_cast<uint64_t>(v + sq);
+  if (v > -sq && v < sq) return FromSignedSmall(v, q);
   if (v >= 0) return static_cast<uint64_t>(v) % q;
   const uint64_t r = static_cast<uint64_t>(-(v + 1)) % q;  // avoid INT64_MIN
   return q - 1 - r;

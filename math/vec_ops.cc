@@ -65,7 +65,8 @@ void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
     internal::MulScalarModVecIfma(a, 1, out, n, q);
     return;
   }
-  for (std::size_t i = 0; i < n; ++i) out[i] = BarrettReduce64(a[i], q);
+  // Public data (basis conversion of ciphertexts): the variable-time reduction.
+  for (std::size_t i = 0; i < n; ++i) out[i] = BarrettReduce64Public(a[i], q);
 }
 
 void internal::MulModVecPortable(const uint64_t* a, const uint64_t* b,
@@ -87,6 +88,8 @@ void internal::MulScalarModVecPortable(const uint64_t* a, uint64_t w,
 
 namespace {
 
+// Key switching and basis conversion: public data, so the variable-time
+// Barrett reduction (math/modarith.h).
 // sum_i a[i][j] * weight(i, j) mod q in blocks of 64 words with 128-bit
 // accumulators, reduced once per block when `lazy` (every term below
 // 2^122, so 64 of them fit) and after every term otherwise.
@@ -102,10 +105,10 @@ void DotPortable(const uint64_t* const* a, Weight weight, int k, uint64_t* out,
       const uint64_t* ai = a[i] + base;
       for (std::size_t j = 0; j < len; ++j) {
         acc[j] += static_cast<u128>(ai[j]) * weight(i, base + j);
-        if (!lazy) acc[j] = BarrettReduce128(acc[j], q);
+        if (!lazy) acc[j] = BarrettReduce128Public(acc[j], q);
       }
     }
-    for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128(acc[j], q);
+    for (std::size_t j = 0; j < len; ++j) out[base + j] = BarrettReduce128Public(acc[j], q);
   }
 }
 
@@ -132,7 +135,7 @@ void internal::DotScalarModVecPortable(const uint64_t* const* a,
     for (std::size_t j = 0; j < n; ++j) {
       uint64_t s = 0;
       for (int i = 0; i < k; ++i) s += MulModShoupLazy(a[i][j], w[i], ws[i], q.value);
-      out[j] = BarrettReduce64(s, q);
+      out[j] = BarrettReduce64Public(s, q);
     }
     return;
   }

@@ -1,6 +1,7 @@
 #include "ring/basis.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "base/check.h"
 #include "base/thread_pool.h"
@@ -72,11 +73,114 @@ void BasisConverter::Convert(const uint64_t* const* src,
   });
 }
 
+namespace {
+
+// floor(B/2) mod m for B the product of the primes `idx` (all odd, so
+// floor(B/2) = (B - 1)/2 = (B mod m - 1) * 2^-1 mod m, with 2^-1 = (m+1)/2).
+uint64_t HalfProductMod(const RingContext& ctx, std::span<const int> idx,
+                        const Modulus& m) {
+  uint64_t prod = 1 % m.value;
+  for (int g : idx) prod = math::MulMod(prod, ctx.modulus(g).value % m.value, m);
+  const uint64_t b_minus_1 = prod == 0 ? m.value - 1 : prod - 1;
+  return math::MulMod(b_minus_1, (m.value + 1) / 2, m);
+}
+
+// Element-wise adds for ModUp's and ModDown's rounding offsets. The math/
+// scalar kernel compiles to one word per iteration at the x86-64 baseline;
+// these run once per limb of every key switch, so they are cloned per ISA
+// (AVX-512F / AVX2 / baseline, chosen at load time) to vectorise. Results
+// are the same on every clone.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void AddConstMod(const uint64_t* __restrict a, uint64_t c,
+                 uint64_t* __restrict out, std::size_t n, uint64_t q) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const uint64_t s = a[j] + c;
+    out[j] = s >= q ? s - q : s;
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void AddConstModInPlace(uint64_t* a, uint64_t c, std::size_t n, uint64_t q) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const uint64_t s = a[j] + c;
+    a[j] = s >= q ? s - q : s;
+  }
+}
+
+// a[j] += table[idx[j]] mod q.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void AddTableModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
+                        const uint64_t* __restrict table, std::size_t n,
+                        uint64_t q) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const uint64_t s = a[j] + table[idx[j]];
+    a[j] = s >= q ? s - q : s;
+  }
+}
+
+// a[j] += (idx[j] ? t1 : t0) mod q.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void AddSelectModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
+                         uint64_t t0, uint64_t t1, std::size_t n, uint64_t q) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const uint64_t s = a[j] + (idx[j] ? t1 : t0);
+    a[j] = s >= q ? s - q : s;
+  }
+}
+
+// The 32-bit halves of x[j] as the bit patterns of 2^52 + half, so that a
+// double subtraction of 2^52 recovers them exactly. (GCC 12 does not
+// vectorise a loop that loads integers and computes in doubles; split in
+// two loops, each vectorises.)
+using AliasingU64 = uint64_t __attribute__((may_alias));
+constexpr uint64_t kTwo52Bits = 0x4330000000000000ULL;  // the double 2^52
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void SplitHalvesAsDoubles(const uint64_t* __restrict x, AliasingU64* __restrict hi,
+                          AliasingU64* __restrict lo, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    hi[j] = kTwo52Bits | (x[j] >> 32);
+    lo[j] = kTwo52Bits | (x[j] & 0xFFFFFFFFULL);
+  }
+}
+
+// acc[j] (= 0 first) += frac(x[j] c) for c = c_hi 2^32 + c_lo (mod 1), from
+// the halves made above (x < 2^61): each product is below 2^32, so the
+// fractional part is right to ~2^-19. (no-trapping-math lets GCC vectorise
+// floor(); the inputs are finite and nothing here reads FP exception flags.)
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+void AccumulateFraction(const double* __restrict hi, const double* __restrict lo,
+                        double c_hi, double c_lo, double* __restrict acc, std::size_t n,
+                        bool first) {
+  for (std::size_t j = 0; j < n; ++j) {
+    double t = (hi[j] - 0x1p52) * c_hi;
+    t -= std::floor(t);
+    double v = (lo[j] - 0x1p52) * c_lo;
+    v -= std::floor(v);
+    const double a = (first ? 0.0 : acc[j]) + t + v;
+    acc[j] = a - std::floor(t + v);
+  }
+}
+
+// idx[j] = min(floor(v[j]), max) for v[j] >= 0 (the overflow u).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void FloorToIndex(const double* __restrict v, uint8_t* __restrict idx, std::size_t n,
+                  int max) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const int32_t f = static_cast<int32_t>(v[j]);
+    idx[j] = static_cast<uint8_t>(f < max ? f : max);
+  }
+}
+
+}  // namespace
+
 HybridDecomposition::HybridDecomposition(std::shared_ptr<const RingContext> ctx)
     : ctx_(std::move(ctx)), alpha_(ctx_->num_p()) {
   BF_CHECK(alpha_ >= 1);
   const int L = ctx_->num_q();
   const int digits = (L + alpha_ - 1) / alpha_;
+  double log2_p = 0;
+  for (int k = 0; k < alpha_; ++k) log2_p += std::log2(static_cast<double>(ctx_->p(k).value));
   converters_.resize(digits);
   for (int j = 0; j < digits; ++j) {
     const int start = j * alpha_;
@@ -85,6 +189,20 @@ HybridDecomposition::HybridDecomposition(std::shared_ptr<const RingContext> ctx)
       std::vector<int> src;
       for (int i = 0; i < s; ++i) src.push_back(start + i);
       converters_[j].push_back(std::make_unique<BasisConverter>(*ctx_, src));
+      // Centring offsets of the digit D = prod(src): floor(D/2) mod every
+      // modulus (sources add it, targets take it back off). Only digits
+      // within 2^8 of P get them: the mean of an uncentred digit costs
+      // about (D / P) x 2^-19 at N = 2^14, scale 2^40, invisible below that.
+      double log2_d = 0;
+      for (int g : src) log2_d += std::log2(static_cast<double>(ctx_->modulus(g).value));
+      std::vector<uint64_t> h;
+      if (log2_d + 8 > log2_p) {
+        h.resize(ctx_->num_q() + ctx_->num_p());
+        for (int g = 0; g < static_cast<int>(h.size()); ++g) {
+          h[g] = HalfProductMod(*ctx_, src, ctx_->modulus(g));
+        }
+      }
+      half_digit_.push_back(std::move(h));
     }
   }
   std::vector<int> p_idx;
@@ -101,6 +219,35 @@ HybridDecomposition::HybridDecomposition(std::shared_ptr<const RingContext> ctx)
     p_mod_q_[i] = prod;
     p_inv_mod_q_[i] = math::InvMod(prod, qi);
   }
+  half_p_mod_p_.resize(alpha_);
+  for (int k = 0; k < alpha_; ++k) half_p_mod_p_[k] = HalfProductMod(*ctx_, p_idx, ctx_->p(k));
+  neg_half_p_mod_q_.resize(L);
+  for (int i = 0; i < L; ++i) {
+    neg_half_p_mod_q_[i] = math::NegMod(HalfProductMod(*ctx_, p_idx, ctx_->q(i)), ctx_->q(i).value);
+  }
+  // ModDown's exact overflow correction (alpha > 1).
+  p_frac_lo_.resize(alpha_);
+  p_frac_hi_.resize(alpha_);
+  for (int k = 0; k < alpha_; ++k) {
+    const Modulus& pk = ctx_->p(k);
+    uint64_t hat = 1;
+    for (int j = 0; j < alpha_; ++j) {
+      if (j != k) hat = math::MulMod(hat, ctx_->p(j).value % pk.value, pk);
+    }
+    const uint64_t inv_hat = math::InvMod(hat, pk);
+    const uint64_t inv_hat_2_32 =
+        static_cast<uint64_t>((static_cast<u128>(inv_hat) << 32) % pk.value);
+    p_frac_lo_[k] = static_cast<double>(inv_hat) / static_cast<double>(pk.value);
+    p_frac_hi_[k] = static_cast<double>(inv_hat_2_32) / static_cast<double>(pk.value);
+  }
+  neg_half_minus_up_mod_q_.resize(static_cast<std::size_t>(L) * alpha_);
+  for (int i = 0; i < L; ++i) {
+    const uint64_t q = ctx_->q(i).value;
+    for (int u = 0; u < alpha_; ++u) {
+      const uint64_t up = math::MulMod(static_cast<uint64_t>(u), p_mod_q_[i], ctx_->q(i));
+      neg_half_minus_up_mod_q_[i * alpha_ + u] = math::SubMod(neg_half_p_mod_q_[i], up, q);
+    }
+  }
 }
 
 void HybridDecomposition::ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt,
@@ -112,9 +259,27 @@ void HybridDecomposition::ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt,
   BF_DCHECK(start < end && out->num_q() == num_q &&
             out->num_p() == ctx_->num_p() && !a_coeff.is_ntt());
   const BasisConverter& conv = *converters_[digit][end - start - 1];
-
+  // Centred digit: convert [a + h]_D for h = floor(D/2) and subtract h from
+  // every extended limb, so the digit's value is in [-D/2, D/2) (+ u D)
+  // rather than [0, D). A digit in [0, D) has mean D/2: times the key's
+  // error that is a constant-polynomial term whose slot image piles up at
+  // the first and last slots (about 2 bits lost per key switch when D ~ P).
+  // (Digits much smaller than P skip it: `half` is empty.)
+  const std::vector<uint64_t>& half = half_digit_[digit * alpha_ + (end - start - 1)];
+  const bool centre = !half.empty();
+  thread_local AlignedVector<uint64_t> shifted;
+  shifted.resize(centre ? n * (end - start) : 0);
+  uint64_t* sp = shifted.data();  // thread_local: take the caller's buffer here
   std::vector<const uint64_t*> src;
-  for (int i = start; i < end; ++i) src.push_back(a_coeff.limb(i));
+  for (int i = start; i < end; ++i) {
+    if (!centre) {
+      src.push_back(a_coeff.limb(i));
+      continue;
+    }
+    uint64_t* d = sp + n * (i - start);
+    AddConstMod(a_coeff.limb(i), half[i], d, n, ctx_->q(i).value);
+    src.push_back(d);
+  }
   std::vector<int> targets;
   std::vector<uint64_t*> dst;
   std::vector<int> dst_limb;
@@ -129,6 +294,10 @@ void HybridDecomposition::ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt,
   }
   conv.Convert(src.data(), targets, dst.data());
   ParallelFor(dst.size(), [&](std::size_t t) {
+    if (centre) {
+      const uint64_t q = ctx_->modulus(targets[t]).value;
+      AddConstModInPlace(dst[t], math::NegMod(half[targets[t]], q), n, q);
+    }
     ctx_->ntt(targets[t]).Forward(dst[t]);
   });
   out->set_ntt(true);
@@ -140,8 +309,15 @@ void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
   BF_DCHECK(x->num_q() == num_q && x->num_p() == alpha_ && x->is_ntt());
   std::vector<const uint64_t*> src;
   for (int k = 0; k < alpha_; ++k) src.push_back(x->limb(num_q + k));
+  // Rounding: with h = floor(P/2), round(x/P) = floor((x + h)/P) =
+  // ((x + h) - [x + h]_P) / P. Shift the P residues by h before converting
+  // (so the converted residue is [x + h]_P in [0, P), plus the fast
+  // conversion's u P) and take h back off the converted value below; the
+  // Q limbs then see x - ([x + h]_P - h), i.e. the centred P residue.
   ParallelFor(alpha_, [&](std::size_t k) {
-    ctx_->ntt(ctx_->num_q() + k).Inverse(x->limb(num_q + k));
+    const int g = ctx_->num_q() + static_cast<int>(k);
+    ctx_->ntt(g).Inverse(x->limb(num_q + k));
+    AddConstModInPlace(x->limb(num_q + k), half_p_mod_p_[k], n, ctx_->modulus(g).value);
   });
   thread_local AlignedVector<uint64_t> tmp;
   tmp.resize(n * num_q);
@@ -152,8 +328,49 @@ void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
     dst[i] = tmp.data() + n * i;
   }
   p_to_q_->Convert(src.data(), targets, dst.data());
+  // With alpha > 1 the fast conversion returns [x + h]_P + u P with
+  // 0 <= u < alpha; u is floor(sum_k y_k / p_k) for y_k = [x_k (P/p_k)^-1]_{p_k}.
+  // Left in, it would bias every coefficient by -u (mean -(alpha-1)/2): a
+  // near-constant polynomial whose slot image piles up at the first and last
+  // slots. Compute u in double precision and take u P off as well. The sum is
+  // u + [x + h]_P / P, so floor() can be off by one only when x / P is within
+  // the sum's error of a half-integer, where either rounding is nearest.
+  // y_k / p_k is the fractional part of x_k (P/p_k)^-1 / p_k, evaluated in
+  // doubles from the two 32-bit halves of x_k (vectorised, no 128-bit
+  // products); its error is below 2^-18, so a wrong u only ever moves a
+  // value within 2^-18 of a tie to the other nearest integer.
+  thread_local AlignedVector<double> frac;
+  thread_local std::vector<uint8_t> u;
+  frac.resize(alpha_ > 1 ? n : 0);
+  u.resize(alpha_ > 1 ? n : 0);
+  uint8_t* const u_data = u.data();  // thread_local: take the caller's buffers here
+  double* const frac_data = frac.data();
+  if (alpha_ > 1) {
+    constexpr std::size_t kBlock = 2048;
+    ParallelFor((n + kBlock - 1) / kBlock, [&](std::size_t b) {
+      const std::size_t begin = b * kBlock, len = std::min(n, begin + kBlock) - begin;
+      alignas(64) double hi[kBlock], lo[kBlock];
+      for (int k = 0; k < alpha_; ++k) {
+        SplitHalvesAsDoubles(src[k] + begin, reinterpret_cast<AliasingU64*>(hi),
+                             reinterpret_cast<AliasingU64*>(lo), len);
+        AccumulateFraction(hi, lo, p_frac_hi_[k], p_frac_lo_[k], frac_data + begin, len,
+                           k == 0);
+      }
+      FloorToIndex(frac_data + begin, u_data + begin, len, alpha_ - 1);
+    });
+  }
   ParallelFor(num_q, [&](std::size_t i) {
     const Modulus& qi = ctx_->q(i);
+    // dst = [x + h]_P - h (mod q_i), still coefficient form.
+    if (alpha_ == 1) {
+      AddConstModInPlace(dst[i], neg_half_p_mod_q_[i], n, qi.value);
+    } else if (alpha_ == 2) {
+      const uint64_t* off = neg_half_minus_up_mod_q_.data() + i * 2;
+      AddSelectModInPlace(dst[i], u_data, off[0], off[1], n, qi.value);
+    } else {
+      AddTableModInPlace(dst[i], u_data, neg_half_minus_up_mod_q_.data() + i * alpha_, n,
+                         qi.value);
+    }
     ctx_->ntt(i).Forward(dst[i]);
     math::SubModVec(x->limb(i), dst[i], out->limb(i), n, qi.value);
     math::MulScalarModVec(out->limb(i), p_inv_mod_q_[i], out->limb(i), n, qi);

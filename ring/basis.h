@@ -6,8 +6,8 @@
 // 2019): from residues x_i mod b_i of x in [0, B), computes
 //   sum_i [x_i (B/b_i)^-1]_{b_i} (B/b_i)  mod t
 // which equals x + u B mod t for some 0 <= u < |basis|. In ModUp the u B term
-// is cancelled by the gadget (it is a multiple of Q P once multiplied into
-// the key); in ModDown it adds at most |P| to the result, i.e. noise.
+// vanishes modulo Q under the gadget and only adds key noise; ModDown
+// computes u and removes it (see ModDown).
 //
 // Hybrid decomposition (Han-Ki, CT-RSA 2020, "Better bootstrapping for
 // approximate homomorphic encryption", Sec. 3): the Q chain is cut into
@@ -63,8 +63,13 @@ class HybridDecomposition {
   void ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt, int digit,
              RnsPoly* out) const;
 
-  // out = round(x / P) over Q_l, NTT form. REQUIRES: x is NTT form over
-  // Q_l P (l + 1 = out->num_q()); x's P limbs are destroyed.
+  // out = round(x / P) over Q_l, NTT form: the P residue is centred
+  // (floor(P/2) is added before the conversion and taken back after), so
+  // the division rounds to nearest rather than down, and with alpha > 1 the
+  // fast conversion's overflow u P is computed and removed (exact except
+  // within ~2^-18 of a tie, where the result may round the other way).
+  // REQUIRES: x is NTT form over Q_l P (l + 1 = out->num_q()); x's P limbs
+  // are destroyed.
   void ModDown(RnsPoly* x, RnsPoly* out) const;
 
   // P mod q_i, for building keys.
@@ -77,6 +82,15 @@ class HybridDecomposition {
   std::vector<std::vector<std::unique_ptr<BasisConverter>>> converters_;
   std::unique_ptr<BasisConverter> p_to_q_;
   std::vector<uint64_t> p_mod_q_, p_inv_mod_q_;
+  // floor(P/2) mod p_k, and -floor(P/2) mod q_i: ModDown's rounding offset.
+  std::vector<uint64_t> half_p_mod_p_, neg_half_p_mod_q_;
+  // ModDown's overflow correction: c_k = (P/p_k)^-1 / p_k as frac(c_k) and
+  // frac(2^32 c_k), and [i * alpha + u] = (-floor(P/2) - u P) mod q_i.
+  std::vector<double> p_frac_lo_, p_frac_hi_;
+  std::vector<uint64_t> neg_half_minus_up_mod_q_;
+  // [j * alpha + s - 1][global modulus]: floor(D/2) mod that modulus for
+  // digit j truncated to s primes (ModUp's centring offset).
+  std::vector<std::vector<uint64_t>> half_digit_;
 };
 
 }  // namespace blindfold::ring

@@ -114,8 +114,10 @@ void SetFromSigned(const RingContext& ctx, std::span<const int64_t> coeffs,
   ParallelFor(out->num_limbs(), [&](std::size_t i) {
     const uint64_t q = ctx.modulus(out->modulus_index(i, ctx)).value;
     uint64_t* dst = out->limb(i);
+    // Branch-free per coefficient: these are secrets and errors.
     for (std::size_t j = 0; j < coeffs.size(); ++j) {
-      dst[j] = math::FromSigned(coeffs[j], q);
+      BF_DCHECK(coeffs[j] > -static_cast<int64_t>(q) && coeffs[j] < static_cast<int64_t>(q));
+      dst[j] = math::FromSignedSmall(coeffs[j], q);
     }
   });
   out->set_ntt(false);

@@ -90,7 +90,9 @@ void MulScalarPerLimb(const RingContext& ctx, const RnsPoly& a,
 void AddScalarPerLimb(const RingContext& ctx, const RnsPoly& a,
                       std::span<const uint64_t> s, RnsPoly* out);
 
-// Sets every limb of `out` from small signed coefficients (|v| < 2^63).
+// Sets every limb of `out` from small signed coefficients, without a branch
+// on any value (secrets and errors pass through here). REQUIRES: |v| below
+// every modulus of `out`.
 void SetFromSigned(const RingContext& ctx, std::span<const int64_t> coeffs,
                    RnsPoly* out);
 

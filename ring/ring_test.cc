@@ -111,6 +111,79 @@ TEST(HybridDecompositionTest, ModDownOfPTimesXIsX) {
   }
 }
 
+// ModDown must round x / P to nearest (its header's promise), not floor it:
+// x = P y + r with |r| <= (P - 1) / 2 built exactly through the CRT must come
+// back as y exactly, with one special prime and with several (ModDown removes
+// the fast conversion's overflow u P). The remainders include the extremes
+// +-(P-1)/2 and negative values, which the old floor(x / P) turned into
+// y - 1, and small ones, which the uncorrected overflow turned into y - u.
+TEST(HybridDecompositionTest, ModDownRoundsToNearest) {
+  using i128 = __int128;
+  for (int np : {1, 2, 3}) {
+    auto ctx = MakeContext(6, 40, 4, 42, np);  // P < 2^126: r fits in i128
+    HybridDecomposition dec(ctx);
+    const std::size_t n = ctx->n();
+    const int num_q = ctx->num_q();
+    u128 P = 1;
+    for (int k = 0; k < np; ++k) P *= ctx->p(k).value;
+    const i128 r_max = static_cast<i128>((P - 1) / 2);
+    std::mt19937_64 rng(100 + np);
+    std::vector<i128> r(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      switch (j % 8) {
+        case 0: r[j] = r_max; break;
+        case 1: r[j] = -r_max; break;
+        case 2: r[j] = 0; break;
+        case 3: r[j] = -1; break;
+        case 4: r[j] = 1; break;
+        default: {
+          const u128 v = ((static_cast<u128>(rng()) << 64) | rng()) % (2 * static_cast<u128>(r_max) + 1);
+          r[j] = static_cast<i128>(v) - r_max;
+        }
+      }
+    }
+    auto mod = [](i128 v, uint64_t m) {
+      i128 t = v % static_cast<i128>(m);
+      return static_cast<uint64_t>(t < 0 ? t + m : t);
+    };
+    RnsPoly y(n, num_q, 0, false);
+    RnsPoly x(n, num_q, np, false);
+    for (int i = 0; i < num_q; ++i) {
+      const math::Modulus& qi = ctx->q(i);
+      for (std::size_t j = 0; j < n; ++j) {
+        y.limb(i)[j] = rng() % qi.value;
+        x.limb(i)[j] = math::AddMod(math::MulMod(y.limb(i)[j], dec.p_mod_q(i), qi),
+                                    mod(r[j], qi.value), qi.value);
+      }
+    }
+    for (int k = 0; k < np; ++k) {
+      for (std::size_t j = 0; j < n; ++j) x.limb(num_q + k)[j] = mod(r[j], ctx->p(k).value);
+    }
+    ToNtt(*ctx, &x);
+    RnsPoly out(n, num_q, 0, true);
+    dec.ModDown(&x, &out);
+    FromNtt(*ctx, &out);
+    for (int i = 0; i < num_q; ++i) {
+      const uint64_t q = ctx->q(i).value;
+      for (std::size_t j = 0; j < n; ++j) {
+        const uint64_t d = math::SubMod(out.limb(i)[j], y.limb(i)[j], q);
+        const int64_t centred = d > q / 2 ? -static_cast<int64_t>(q - d) : static_cast<int64_t>(d);
+        // With several special primes the overflow correction is computed in
+        // doubles (error < 2^-18): only remainders within P * 2^-16 of +-P/2
+        // (ties up to that error) may go the other way.
+        const bool near_tie = np > 1 && static_cast<u128>(r_max - (r[j] < 0 ? -r[j] : r[j])) <
+                                            (P >> 16);
+        if (near_tie) {
+          ASSERT_LE(std::abs(centred), 1) << "np=" << np << " coeff " << j;
+        } else {
+          ASSERT_EQ(centred, 0) << "np=" << np << " coeff " << j << " limb " << i
+                                << " r sign " << (r[j] < 0 ? "-" : "+");
+        }
+      }
+    }
+  }
+}
+
 TEST(HybridDecompositionTest, ModUpKeepsDigitValue) {
   auto ctx = MakeContext(5, 40, 4, 45, 2);
   HybridDecomposition dec(ctx);
@@ -222,6 +295,39 @@ TEST(SamplerTest, DistributionsHaveTheirMoments) {
     EXPECT_NEAR(var, dist == ErrorDistribution::kDiscreteGaussian ? 10.24 : 10.5, 0.4);
     EXPECT_LE(maxabs, 21);
   }
+}
+
+// The fixed-weight sampler draws positions by multiply-high and signs as
+// 1 - 2b (no division, no branch on the sign): still exactly h nonzero
+// entries, every position and both signs equally likely, and a function of
+// the seed alone.
+TEST(SamplerTest, FixedWeightIsUniformOverPositionsAndSigns) {
+  const std::size_t n = 1024, h = 64;
+  const int rounds = 400;
+  std::vector<int> hits(n, 0);
+  int plus = 0;
+  for (int r = 0; r < rounds; ++r) {
+    Prng prng(Seed::FromOs(), 0);
+    auto v = SampleTernaryFixedWeight(prng, n, h);
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_GE(v[i], -1);
+      ASSERT_LE(v[i], 1);
+      nonzero += v[i] != 0;
+      hits[i] += v[i] != 0;
+      plus += v[i] == 1;
+    }
+    ASSERT_EQ(nonzero, h);
+  }
+  // Each position is hit with probability h/n = 1/16 per round: 25 expected.
+  int first_half = 0;
+  for (std::size_t i = 0; i < n / 2; ++i) first_half += hits[i];
+  EXPECT_NEAR(first_half, rounds * h / 2.0, 4 * std::sqrt(rounds * h / 4.0));
+  EXPECT_NEAR(hits[0] + hits[n - 1] + hits[n / 2], 3 * 25.0, 30);
+  EXPECT_NEAR(plus, rounds * h / 2.0, 4 * std::sqrt(rounds * h / 4.0));
+  const Seed seed = Seed::FromOs();
+  Prng p1(seed, 7), p2(seed, 7);
+  EXPECT_EQ(SampleTernaryFixedWeight(p1, n, h), SampleTernaryFixedWeight(p2, n, h));
 }
 
 }  // namespace

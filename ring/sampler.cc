@@ -9,6 +9,8 @@
 
 namespace blindfold::ring {
 
+using math::u128;
+
 void SampleUniform(const RingContext& ctx, const Seed& seed, uint64_t domain,
                    RnsPoly* out) {
   const std::size_t n = out->n();
@@ -44,20 +46,37 @@ std::vector<int64_t> SampleTernaryFixedWeight(Prng& prng, std::size_t n,
   // Partial Fisher-Yates over positions; each chosen position gets +-1.
   std::vector<uint32_t> pos(n);
   for (std::size_t i = 0; i < n; ++i) pos[i] = static_cast<uint32_t>(i);
+  // The index is drawn by multiply-high (Lemire) rather than r % range: a
+  // 64-bit division's latency can depend on its operands. The rejection
+  // threshold depends only on the public range, and a rejected draw only on
+  // itself. The sign is 1 - 2 b, not a branch. The swaps still touch memory
+  // at secret positions (cache timing): this sampler is for the sparse
+  // secrets of insecure test parameters only (docs/security.md).
   for (std::size_t i = 0; i < h; ++i) {
     const uint64_t range = n - i;
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
-    uint64_t r;
+    const uint64_t threshold = (0 - range) % range;  // 2^64 mod range
+    u128 m;
     do {
-      r = prng.NextU64();
-    } while (r >= limit);
-    std::swap(pos[i], pos[i + r % range]);
-    out[pos[i]] = (prng.NextU32() & 1) ? 1 : -1;
+      m = static_cast<u128>(prng.NextU64()) * range;
+    } while (static_cast<uint64_t>(m) < threshold);
+    const std::size_t j = i + static_cast<std::size_t>(m >> 64);
+    std::swap(pos[i], pos[j]);
+    out[pos[i]] = 1 - 2 * static_cast<int64_t>(prng.NextU32() & 1);
   }
   return out;
 }
 
 namespace {
+
+// Bit count by shifts, masks and a multiply. __builtin_popcountll is a call
+// into libgcc when the baseline ISA has no POPCNT (x86-64 v1), and some
+// libgcc builds count with a 256-entry table indexed by the secret bytes.
+inline uint64_t Popcount(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return (x * 0x0101010101010101ULL) >> 56;
+}
 
 // Cumulative table for the discrete Gaussian on [-B, B], B = ceil(6 sigma):
 // cdt[k] = round(2^63 * P(X <= k - B)), strictly increasing.
@@ -92,8 +111,8 @@ std::vector<int64_t> SampleError(Prng& prng, std::size_t n,
   if (dist == ErrorDistribution::kCenteredBinomial) {
     for (std::size_t j = 0; j < n; ++j) {
       const uint64_t r = prng.NextU64();
-      out[j] = __builtin_popcountll(r & 0x1FFFFF) -
-               __builtin_popcountll((r >> 21) & 0x1FFFFF);
+      out[j] = static_cast<int64_t>(Popcount(r & 0x1FFFFF)) -
+               static_cast<int64_t>(Popcount((r >> 21) & 0x1FFFFF));
     }
     return out;
   }

@@ -54,6 +54,11 @@ struct PlanForm {
   // Level of the result: each non-identity part drops its term to level + 1
   // first, then one plaintext product and rescale bring it here.
   int level = 0;
+  // False only for the output form: the products are not rescaled, so the
+  // result stays at `level` = the products' level with scale D_level^2
+  // (decryption noise and IND-CPA-D flooding then sit ~2^scale below the
+  // output's precision). Its parts drop their terms to `level` itself.
+  bool rescale = true;
   std::vector<PlanPart> parts;
   std::vector<double> bias;  // dim values (zeros allowed)
 };
@@ -116,7 +121,9 @@ typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
   for (const PlanPart& p : f.parts) {
     Ct y = p.identity ? *terms[p.term]
                       : circuits::ApplyLinearTransform(
-                            backend, p.lt, backend.DropLevel(*terms[p.term], f.level + 1));
+                            backend, p.lt,
+                            backend.DropLevel(*terms[p.term], f.level + (f.rescale ? 1 : 0)),
+                            f.rescale);
     if (acc) {
       backend.AddInPlace(*acc, y);
     } else {
@@ -188,7 +195,8 @@ std::vector<typename B::Ct> EvaluateFormBatched(
         continue;
       }
       for (const auto& [c, w] : p.matrix[r]) {
-        Ct y = backend.MulConst(backend.DropLevel(terms[p.term][c], f.level + 1), w);
+        Ct y = backend.MulConst(
+            backend.DropLevel(terms[p.term][c], f.level + (f.rescale ? 1 : 0)), w);
         if (acc) {
           backend.AddInPlace(*acc, y);
         } else {
@@ -196,7 +204,8 @@ std::vector<typename B::Ct> EvaluateFormBatched(
         }
       }
     }
-    Ct v = acc ? backend.Finish(*acc) : (ident ? *ident : backend.Zero(f.level));
+    Ct v = acc ? (f.rescale ? backend.Finish(*acc) : std::move(*acc))
+               : (ident ? *ident : backend.Zero(f.level));
     if (acc && ident) backend.AddInPlace(v, *ident);
     if (f.bias[r] != 0.0) backend.AddConstInPlace(v, f.bias[r]);
     out.push_back(std::move(v));

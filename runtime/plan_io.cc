@@ -137,6 +137,7 @@ void WriteForm(Writer& w, const PlanForm& f, bool batched) {
   w.I64(f.dim);
   w.I64(f.period);
   w.I64(f.level);
+  w.U8(f.rescale ? 1 : 0);
   WriteLayout(w, f.layout);
   w.U32(static_cast<uint32_t>(f.bias.size()));
   for (double v : f.bias) w.F64(v);
@@ -167,6 +168,9 @@ absl::StatusOr<PlanForm> ReadForm(Reader& r, int64_t* nnz_budget,
   BF_ASSIGN_OR_RETURN(f.period, r.Int("form period", 1, kMaxPlanDim));
   BF_ASSIGN_OR_RETURN(int64_t level, r.Int("form level", 0, 64));
   f.level = static_cast<int>(level);
+  BF_ASSIGN_OR_RETURN(uint8_t rescale, r.U8("form rescale flag"));
+  if (rescale > 1) return absl::InvalidArgumentError("LoadPlan: rescale flag is not 0 or 1");
+  f.rescale = rescale == 1;
   BF_ASSIGN_OR_RETURN(f.layout, ReadLayout(r, f.dim));
   BF_ASSIGN_OR_RETURN(int64_t nb, r.Count("bias length", kMaxPlanDim, 8));
   if (nb != f.dim) {
@@ -414,9 +418,15 @@ absl::Status SimulatePlan(const Plan& plan) {
   circuits::MetaBackend meta(q, plan.depth, top);
   absl::Status mismatch;
   auto observe = [&](size_t k, const circuits::MetaCt& v) {
-    const int want = k < plan.terms.size() ? plan.terms[k].level : 0;
+    const bool out = k >= plan.terms.size();
+    const int want = out ? plan.output.level : plan.terms[k].level;
+    // An unrescaled output keeps its products' scale, D_l^2 (plan.h).
+    const double want_scale =
+        out && !plan.output.rescale
+            ? meta.CanonicalScale(want) * meta.CanonicalScale(want)
+            : meta.CanonicalScale(std::max(0, v.level));
     if (mismatch.ok() && (v.level != want || v.degree != 1 ||
-                          !circuits::ScalesMatch(v.scale, meta.CanonicalScale(v.level)))) {
+                          !circuits::ScalesMatch(v.scale, want_scale))) {
       mismatch = absl::InvalidArgumentError(absl::StrCat(
           "SimulatePlan: ", k < plan.terms.size() ? absl::StrCat("term ", k) : "the output",
           " lands on level ", v.level, " (degree ", v.degree, ", scale 2^",
@@ -493,11 +503,12 @@ absl::Status ValidatePlan(const Plan& plan) {
       if (!seen.insert(p.term).second) return fail("form reads term ", p.term, " twice");
       const PlanTerm& t = plan.terms[p.term];
       if (p.identity) {
-        if (t.dim != f.dim || t.level != f.level || t.layout != f.layout) {
+        if (!f.rescale || t.dim != f.dim || t.level != f.level || t.layout != f.layout) {
           return fail("identity part: term ", p.term, " (dim ", t.dim, ", level ",
                       t.level, ") vs form (dim ", f.dim, ", level ", f.level, ")");
         }
-      } else if (p.cols != t.dim || p.rows != f.dim || t.level < f.level + 1) {
+      } else if (p.cols != t.dim || p.rows != f.dim ||
+                 t.level < f.level + (f.rescale ? 1 : 0)) {
         return fail("matrix ", p.rows, "x", p.cols, " on term ", p.term, " (dim ",
                     t.dim, ", level ", t.level, ") into form (dim ", f.dim,
                     ", level ", f.level, ")");
@@ -529,7 +540,13 @@ absl::Status ValidatePlan(const Plan& plan) {
     }
   }
   BF_RETURN_IF_ERROR(check_form(plan.output, plan.terms.size()));
-  if (plan.output.level != 0) return fail("output at level ", plan.output.level);
+  if (plan.output.level != (plan.output.rescale ? 0 : 1)) {
+    return fail("output at level ", plan.output.level, " (rescaled: ", plan.output.rescale,
+                ")");
+  }
+  for (const PlanTerm& t : plan.terms) {
+    if (!t.a.rescale || !t.b.rescale) return fail("only the output may skip its rescale");
+  }
   if (!plan.labels.empty() && static_cast<int64_t>(plan.labels.size()) != plan.output.dim) {
     return fail(plan.labels.size(), " labels for ", plan.output.dim, " outputs");
   }

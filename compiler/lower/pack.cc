@@ -79,7 +79,7 @@ int64_t PeriodOf(const Layout& layout, int64_t dim) {
 
 // Packs `f` to produce its value at `level` in `layout`; a part may stay
 // the bare term only when the term already sits at that level and layout.
-absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level,
+absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level, bool rescale,
                                            const Layout& layout,
                                            const std::vector<int>& levels,
                                            const std::vector<Layout>& layouts,
@@ -93,11 +93,13 @@ absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level,
   out.period = batched ? 1 : PeriodOf(layout, f.dim);
   out.bias = f.bias;
   out.level = level;
+  out.rescale = rescale;
   for (const auto& [term, m] : f.parts) {
     runtime::PlanPart part;
     part.term = term;
-    const bool bare = m.IsIdentity() && levels[term] == level && layouts[term] == layout;
-    if (levels[term] < level + (bare ? 0 : 1)) {
+    const bool bare =
+        rescale && m.IsIdentity() && levels[term] == level && layouts[term] == layout;
+    if (levels[term] < level + (bare || !rescale ? 0 : 1)) {
       return absl::InternalError(absl::StrCat("Pack: ", where, ": term ", term,
                                               " at level ", levels[term],
                                               " is below the form's level ", level));
@@ -199,24 +201,32 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
     } else {
       int l = natural(t.a, layouts[k]);
       if (t.kind == Term::Kind::kProduct) l = std::min(l, natural(t.b, layouts[k]));
-      BF_ASSIGN_OR_RETURN(pt.a, PackForm(t.a, l, layouts[k], levels, layouts, periods,
-                                         slots, cost, where, batched));
+      BF_ASSIGN_OR_RETURN(pt.a, PackForm(t.a, l, true, layouts[k], levels, layouts,
+                                         periods, slots, cost, where, batched));
       if (t.kind == Term::Kind::kProduct) {
-        BF_ASSIGN_OR_RETURN(pt.b, PackForm(t.b, l, layouts[k], levels, layouts, periods,
-                                           slots, cost, where, batched));
+        BF_ASSIGN_OR_RETURN(pt.b, PackForm(t.b, l, true, layouts[k], levels, layouts,
+                                           periods, slots, cost, where, batched));
       }
       pt.level = t.kind == Term::Kind::kLinear ? l : l - 1;
     }
     levels.push_back(pt.level);
     plan.terms.push_back(std::move(pt));
   }
+  // The output is not rescaled (runtime/plan.h): it stays on the level of
+  // its products, one above where a rescale would have put it. A bare
+  // output term has nothing to skip.
+  const int out_level = natural(program.output, output_layout);
+  const bool bare_output =
+      program.output.IsShiftedTerm() &&
+      layouts[program.output.parts.begin()->first] == output_layout;
   BF_ASSIGN_OR_RETURN(plan.output,
-                      PackForm(program.output, natural(program.output, output_layout),
-                               output_layout, levels, layouts, periods, slots, cost,
-                               "the output", batched));
-  if (plan.output.level != 0) {
-    return absl::InternalError(
-        absl::StrCat("Pack: output at level ", plan.output.level, ", expected 0"));
+                      PackForm(program.output, bare_output ? out_level : out_level + 1,
+                               bare_output, output_layout, levels, layouts, periods,
+                               slots, cost, "the output", batched));
+  if (plan.output.level != (plan.output.rescale ? 0 : 1)) {
+    return absl::InternalError(absl::StrCat("Pack: output at level ", plan.output.level,
+                                            ", expected ",
+                                            plan.output.rescale ? 0 : 1));
   }
   return plan;
 }
