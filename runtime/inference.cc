@@ -288,7 +288,12 @@ absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
     }
     for (int i = 0; i < count; ++i) out[i][e] = v[i];
   }
+  for (auto& y : out) ckks::RoundToBits(y, kOutputBits);
   return out;
+}
+
+const ckks::DecryptionOptions& InferenceClient::decryption_options() const {
+  return s_->decryptor->options();
 }
 
 absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
@@ -302,7 +307,9 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
   BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
-  return Gathered(slots, s_->plan.output.layout, s_->plan.output.dim);
+  std::vector<double> y = Gathered(slots, s_->plan.output.layout, s_->plan.output.dim);
+  ckks::RoundToBits(y, kOutputBits);
+  return y;
 }
 
 // ---------------------------------------------------------------- server --

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ckks/noise_flooding.h"
 #include "ckks/parameters.h"
 #include "runtime/plan.h"
 
@@ -52,8 +53,13 @@ class InferenceClient {
   // x: the plan's input values (row-major, input_shape). Returns the
   // serialized ciphertext.
   absl::StatusOr<std::string> EncryptInput(std::span<const double> x) const;
-  // The plan's output values from a serialized result ciphertext.
+  // The plan's output values from a serialized result ciphertext. The
+  // decryption floods noise (IND-CPA-D, ckks/noise_flooding.h: on by default,
+  // s = 20 bits) and the values are rounded to 2^-kOutputBits, so a result
+  // the client shows to anyone, the server included, does not leak the key.
   absl::StatusOr<std::vector<double>> DecryptOutput(std::string_view ct) const;
+  static constexpr int kOutputBits = 20;
+  const ckks::DecryptionOptions& decryption_options() const;
 
   // Throughput plans: up to plan.slots inputs in one request (one
   // ciphertext per input element, each holding that element of every

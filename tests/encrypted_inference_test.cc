@@ -62,6 +62,8 @@ TEST_P(EncryptedInferenceTest, AgreesWithReferenceExecutor) {
 
   auto client = runtime::InferenceClient::Create(*plan);
   ASSERT_TRUE(client.ok()) << client.status();
+  // IND-CPA-D: the client path floods decryption noise by default.
+  EXPECT_TRUE((*client)->decryption_options().flood_noise);
   auto evk = (*client)->EvaluationKeys();
   ASSERT_TRUE(evk.ok()) << evk.status();
   auto server = runtime::InferenceServer::Create(*plan, *evk);
