@@ -20,20 +20,7 @@ using compiler::ir::OpKind;
 using compiler::ir::Shape;
 using compiler::ir::ShapeString;
 using compiler::ir::Tensor;
-
-// Row-major strides of `in` viewed with the rank of `out`, 0 on axes where
-// `in` broadcasts (numpy rules; InferShapes has checked compatibility).
-std::vector<int64_t> BroadcastStrides(const Shape& in, const Shape& out) {
-  std::vector<int64_t> strides(out.size(), 0);
-  int64_t stride = 1;
-  for (size_t k = 0; k < in.size(); ++k) {
-    const size_t i = in.size() - 1 - k;
-    const size_t o = out.size() - 1 - k;
-    strides[o] = in[i] == 1 ? 0 : stride;
-    stride *= in[i];
-  }
-  return strides;
-}
+using compiler::ir::BroadcastStrides;
 
 // out[i] = f(a[ia], b[ib]) over the broadcast index space of `out`.
 template <typename F>

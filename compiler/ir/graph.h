@@ -48,6 +48,11 @@ int64_t NumElements(const Shape& shape);
 // the product exceeds kMaxElements.
 std::optional<int64_t> CheckedNumElements(const Shape& shape);
 
+// Row-major strides of `in` viewed with the rank of `out`, 0 on the axes
+// where `in` broadcasts (numpy rules). REQUIRES: the shapes broadcast to
+// `out` (InferShapes checks it).
+std::vector<int64_t> BroadcastStrides(const Shape& in, const Shape& out);
+
 // "[1,1,28,28]".
 std::string ShapeString(const Shape& shape);
 

@@ -22,26 +22,13 @@ using ir::Shape;
 using ir::ShapeString;
 using ir::Tensor;
 using ir::ValueId;
+using ir::BroadcastStrides;
 
 // out = m * in + offset on flat row-major vectors.
 struct LinearOp {
   SparseMatrix m;
   std::vector<double> offset;
 };
-
-// Row-major strides of `in` viewed with the rank of `out`, 0 on broadcast
-// axes (numpy rules; InferShapes checked compatibility).
-std::vector<int64_t> BroadcastStrides(const Shape& in, const Shape& out) {
-  std::vector<int64_t> strides(out.size(), 0);
-  int64_t stride = 1;
-  for (size_t k = 0; k < in.size(); ++k) {
-    const size_t i = in.size() - 1 - k;
-    const size_t o = out.size() - 1 - k;
-    strides[o] = in[i] == 1 ? 0 : stride;
-    stride *= in[i];
-  }
-  return strides;
-}
 
 // For every flat index of `out`, the flat index of `in` it reads.
 std::vector<int64_t> BroadcastIndex(const Shape& in, const Shape& out) {
