@@ -148,7 +148,11 @@ void SplitHalvesAsDoubles(const uint64_t* __restrict x, AliasingU64* __restrict 
 // the halves made above (x < 2^61): each product is below 2^32, so the
 // fractional part is right to ~2^-19. (no-trapping-math lets GCC vectorise
 // floor(); the inputs are finite and nothing here reads FP exception flags.)
+#if defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#else
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+#endif
 void AccumulateFraction(const double* __restrict hi, const double* __restrict lo,
                         double c_hi, double c_lo, double* __restrict acc, std::size_t n,
                         bool first) {

@@ -204,7 +204,7 @@ std::string FormString(const Program& p, const LinearForm& f) {
   bool has_bias = false;
   for (double v : f.bias) has_bias |= v != 0.0;
   if (has_bias) absl::StrAppend(&s, s.empty() ? "" : " + ", "b");
-  if (s.empty()) s = "0";
+  if (s.empty()) s.push_back('0');
   return absl::StrCat(s, " (depth ", p.FormDepth(f), ")");
 }
 

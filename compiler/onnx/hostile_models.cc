@@ -1,4 +1,5 @@
 // File: compiler/onnx/hostile_models.cc
+#include "absl/strings/str_cat.h"
 #include "compiler/onnx/hostile_models.h"
 
 #include <cstdint>
@@ -115,8 +116,8 @@ std::vector<HostileModel> HostileOnnxModels() {
     for (int axis = 1; axis < 8; ++axis) {
       std::vector<int64_t> shape(8, 1);
       shape[axis] = 256;
-      const std::string c = "c" + std::to_string(axis);
-      const std::string a = "mul" + std::to_string(axis);
+      const std::string c = absl::StrCat("c", axis);
+      const std::string a = absl::StrCat("mul", axis);
       b.Init(c, shape, std::vector<float>(256, 1.0f));
       b.Node("Mul", {prev, c}, a, a);
       prev = a;

@@ -2,6 +2,7 @@
 // The ONNX importer on small models built here with the ONNX protobuf API:
 // every supported op, and every rejection (unsupported ops and attributes,
 // damaged bytes, missing weights, bad shapes).
+#include "absl/strings/str_cat.h"
 #include "compiler/onnx/importer.h"
 
 #include <limits>
@@ -521,7 +522,7 @@ TEST(ImportOnnxHostileTest, NodeCountIsCapped) {
     ModelBuilder b({1, 4});
     std::string prev = "x";
     for (int i = 0; i < nodes; ++i) {
-      const std::string out = "v" + std::to_string(i);
+      const std::string out = absl::StrCat("v", i);
       b.Node("Identity", {prev}, out, out);
       prev = out;
     }
@@ -553,9 +554,9 @@ TEST(ImportOnnxHostileTest, BroadcastOutputsAreBounded) {
     for (int axis = 1; axis < 8; ++axis) {
       std::vector<int64_t> shape(8, 1);
       shape[axis] = 256;
-      const std::string w = "c" + std::to_string(axis);
+      const std::string w = absl::StrCat("c", axis);
       b.Init(w, shape, std::vector<float>(256, 1.0f));
-      const std::string out = "a" + std::to_string(axis);
+      const std::string out = absl::StrCat("a", axis);
       b.Node("Add", {prev, w}, out, out);
       prev = out;
     }
@@ -639,7 +640,7 @@ TEST(ImportOnnxHostileTest, WorkAndTotalSizeAreCapped) {
 TEST(ImportOnnxHostileTest, InitializerCountIsCapped) {
   ModelBuilder b({1, 4});
   for (int i = 0; i <= kMaxOnnxInitializers; ++i) {
-    b.Init("w" + std::to_string(i), {}, {1.0f});
+    b.Init(absl::StrCat("w", i), {}, {1.0f});
   }
   b.Node("Relu", {"x"}, "y");
   b.Output("y");
