@@ -102,6 +102,16 @@ TEST(PlanFileTest, MagicVersionAndStructureErrorsNameTheProblem) {
   EXPECT_FALSE(runtime::ValidatePlan(p).ok());
 }
 
+// The plan fuzzer's seeds must be plans this build loads, or the fuzzer
+// starts from nothing. Regenerate them with
+//   blindfold compile models/logreg/logreg.onnx [--mode throughput] -o fuzz/corpus/plan/...
+TEST(PlanFileTest, FuzzSeedsLoad) {
+  for (const char* seed : {"logreg_latency", "logreg_throughput"}) {
+    auto p = runtime::ReadPlanFile(std::string(BLINDFOLD_SOURCE_DIR) + "/fuzz/corpus/plan/" + seed);
+    EXPECT_TRUE(p.ok()) << seed << ": " << p.status();
+  }
+}
+
 // Every shipped model's plan, in both modes, passes the simulator: each
 // term on its recorded level and canonical scale, the output on level 0,
 // the rotations performed exactly the key set.
