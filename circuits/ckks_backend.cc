@@ -123,13 +123,15 @@ CkksBackend::Ct CkksBackend::Multiply(const Ct& a, const Ct& b) {
 
 CkksBackend::Ct CkksBackend::Square(const Ct& x) { return Multiply(x, x); }
 
-CkksBackend::Ct CkksBackend::MulConst(const Ct& x, double c) {
+CkksBackend::Ct CkksBackend::LinearCombination(const std::vector<const Ct*>& xs,
+                                               const std::vector<double>& ws) {
   Ct y;
   if (!status_.ok()) return y;
+  const Ct& x = *xs[0];
   const int l = x.level();
   const ckks::Scale const_scale(PlaintextScale(
       static_cast<double>(ev_.params()->q(l)), scales_[l - 1].value(), x.scale().value()));
-  Ok(ev_.MultiplyConst(x, c, const_scale, &y));
+  Ok(ev_.LinearCombination(xs, ws, const_scale, &y));
   return y;
 }
 

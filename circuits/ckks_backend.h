@@ -69,9 +69,10 @@ class CkksBackend {
   Ct Square(const Ct& x);
   Ct Multiply(const Ct& a, const Ct& b);
   // Throughput mode (scalar weights; runtime/plan.h).
-  Ct MulConst(const Ct& x, double c);
+  Ct LinearCombination(const std::vector<const Ct*>& xs, const std::vector<double>& ws);
   void AddConstInPlace(Ct& x, double c);
   Ct Zero(int level);
+  int LevelOf(const Ct& x) const { return x.level(); }
 
   const absl::Status& status() const { return status_; }
   int64_t rotations = 0, hoisted_rotations = 0, key_switches = 0;

@@ -78,7 +78,12 @@ class MetaBackend {
     return Rescaled(p);
   }
   Ct Square(const Ct& a) { return Multiply(a, a); }
-  Ct MulConst(const Ct& x, double) {
+  Ct LinearCombination(const std::vector<const Ct*>& xs, const std::vector<double>&) {
+    const Ct& x = *xs[0];
+    for (const Ct* c : xs) {
+      Check(c->level == x.level && ScalesMatch(c->scale, x.scale),
+            "LinearCombination of different levels or scales");
+    }
     Ct y = x;
     if (Check(x.level >= 1, "MulConst at level 0")) {
       y.scale = x.scale * PlaintextScale(q_[x.level], scales_[x.level - 1], x.scale);
@@ -87,6 +92,7 @@ class MetaBackend {
   }
   void AddConstInPlace(Ct&, double) {}
   Ct Zero(int level) { return Ct{level, scales_[level], 1}; }
+  int LevelOf(const Ct& x) const { return x.level; }
 
   const absl::Status& status() const { return status_; }
   const std::set<int64_t>& rotations_used() const { return used_; }

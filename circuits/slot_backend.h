@@ -57,11 +57,14 @@ class SlotBackend {
     return y;
   }
   Ct Square(const Ct& a) { return Multiply(a, a); }
-  Ct MulConst(const Ct& x, double c) {
-    Ct y(x);
-    for (double& v : y) v *= c;
+  Ct LinearCombination(const std::vector<const Ct*>& xs, const std::vector<double>& ws) {
+    Ct y(xs[0]->size(), 0.0);
+    for (size_t k = 0; k < xs.size(); ++k) {
+      for (size_t j = 0; j < y.size(); ++j) y[j] += ws[k] * (*xs[k])[j];
+    }
     return y;
   }
+  int LevelOf(const Ct&) const { return 0; }  // slot vectors have no level
   void AddConstInPlace(Ct& x, double c) {
     for (double& v : x) v += c;
   }

@@ -1,5 +1,6 @@
 #include "ckks/evaluator.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -252,6 +253,82 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
   BF_RETURN_IF_ERROR(ApplyConstant(c, const_scale.value(), /*multiply=*/true,
                                    "MultiplyConst", std::span(Access::polys(r))));
   Access::scale(r) = Access::scale(a) * const_scale;
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts,
+                                          std::span<const double> weights,
+                                          Scale const_scale, Ciphertext* out) const {
+  if (cts.empty() || cts.size() != weights.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LinearCombination: ", cts.size(), " ciphertexts and ", weights.size(),
+        " weights, expected as many and at least one"));
+  }
+  if (!(const_scale.value() >= 1.0) || !std::isfinite(const_scale.value())) {
+    return absl::InvalidArgumentError("LinearCombination: constant scale must be >= 1");
+  }
+  const Ciphertext& first = *cts[0];
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, first, "LinearCombination"));
+  if (first.degree() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LinearCombination: ciphertext of degree ", first.degree(), ", expected 1"));
+  }
+  std::vector<int64_t> w(cts.size());
+  for (std::size_t k = 0; k < cts.size(); ++k) {
+    if (k > 0) BF_RETURN_IF_ERROR(CheckBinary(first, *cts[k], "LinearCombination", true));
+    if (cts[k]->degree() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LinearCombination: ciphertext ", k, " has degree ", cts[k]->degree()));
+    }
+    const double v = std::round(weights[k] * const_scale.value());
+    if (!std::isfinite(v) || std::abs(v) >= 0x1p62) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LinearCombination: weight ", k, " times the scale is not finite or reaches 2^62"));
+    }
+    w[k] = static_cast<int64_t>(v);
+  }
+  BF_RETURN_IF_ERROR(
+      CheckScaleFits(Access::scale(first) * const_scale, first.level(), "LinearCombination"));
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const std::size_t n = params_->n();
+  const int nq = first.level() + 1;
+  Ciphertext r;
+  Access::polys(r).assign(2, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
+  // One task per (polynomial, limb): weights reduced mod q_i with their
+  // Shoup companions, lazy products in [0, 2q) summed in 64 bits and
+  // reduced only when the next one could overflow.
+  ParallelFor(2 * static_cast<std::size_t>(nq), [&](std::size_t task) {
+    const int poly = static_cast<int>(task % 2);
+    const int i = static_cast<int>(task / 2);
+    const math::Modulus& q = ring.q(i);
+    const uint64_t qv = q.value;
+    std::vector<uint64_t> wq(cts.size()), ws(cts.size());
+    for (std::size_t k = 0; k < cts.size(); ++k) {
+      const uint64_t mag = static_cast<uint64_t>(w[k] < 0 ? -w[k] : w[k]) % qv;
+      wq[k] = w[k] < 0 && mag != 0 ? qv - mag : mag;
+      ws[k] = math::ShoupPrecompute(wq[k], qv);
+    }
+    uint64_t* acc = Access::polys(r)[poly].limb(i);
+    std::fill(acc, acc + n, 0);
+    const uint64_t per_round = (~uint64_t{0} - qv) / (2 * qv);  // lazy terms per reduction
+    uint64_t pending = 0;
+    for (std::size_t k = 0; k < cts.size(); ++k) {
+      if (wq[k] == 0) continue;
+      const uint64_t* a = Access::polys(*cts[k])[poly].limb(i);
+      for (std::size_t j = 0; j < n; ++j) {
+        acc[j] += math::MulModShoupLazy(a[j], wq[k], ws[k], qv);
+      }
+      if (++pending == per_round) {
+        for (std::size_t j = 0; j < n; ++j) acc[j] = math::BarrettReduce64Public(acc[j], q);
+        pending = 0;
+      }
+    }
+    for (std::size_t j = 0; j < n; ++j) acc[j] = math::BarrettReduce64Public(acc[j], q);
+  });
+  Access::scale(r) = Access::scale(first) * const_scale;
+  Access::slots(r) = Access::slots(first);
+  Access::fingerprint(r) = Access::fingerprint(first);
   *out = std::move(r);
   return absl::OkStatus();
 }

@@ -58,6 +58,16 @@ class Evaluator {
   // Scale(1) with an integer c to keep the scale).
   absl::Status MultiplyConst(const Ciphertext& a, std::complex<double> c,
                              Scale const_scale, Ciphertext* out) const;
+  // sum_i round(w_i * const_scale) * cts[i] in one pass over the limbs,
+  // each term a lazy Shoup product accumulated without a reduction per term
+  // (the multiply-accumulate of scalar-weight linear maps). The result's
+  // scale is the inputs' times const_scale. REQUIRES (else InvalidArgument
+  // "LinearCombination: ..."): at least one ciphertext, all valid for these
+  // parameters with degree 1 and equal level, slots and scale; as many
+  // weights, each finite with |w * const_scale| < 2^62.
+  absl::Status LinearCombination(std::span<const Ciphertext* const> cts,
+                                 std::span<const double> weights, Scale const_scale,
+                                 Ciphertext* out) const;
   // Degree 2 -> 1 with the relinearization key.
   absl::Status Relinearize(const Ciphertext& a, Ciphertext* out) const;
   // Multiply then Relinearize.

@@ -153,6 +153,44 @@ TEST_P(EvaluatorTest, PlainAndConstantOperands) {
   EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul);
 }
 
+// The fused scalar linear combination equals the sum of MultiplyConst
+// results (many terms, so the lazy accumulation must reduce on time), and
+// refuses mismatched operands.
+TEST_P(EvaluatorTest, LinearCombinationOfManyCiphertexts) {
+  SCOPED_TRACE(Trace());
+  std::uniform_real_distribution<double> u(-3, 3);
+  const int terms = 40;
+  std::vector<std::vector<std::complex<double>>> xs;
+  std::vector<Ciphertext> cts;
+  std::vector<double> w;
+  for (int k = 0; k < terms; ++k) {
+    xs.push_back(RandomComplex(slots_, rng_));
+    cts.push_back(ctx_->Encrypt(xs.back()));
+    w.push_back(u(rng_));
+  }
+  std::vector<const Ciphertext*> ptrs;
+  for (const auto& c : cts) ptrs.push_back(&c);
+  Ciphertext out;
+  ASSERT_TRUE(ev().LinearCombination(ptrs, w, ctx_->params->default_scale(), &out).ok());
+  ASSERT_TRUE(ev().Rescale(out, &out).ok());
+  std::vector<std::complex<double>> want(slots_, 0.0);
+  for (int k = 0; k < terms; ++k) {
+    for (std::size_t i = 0; i < slots_; ++i) want[i] += w[k] * xs[k][i];
+  }
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), want), kAfterMul + 6);  // 40 terms of |w| <= 3
+  // Misuse: empty, count mismatch, a different level, a huge weight.
+  EXPECT_FALSE(ev().LinearCombination({}, {}, Scale(1), &out).ok());
+  EXPECT_FALSE(ev().LinearCombination(ptrs, std::vector<double>(terms - 1, 1.0), Scale(1), &out).ok());
+  Ciphertext low;
+  ASSERT_TRUE(ev().DropLevel(cts[1], cts[1].level() - 1, &low).ok());
+  const Ciphertext* mixed[2] = {&cts[0], &low};
+  const double two[2] = {1.0, 1.0};
+  EXPECT_FALSE(ev().LinearCombination(mixed, two, Scale(1), &out).ok());
+  const Ciphertext* one[1] = {&cts[0]};
+  const double huge[1] = {1e300};
+  EXPECT_FALSE(ev().LinearCombination(one, huge, Scale(1), &out).ok());
+}
+
 TEST_P(EvaluatorTest, MultiplyRelinearizeRescale) {
   SCOPED_TRACE(Trace());
   auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);

@@ -173,35 +173,58 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
 }
 
 // Throughput mode: element i of every vector is its own ciphertext whose
-// slots hold a batch of inputs. A form's row r is sum_c A[r][c] · t[c] + b[r]
-// (scalar products accumulated, one rescale); no rotations at all. The
-// backend provides, besides DropLevel, AddInPlace, Finish, Square and
-// Multiply:
-//   Ct MulConst(const Ct& x, double c);     // no rescale
+// slots hold a batch of inputs. A form's row r is sum_c A[r][c] · t[c] + b[r]:
+// per part one scalar linear combination (one pass, lazy reduction), summed
+// over the parts, then one rescale; no rotations at all. The backend
+// provides, besides DropLevel, AddInPlace, Finish, Square and Multiply:
+//   Ct LinearCombination(const std::vector<const Ct*>& xs,
+//                        const std::vector<double>& weights);  // no rescale
 //   void AddConstInPlace(Ct& x, double c);
 //   Ct Zero(int level);                     // at the canonical scale
+//   int LevelOf(const Ct& x);
 template <typename B>
 std::vector<typename B::Ct> EvaluateFormBatched(
     B& backend, const PlanForm& f,
     const std::vector<std::vector<typename B::Ct>>& terms) {
   using Ct = typename B::Ct;
+  const int in_level = f.level + (f.rescale ? 1 : 0);
+  // Each part's term at the level its products need, dropped once.
+  std::vector<std::vector<Ct>> dropped(f.parts.size());
+  std::vector<const std::vector<Ct>*> source(f.parts.size());
+  for (size_t p = 0; p < f.parts.size(); ++p) {
+    const std::vector<Ct>& t = terms[f.parts[p].term];
+    source[p] = &t;
+    if (f.parts[p].identity || t.empty()) continue;
+    if (backend.LevelOf(t[0]) != in_level) {
+      dropped[p].reserve(t.size());
+      for (const Ct& c : t) dropped[p].push_back(backend.DropLevel(c, in_level));
+      source[p] = &dropped[p];
+    }
+  }
   std::vector<Ct> out;
   out.reserve(f.dim);
+  std::vector<const Ct*> xs;
+  std::vector<double> ws;
   for (int64_t r = 0; r < f.dim; ++r) {
     std::optional<Ct> acc, ident;
-    for (const PlanPart& p : f.parts) {
-      if (p.identity) {
-        ident = terms[p.term][r];
+    for (size_t p = 0; p < f.parts.size(); ++p) {
+      const PlanPart& part = f.parts[p];
+      if (part.identity) {
+        ident = (*source[p])[r];
         continue;
       }
-      for (const auto& [c, w] : p.matrix[r]) {
-        Ct y = backend.MulConst(
-            backend.DropLevel(terms[p.term][c], f.level + (f.rescale ? 1 : 0)), w);
-        if (acc) {
-          backend.AddInPlace(*acc, y);
-        } else {
-          acc = std::move(y);
-        }
+      xs.clear();
+      ws.clear();
+      for (const auto& [c, w] : part.matrix[r]) {
+        xs.push_back(&(*source[p])[c]);
+        ws.push_back(w);
+      }
+      if (xs.empty()) continue;
+      Ct y = backend.LinearCombination(xs, ws);
+      if (acc) {
+        backend.AddInPlace(*acc, y);
+      } else {
+        acc = std::move(y);
       }
     }
     Ct v = acc ? (f.rescale ? backend.Finish(*acc) : std::move(*acc))
