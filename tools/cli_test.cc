@@ -4,6 +4,7 @@
 #include "tools/cli.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -176,6 +177,49 @@ TEST(CliBinaryTest, EvalPlainLogregJson) {
   }
   EXPECT_EQ(j["correct"].get<int>(), correct);
   EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), correct / 200.0);
+}
+
+// The encrypted flow through the CLI on logreg: compile, keygen, encrypt,
+// run, decrypt agree with eval-plain's class; bad inputs are clear errors.
+TEST(CliTest, EncryptedFlowAndItsErrors) {
+  const std::string dir = ::testing::TempDir() + "/cli_he/";
+  std::filesystem::create_directories(dir);
+  const std::string plan = dir + "logreg.plan", sk = dir + "sk.bin", evk = dir + "logreg.evk";
+  Result r = Cli({"compile", kModels + "logreg/logreg.onnx", "-o", plan, "--calibration", "16"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("128-bit"));
+  EXPECT_THAT(r.out, HasSubstr("predicted server latency"));
+  r = Cli({"keygen", plan, "--secret-key", sk, "--eval-keys", evk});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::filesystem::status(sk).permissions() & std::filesystem::perms::group_all,
+            std::filesystem::perms::none);
+  r = Cli({"encrypt", plan, "--secret-key", sk, "--image", "3", "-o", dir + "in.ct"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Cli({"run", plan, "--eval-keys", evk, dir + "in.ct", "-o", dir + "out.ct"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Cli({"decrypt", plan, "--secret-key", sk, dir + "out.ct", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"class\":1"));  // test image 3 is a trouser, as in plaintext
+  // Errors name what was wrong.
+  {
+    std::ofstream raw(dir + "bad.raw", std::ios::binary);
+    raw << "short";
+  }
+  r = Cli({"encrypt", plan, "--secret-key", sk, "--raw", dir + "bad.raw", "-o", dir + "x.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has 5 bytes; expected 784"));
+  r = Cli({"encrypt", plan, "--secret-key", sk, "-o", dir + "x.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("give exactly one input"));
+  r = Cli({"run", plan, "--eval-keys", evk, dir + "out.ct", "-o", dir + "y.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the plan takes level"));
+  r = Cli({"decrypt", plan, "--secret-key", evk, dir + "out.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("secret-key"));
+  r = Cli({"compile", kModels + "logreg/logreg.onnx", "-o", plan, "--mode", "fast"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("expected latency or throughput"));
 }
 
 }  // namespace

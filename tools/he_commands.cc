@@ -36,14 +36,15 @@ namespace {
 
 using nlohmann::json;
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) {
+absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes,
+                                     const char* what = "file") {
   std::ifstream in(path, std::ios::binary);
-  if (!in.good()) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  if (!in.good()) return absl::NotFoundError(absl::StrCat("cannot open ", what, " ", path));
   std::ostringstream s;
   s << in.rdbuf();
   if (s.str().size() > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, " has ", s.str().size(), " bytes, more than the ", max_bytes,
+        what, " ", path, " has ", s.str().size(), " bytes, more than the ", max_bytes,
         " accepted"));
   }
   return s.str();
@@ -261,7 +262,7 @@ absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t di
     }
     return pixels(arr.values.data() + a.index * per, per);
   }
-  BF_ASSIGN_OR_RETURN(std::string raw, ReadFile(a.raw, 64 << 20));
+  BF_ASSIGN_OR_RETURN(std::string raw, ReadFile(a.raw, 64 << 20, "raw input"));
   if (static_cast<int64_t>(raw.size()) == dim) {
     return pixels(reinterpret_cast<const uint8_t*>(raw.data()), dim);
   }
@@ -277,7 +278,7 @@ absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t di
 
 absl::Status Encrypt(const EncryptArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
-  BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096));
+  BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096, "secret-key file"));
   BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
   BF_ASSIGN_OR_RETURN(std::vector<double> x, InputValues(a, plan.terms[0].dim));
   BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptInput(x));
@@ -295,9 +296,9 @@ struct RunArgs {
 
 absl::Status Run(const RunArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
-  BF_ASSIGN_OR_RETURN(std::string evk, ReadFile(a.eval_keys, kMaxKeyFile));
+  BF_ASSIGN_OR_RETURN(std::string evk, ReadFile(a.eval_keys, kMaxKeyFile, "evaluation-key file"));
   BF_ASSIGN_OR_RETURN(auto server, runtime::InferenceServer::Create(plan, evk));
-  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile));
+  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile, "ciphertext file"));
   runtime::RunStats stats;
   BF_ASSIGN_OR_RETURN(std::string result, server->Run(ct, &stats));
   BF_RETURN_IF_ERROR(WriteFile(a.out, result));
@@ -329,9 +330,9 @@ struct DecryptArgs {
 
 absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
-  BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096));
+  BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096, "secret-key file"));
   BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
-  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile));
+  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile, "ciphertext file"));
   BF_ASSIGN_OR_RETURN(std::vector<double> y, client->DecryptOutput(ct));
   const int best = static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
   const std::string name = best < static_cast<int>(plan.labels.size())
