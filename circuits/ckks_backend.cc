@@ -140,7 +140,8 @@ void CkksBackend::AddConstInPlace(Ct& x, double c) {
 }
 
 CkksBackend::Ct CkksBackend::Zero(int level) {
-  status_.Update(absl::UnimplementedError(
+  // Plans never have a form without parts (ValidatePlan refuses them).
+  status_.Update(absl::InternalError(
       "CkksBackend: a form with no terms (a constant) has no ciphertext"));
   (void)level;
   return Ct();
