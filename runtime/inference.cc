@@ -328,7 +328,7 @@ InferenceServer::InferenceServer(std::unique_ptr<State> s) : s_(std::move(s)) {}
 InferenceServer::~InferenceServer() = default;
 
 absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
-    Plan plan, std::string_view evk) {
+    Plan plan, std::string_view evk, std::optional<size_t> plaintext_cache_bytes) {
   auto s = std::make_unique<State>();
   BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
   const size_t head = sizeof(kEvkMagic);
@@ -375,7 +375,8 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
   }
   s->encoder = std::make_unique<ckks::Encoder>(s->params);
   s->key_bytes = static_cast<int64_t>(evk.size());
-  s->cache = std::make_unique<circuits::PlaintextCache>(PlaintextCacheBudget());
+  s->cache = std::make_unique<circuits::PlaintextCache>(
+      plaintext_cache_bytes.value_or(PlaintextCacheBudget()));
   s->plan = std::move(plan);
   return std::unique_ptr<InferenceServer>(new InferenceServer(std::move(s)));
 }

@@ -18,6 +18,7 @@
 #define BLINDFOLD_RUNTIME_INFERENCE_H_
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,8 +81,12 @@ class InferenceServer {
  public:
   // Errors: evaluation keys for other parameters, malformed, or missing a
   // key the plan needs (naming the rotation).
+  // `plaintext_cache_bytes`: how much memory may hold encoded diagonals
+  // across requests (BLINDFOLD_PLAINTEXT_CACHE_MB, default 256 MiB, when
+  // not given; 0 for a server that answers one request).
   static absl::StatusOr<std::unique_ptr<InferenceServer>> Create(
-      Plan plan, std::string_view evaluation_keys);
+      Plan plan, std::string_view evaluation_keys,
+      std::optional<size_t> plaintext_cache_bytes = std::nullopt);
   ~InferenceServer();
 
   // Runs the plan on one serialized input ciphertext (latency plans) or one

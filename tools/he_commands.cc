@@ -296,8 +296,17 @@ struct RunArgs {
 
 absl::Status Run(const RunArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
-  BF_ASSIGN_OR_RETURN(std::string evk, ReadFile(a.eval_keys, kMaxKeyFile, "evaluation-key file"));
-  BF_ASSIGN_OR_RETURN(auto server, runtime::InferenceServer::Create(plan, evk));
+  std::unique_ptr<runtime::InferenceServer> server;
+  {
+    // The file's bytes are dropped once the keys are parsed (peak memory).
+    BF_ASSIGN_OR_RETURN(std::string evk,
+                        ReadFile(a.eval_keys, kMaxKeyFile, "evaluation-key file"));
+    // One request: caching encoded diagonals would only cost memory, unless
+    // the environment asks for it.
+    const std::optional<size_t> cache =
+        std::getenv("BLINDFOLD_PLAINTEXT_CACHE_MB") ? std::nullopt : std::optional<size_t>(0);
+    BF_ASSIGN_OR_RETURN(server, runtime::InferenceServer::Create(plan, evk, cache));
+  }
   BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile, "ciphertext file"));
   runtime::RunStats stats;
   BF_ASSIGN_OR_RETURN(std::string result, server->Run(ct, &stats));
