@@ -295,36 +295,36 @@ absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts
   const int nq = first.level() + 1;
   Ciphertext r;
   Access::polys(r).assign(2, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
-  // One task per (polynomial, limb): weights reduced mod q_i with their
-  // Shoup companions, lazy products in [0, 2q) summed in 64 bits and
-  // reduced only when the next one could overflow.
+  // One task per (polynomial, limb): weights reduced mod q_i, then the
+  // kernels' scalar-weight dot product (IFMA / AVX2 / portable, lazy
+  // accumulation, one reduction) over chunks of up to 64 ciphertexts.
   ParallelFor(2 * static_cast<std::size_t>(nq), [&](std::size_t task) {
     const int poly = static_cast<int>(task % 2);
     const int i = static_cast<int>(task / 2);
     const math::Modulus& q = ring.q(i);
     const uint64_t qv = q.value;
-    std::vector<uint64_t> wq(cts.size()), ws(cts.size());
-    for (std::size_t k = 0; k < cts.size(); ++k) {
-      const uint64_t mag = static_cast<uint64_t>(w[k] < 0 ? -w[k] : w[k]) % qv;
-      wq[k] = w[k] < 0 && mag != 0 ? qv - mag : mag;
-      ws[k] = math::ShoupPrecompute(wq[k], qv);
-    }
+    constexpr std::size_t kChunk = 64;
+    std::vector<uint64_t> wq;
+    std::vector<const uint64_t*> src;
+    wq.reserve(kChunk);
+    src.reserve(kChunk);
     uint64_t* acc = Access::polys(r)[poly].limb(i);
-    std::fill(acc, acc + n, 0);
-    const uint64_t per_round = (~uint64_t{0} - qv) / (2 * qv);  // lazy terms per reduction
-    uint64_t pending = 0;
-    for (std::size_t k = 0; k < cts.size(); ++k) {
-      if (wq[k] == 0) continue;
-      const uint64_t* a = Access::polys(*cts[k])[poly].limb(i);
-      for (std::size_t j = 0; j < n; ++j) {
-        acc[j] += math::MulModShoupLazy(a[j], wq[k], ws[k], qv);
+    AlignedVector<uint64_t> part(n);
+    bool first_chunk = true;
+    for (std::size_t start = 0; start < cts.size(); start += kChunk) {
+      wq.clear();
+      src.clear();
+      for (std::size_t k = start; k < std::min(cts.size(), start + kChunk); ++k) {
+        const uint64_t mag = static_cast<uint64_t>(w[k] < 0 ? -w[k] : w[k]) % qv;
+        wq.push_back(w[k] < 0 && mag != 0 ? qv - mag : mag);
+        src.push_back(Access::polys(*cts[k])[poly].limb(i));
       }
-      if (++pending == per_round) {
-        for (std::size_t j = 0; j < n; ++j) acc[j] = math::BarrettReduce64Public(acc[j], q);
-        pending = 0;
-      }
+      uint64_t* dst = first_chunk ? acc : part.data();
+      math::DotScalarModVec(src.data(), wq.data(), static_cast<int>(src.size()), dst, n, q,
+                            q.bits);
+      if (!first_chunk) math::AddModVec(acc, part.data(), acc, n, qv);
+      first_chunk = false;
     }
-    for (std::size_t j = 0; j < n; ++j) acc[j] = math::BarrettReduce64Public(acc[j], q);
   });
   Access::scale(r) = Access::scale(first) * const_scale;
   Access::slots(r) = Access::slots(first);

@@ -58,9 +58,10 @@ class Evaluator {
   // Scale(1) with an integer c to keep the scale).
   absl::Status MultiplyConst(const Ciphertext& a, std::complex<double> c,
                              Scale const_scale, Ciphertext* out) const;
-  // sum_i round(w_i * const_scale) * cts[i] in one pass over the limbs,
-  // each term a lazy Shoup product accumulated without a reduction per term
-  // (the multiply-accumulate of scalar-weight linear maps). The result's
+  // sum_i round(w_i * const_scale) * cts[i] in one pass over the limbs: the
+  // kernels' scalar-weight dot product (IFMA / AVX2 / portable, accumulated
+  // lazily, one reduction per 64 terms) — the multiply-accumulate of
+  // scalar-weight linear maps. The result's
   // scale is the inputs' times const_scale. REQUIRES (else InvalidArgument
   // "LinearCombination: ..."): at least one ciphertext, all valid for these
   // parameters with degree 1 and equal level, slots and scale; as many
