@@ -126,6 +126,7 @@ class ShapeRules {
   ShapeRules(const Graph& g, const Node& n) : g_(g), n_(n) {}
 
   absl::StatusOr<Shape> Infer() {
+    BF_RETURN_IF_ERROR(AttributeTypes());
     switch (n_.op) {
       case OpKind::kGemm: return Gemm();
       case OpKind::kMatMul: return MatMul();
@@ -150,6 +151,32 @@ class ShapeRules {
 
  private:
   const Shape& In(int i) const { return g_.value(n_.inputs[i]).shape; }
+
+  // Every attribute the ops read has its type checked here, so the typed
+  // reads (Node::IntAttr, ...) of a graph that passed InferShapes never fall
+  // back because of a mismatch.
+  absl::Status AttributeTypes() const {
+    enum Kind { kInt, kFloat, kInts };
+    static const std::pair<const char*, Kind> kTypes[] = {
+        {"transA", kInt},       {"transB", kInt},  {"group", kInt},
+        {"axis", kInt},         {"count_include_pad", kInt},
+        {"alpha", kFloat},      {"beta", kFloat},  {"epsilon", kFloat},
+        {"strides", kInts},     {"pads", kInts},   {"dilations", kInts},
+        {"kernel_shape", kInts}, {"shape", kInts}};
+    for (const auto& [key, kind] : kTypes) {
+      auto it = n_.attributes.find(key);
+      if (it == n_.attributes.end()) continue;
+      const bool ok = kind == kInt     ? std::holds_alternative<int64_t>(it->second)
+                      : kind == kFloat ? std::holds_alternative<double>(it->second)
+                                       : std::holds_alternative<std::vector<int64_t>>(it->second);
+      if (!ok) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "attribute ", key, " is ", AttributeString(it->second), ", expected ",
+            kind == kInt ? "an integer" : kind == kFloat ? "a float" : "a list of integers"));
+      }
+    }
+    return absl::OkStatus();
+  }
 
   absl::Status Arity(size_t lo, size_t hi) const {
     if (n_.inputs.size() < lo || n_.inputs.size() > hi) {

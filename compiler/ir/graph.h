@@ -107,7 +107,9 @@ struct Node {
   ValueId output = -1;
   std::map<std::string, Attribute> attributes;
 
-  // The attribute `key` as an integer / float / int list, or `fallback`.
+  // The attribute `key` as an integer / float / int list, or `fallback` when
+  // it is absent. InferShapes refuses an attribute of the wrong type, so on
+  // a graph that passed it these never fall back because of a mismatch.
   int64_t IntAttr(const std::string& key, int64_t fallback) const;
   double FloatAttr(const std::string& key, double fallback) const;
   std::vector<int64_t> IntsAttr(const std::string& key,

@@ -337,3 +337,27 @@ TEST(DepthTest, NonPolynomialOpHasNoDepth) {
 
 }  // namespace
 }  // namespace blindfold::compiler::ir
+
+namespace blindfold::compiler::ir {
+namespace {
+
+// Typed attribute reads cannot silently fall back on a verified graph: a
+// wrong type is refused by InferShapes, naming the attribute.
+TEST(ShapeInferenceTest, AttributeTypesAreChecked) {
+  for (auto [key, value] : std::vector<std::pair<std::string, Attribute>>{
+           {"transB", Attribute(1.0)}, {"alpha", Attribute(int64_t{2})},
+           {"beta", Attribute(std::vector<int64_t>{1})}}) {
+    Graph g;
+    ValueId x = g.AddInput("x", {1, 4});
+    Tensor w{{3, 4}, std::vector<double>(12, 0.5)};
+    ValueId y = g.AddNode(OpKind::kGemm, "fc", {x, g.AddConstant("w", w)}, "y",
+                          {{key, value}});
+    g.AddOutput(y);
+    const absl::Status s = InferShapes(g);
+    ASSERT_FALSE(s.ok()) << key;
+    EXPECT_NE(s.message().find("attribute " + key), std::string::npos) << s;
+  }
+}
+
+}  // namespace
+}  // namespace blindfold::compiler::ir
