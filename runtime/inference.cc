@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/random.h"
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "circuits/ckks_backend.h"
 #include "ckks/encoder.h"
 #include "ckks/encryptor.h"
@@ -421,12 +422,20 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
           "Run: batch of ", parts.size(), " ciphertexts, the plan's input has ",
           plan.terms[0].dim, " elements"));
     }
-    std::vector<ckks::Ciphertext> in;
-    in.reserve(parts.size());
-    for (std::string_view p : parts) {
-      BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, p));
-      BF_RETURN_IF_ERROR(CheckInput(plan, ct));
-      in.push_back(std::move(ct));
+    // Parse (and expand the seeded halves of) the inputs in parallel: for a
+    // small model this is most of the request.
+    std::vector<ckks::Ciphertext> in(parts.size());
+    std::vector<absl::Status> status(parts.size());
+    ParallelFor(parts.size(), [&](std::size_t i) {
+      auto ct = ckks::DeserializeCiphertext(*s_->params, parts[i]);
+      status[i] = ct.ok() ? CheckInput(plan, *ct) : ct.status();
+      if (status[i].ok()) in[i] = *std::move(ct);
+    });
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (!status[i].ok()) {
+        return absl::Status(status[i].code(),
+                            absl::StrCat("Run: batch element ", i, ": ", status[i].message()));
+      }
     }
     std::vector<ckks::Ciphertext> out = ExecutePlanBatched(backend, plan, std::move(in));
     BF_RETURN_IF_ERROR(backend.status());
