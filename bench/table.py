@@ -39,21 +39,9 @@ UNIT = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
 def table(path):
-    data = json.load(open(path))
-    rows, cols, cells = [], [], {}
-    kernel = threads = None
-    for b in data["benchmarks"]:
-        if b.get("aggregate_name", "median") != "median" or b.get("error_occurred"):
-            continue
-        m = re.match(r"(.+?)/(logN:\d+/L:\d+/dnum:\d+)/threads:(\d+)/(\w+)", b["name"])
-        if not m:
-            continue
-        op, col, threads, kernel = m.group(1), m.group(2), m.group(3), m.group(4)
-        if op not in rows:
-            rows.append(op)
-        if col not in cols:
-            cols.append(col)
-        cells[(op, col)] = b["real_time"] * UNIT[b["time_unit"]]
+    rows, cols, cells, label = load(path, "real_time")
+    kernel, threads = label.split(", ")
+    threads = threads.split()[0]
     print(f"\n{path}: kernel {kernel}, threads {threads} "
           f"(median of the repetitions, wall time)\n")
     print("| op | " + " | ".join(c.replace("/", " ") for c in cols) + " |")
