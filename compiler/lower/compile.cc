@@ -98,17 +98,17 @@ absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
   BF_ASSIGN_OR_RETURN(Calibration cal, Calibrate(program, calibration));
   const bool batched = options.mode == runtime::PackingMode::kThroughput;
   // Latency: pack first with the largest ring, the slot count decides the
-  // smallest N; with and without the input gather (pack.h), keeping the
+  // smallest N; with each client-side input layout (pack.h), keeping the
   // one the cost model predicts faster. Throughput: any N holds one
   // element; the batch is N/2.
   std::optional<runtime::Plan> best;
   double best_ms = 0;
   absl::Status last_error;
-  for (bool gather : {false, true}) {
-    if (batched && gather) break;
-    if (!options.gather_input && gather) break;
+  for (InputPacking packing :
+       {InputPacking::kPlain, InputPacking::kIm2col, InputPacking::kAlignedCopies}) {
+    if ((batched || !options.gather_input) && packing != InputPacking::kPlain) break;
     auto packed = batched ? PackThroughput(program, 2)
-                          : PackLatency(program, int64_t{1} << 15, {}, gather);
+                          : PackLatency(program, int64_t{1} << 15, {}, packing);
     if (!packed.ok()) {
       last_error = packed.status();
       continue;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -14,14 +15,24 @@ namespace {
 using circuits::NextPowerOfTwo;
 using runtime::Layout;
 
-// The gather layouts (see pack.h) for the one form reading the input, or
-// nothing when the input has other readers or no grouping helps.
+// The client-side layouts (see pack.h) for the one form reading the input,
+// or nothing when the input has other readers or no grouping helps.
 struct Gather {
   int reader = -1;  // term whose form `a` reads the input; terms.size(): the output
   Layout input, output;
 };
 
-std::optional<Gather> InputGather(const Program& p) {
+// The reader's rows grouped by the columns they read (a convolution: one
+// group per output position, its members the channels).
+struct Groups {
+  int reader = -1;
+  std::vector<std::vector<int32_t>> columns;  // by group, ascending
+  std::vector<int> group, member;             // by row
+  int64_t members = 0;                        // the largest group
+  size_t max_columns = 0;
+};
+
+std::optional<Groups> ReaderGroups(const Program& p) {
   std::vector<std::pair<int, const LinearForm*>> readers;
   for (size_t k = 1; k < p.terms.size(); ++k) {
     const Term& t = p.terms[k];
@@ -40,36 +51,100 @@ std::optional<Gather> InputGather(const Program& p) {
     return std::nullopt;
   }
   const SparseMatrix& a = readers[0].second->parts.at(0);
-  // Rows with the same column list form a group (for a convolution: one
-  // output position, all channels).
+  Groups out;
+  out.reader = reader;
   std::map<std::vector<int32_t>, int> group_of;
-  std::vector<std::vector<int32_t>> columns;  // by group
-  std::vector<int> group(a.rows), member(a.rows);
-  std::vector<int> size;
-  size_t k_max = 0;
+  std::vector<int64_t> size;
+  out.group.resize(a.rows);
+  out.member.resize(a.rows);
   for (int64_t r = 0; r < a.rows; ++r) {
     std::vector<int32_t> cols;
     for (const auto& [c, v] : a.row[r]) cols.push_back(c);
-    auto [it, fresh] = group_of.emplace(cols, static_cast<int>(columns.size()));
+    std::sort(cols.begin(), cols.end());
+    auto [it, fresh] = group_of.emplace(cols, static_cast<int>(out.columns.size()));
     if (fresh) {
-      columns.push_back(cols);
+      out.columns.push_back(cols);
       size.push_back(0);
-      k_max = std::max(k_max, cols.size());
+      out.max_columns = std::max(out.max_columns, cols.size());
     }
-    group[r] = it->second;
-    member[r] = size[it->second]++;
+    out.group[r] = it->second;
+    out.member[r] = static_cast<int>(size[it->second]++);
   }
-  const int64_t g = NextPowerOfTwo(static_cast<int64_t>(columns.size()));
-  const int64_t m = *std::max_element(size.begin(), size.end());
-  if (columns.size() < 2 || m < 2 || k_max == 0) return std::nullopt;
+  out.members = *std::max_element(size.begin(), size.end());
+  if (out.columns.size() < 2 || out.members < 2 || out.max_columns == 0) return std::nullopt;
+  return out;
+}
+
+// im2col: slot t·G + g of the input holds the t-th column of group g, and
+// member m of group g lands in slot m·G + g.
+Gather Im2col(const Groups& gr) {
+  const int64_t g = NextPowerOfTwo(static_cast<int64_t>(gr.columns.size()));
   Gather out;
-  out.reader = reader;
-  out.input.assign(NextPowerOfTwo(static_cast<int64_t>(k_max) * g), -1);
-  for (size_t gi = 0; gi < columns.size(); ++gi) {
-    for (size_t t = 0; t < columns[gi].size(); ++t) out.input[t * g + gi] = columns[gi][t];
+  out.reader = gr.reader;
+  out.input.assign(NextPowerOfTwo(static_cast<int64_t>(gr.max_columns) * g), -1);
+  for (size_t gi = 0; gi < gr.columns.size(); ++gi) {
+    for (size_t t = 0; t < gr.columns[gi].size(); ++t) {
+      out.input[t * g + gi] = gr.columns[gi][t];
+    }
   }
-  out.output.assign(NextPowerOfTwo(m * g), -1);
-  for (int64_t r = 0; r < a.rows; ++r) out.output[member[r] * g + group[r]] = static_cast<int32_t>(r);
+  out.output.assign(NextPowerOfTwo(gr.members * g), -1);
+  for (size_t r = 0; r < gr.group.size(); ++r) {
+    out.output[gr.member[r] * g + gr.group[r]] = static_cast<int32_t>(r);
+  }
+  return out;
+}
+
+// Aligned copies: copy m of the plain input at slots [m·X, m·X + X) and
+// member m of group g at slot m·X + anchor(g), where the anchor places the
+// group's columns on the most common column pattern (a convolution's
+// kernel footprint): every row of every member then reads its columns at
+// the same few offsets, one diagonal per kernel tap, and the input costs
+// one plain copy per member instead of one slot per (tap, position).
+std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
+  // The most common pattern, as offsets from its first column.
+  std::map<std::vector<int32_t>, int> count;
+  for (const auto& c : gr.columns) {
+    std::vector<int32_t> shape;
+    for (int32_t x : c) shape.push_back(x - c[0]);
+    ++count[shape];
+  }
+  std::vector<int32_t> pattern;
+  int best = 0;
+  for (const auto& [shape, n] : count) {
+    if (n > best || (n == best && shape.size() > pattern.size())) {
+      best = n;
+      pattern = shape;
+    }
+  }
+  const std::set<int32_t> in_pattern(pattern.begin(), pattern.end());
+  const int64_t x = cols;
+  const int64_t period = NextPowerOfTwo(gr.members * x);
+  Gather out;
+  out.reader = gr.reader;
+  out.input.assign(period, -1);
+  for (int64_t m = 0; m < gr.members; ++m) {
+    for (int64_t j = 0; j < cols; ++j) out.input[m * x + j] = static_cast<int32_t>(j);
+  }
+  std::vector<int64_t> anchor(gr.columns.size());
+  for (size_t g = 0; g < gr.columns.size(); ++g) {
+    const auto& c = gr.columns[g];
+    anchor[g] = c[0];  // fallback: the group's own first column
+    for (int32_t o : pattern) {
+      const int64_t a = c[0] - o;
+      if (std::all_of(c.begin(), c.end(),
+                      [&](int32_t v) { return in_pattern.count(static_cast<int32_t>(v - a)); })) {
+        anchor[g] = a;
+        break;
+      }
+    }
+  }
+  out.output.assign(period, -1);
+  for (size_t r = 0; r < gr.group.size(); ++r) {
+    int64_t s = (gr.member[r] * x + anchor[gr.group[r]]) % period;
+    if (s < 0) s += period;
+    if (out.output[s] >= 0) return std::nullopt;  // two rows on one slot
+    out.output[s] = static_cast<int32_t>(r);
+  }
   return out;
 }
 
@@ -129,7 +204,7 @@ absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level, bool 
 
 absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
                                    const circuits::RotationCost& cost, bool batched,
-                                   bool gather) {
+                                   InputPacking input_packing) {
   runtime::Plan plan;
   plan.mode = batched ? runtime::PackingMode::kThroughput
                       : runtime::PackingMode::kLatency;
@@ -142,14 +217,25 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
   // Layouts: plain, except the gather of the input and of its one reader.
   std::vector<Layout> layouts(n);
   Layout output_layout;
-  if (gather && !batched) {
-    if (auto g = InputGather(program)) {
-      layouts[0] = g->input;
-      if (g->reader < static_cast<int>(n)) {
-        layouts[g->reader] = g->output;
-      } else {
-        output_layout = g->output;
-      }
+  std::optional<Gather> gather;
+  if (!batched && input_packing != InputPacking::kPlain) {
+    if (auto groups = ReaderGroups(program)) {
+      gather = input_packing == InputPacking::kIm2col
+                   ? std::optional<Gather>(Im2col(*groups))
+                   : AlignedCopies(*groups, program.terms[0].dim);
+    }
+    if (!gather) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Pack: the input has no single grouped reader for the ",
+          InputPackingName(input_packing), " layout"));
+    }
+  }
+  if (gather) {
+    layouts[0] = gather->input;
+    if (gather->reader < static_cast<int>(n)) {
+      layouts[gather->reader] = gather->output;
+    } else {
+      output_layout = gather->output;
     }
   }
   std::vector<int64_t> periods;
@@ -235,12 +321,21 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
 
 absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_slots,
                                           const circuits::RotationCost& cost,
-                                          bool gather_input) {
-  return Pack(program, max_slots, cost, /*batched=*/false, gather_input);
+                                          InputPacking input_packing) {
+  return Pack(program, max_slots, cost, /*batched=*/false, input_packing);
 }
 
 absl::StatusOr<runtime::Plan> PackThroughput(const Program& program, int64_t slots) {
-  return Pack(program, slots, {}, /*batched=*/true, /*gather=*/false);
+  return Pack(program, slots, {}, /*batched=*/true, InputPacking::kPlain);
+}
+
+const char* InputPackingName(InputPacking p) {
+  switch (p) {
+    case InputPacking::kPlain: return "plain";
+    case InputPacking::kIm2col: return "im2col";
+    case InputPacking::kAlignedCopies: return "aligned-copies";
+  }
+  return "?";
 }
 
 }  // namespace blindfold::compiler

@@ -14,21 +14,32 @@
 
 namespace blindfold::compiler {
 
-// With `gather_input`, the client lays the input out for its one reader
-// (the first layer) instead of plainly: the reader's rows are grouped by
-// the columns they read (a convolution: one group per output position),
-// slot t·G + g of the input holds the t-th column of group g (pixels
-// repeat: an im2col done by the client, weights-free, so nothing of the
-// model leaks), and the reader's output puts member m of group g in slot
-// m·G + g. The reader's diagonals then number about (columns per group +
-// members per group) instead of up to the input's period. Later maps read
-// that layout as it is.
+// How the client lays out the input for its one reader (the first layer),
+// all weights-free (the client repeats pixels; nothing of the model leaks):
+// - kPlain: element j in slot j.
+// - kIm2col: the reader's rows are grouped by the columns they read (a
+//   convolution: one group per output position), slot t·G + g holds the
+//   t-th column of group g, and member m of group g lands in slot m·G + g;
+//   the reader's diagonals number about (columns per group + members per
+//   group). Needs (columns per group)·G slots.
+// - kAlignedCopies: one plain copy of the input per group member (a
+//   convolution: per output channel) at slots m·X, X = the input's size, and
+//   member m of group g at m·X + anchor(g), the anchor aligning the group's
+//   columns with the most common column pattern: one diagonal per kernel tap.
+//   Needs members·X slots: for a first convolution with few channels far
+//   fewer than im2col (cnn: 5·784 against 25·169 rounded up to 25·256).
+// Later maps read the reader's layout as it is.
+enum class InputPacking { kPlain = 0, kIm2col = 1, kAlignedCopies = 2 };
+const char* InputPackingName(InputPacking p);
+
 // Errors (InvalidArgument, naming the term's source node): a vector whose
-// period exceeds `max_slots` (no ring up to N = 2 max_slots fits it).
+// period exceeds `max_slots` (no ring up to N = 2 max_slots fits it); an
+// input packing other than kPlain when the input has no single reader whose
+// rows group (a dense first layer).
 absl::StatusOr<runtime::Plan> PackLatency(const Program& program,
                                           int64_t max_slots,
                                           const circuits::RotationCost& cost = {},
-                                          bool gather_input = false);
+                                          InputPacking input_packing = InputPacking::kPlain);
 
 // Throughput-mode packing: every element of every vector is its own
 // ciphertext, whose `slots` slots hold a batch of inputs; forms keep their
