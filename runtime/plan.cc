@@ -69,6 +69,9 @@ void ForEachTransform(const Plan& plan, F f) {
 }  // namespace
 
 std::vector<int64_t> Plan::Rotations() const {
+  if (execution.power_of_two_rotations) {
+    return circuits::PowerOfTwoRotations(int64_t{1} << std::max(0, params.log_n - 1));
+  }
   std::set<int64_t> all;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {
     for (int64_t r : lt.Rotations()) all.insert(r);
@@ -79,7 +82,7 @@ std::vector<int64_t> Plan::Rotations() const {
 int64_t Plan::RotationCount() const {
   int64_t n = 0;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {
-    n += static_cast<int64_t>(lt.GiantSteps().size() + lt.SumSteps().size());
+    n += circuits::CountRotations(lt, execution).rotations;
   });
   return n;
 }
@@ -87,7 +90,7 @@ int64_t Plan::RotationCount() const {
 int64_t Plan::HoistedRotationCount() const {
   int64_t n = 0;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {
-    n += static_cast<int64_t>(lt.BabySteps().size());
+    n += circuits::CountRotations(lt, execution).hoisted;
   });
   return n;
 }

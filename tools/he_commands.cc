@@ -110,11 +110,17 @@ std::vector<std::string> ManifestLabels(const std::string& model) {
 struct CompileArgs {
   std::string model, out, mode = "latency", data_dir{data::kDefaultFashionMnistDir};
   int calibration = 256, log_n = 0, scale_bits = 0;
-  bool json = false;
+  bool json = false, baseline = false;
+  std::vector<std::string> disable;
 };
 
 absl::Status Compile(const CompileArgs& a, std::ostream& out) {
-  compiler::CompileOptions o;
+  compiler::CompileOptions o = a.baseline ? compiler::BaselineOptions()
+                                          : compiler::CompileOptions{};
+  for (const std::string& name : a.disable) {
+    BF_ASSIGN_OR_RETURN(compiler::Optimization off, compiler::ParseOptimization(name));
+    o.Disable(off);
+  }
   if (a.mode == "latency") {
     o.mode = runtime::PackingMode::kLatency;
   } else if (a.mode == "throughput") {
@@ -523,6 +529,13 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   c->add_option("--log-n", compile->log_n, "force the ring degree 2^k (still 128-bit)");
   c->add_option("--scale-bits", compile->scale_bits, "force the scale 2^k");
   c->add_flag("--json", compile->json, "print one JSON object");
+  c->add_flag("--baseline", compile->baseline,
+              "the conventional pipeline: every optimization off "
+              "(docs/design/baseline.md)");
+  c->add_option("--disable", compile->disable,
+                "turn optimizations off: fusion, input-layout, level-planning, bsgs, "
+                "param-selection, minimal-keys")
+      ->delimiter(',');
 
   auto keygen = std::make_shared<KeygenArgs>();
   CLI::App* k = app.add_subcommand(
