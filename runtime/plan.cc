@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <set>
 
+#include "circuits/slot_backend.h"
+
 namespace blindfold::runtime {
 
 std::vector<double> LaidOut(const std::vector<double>& values, const Layout& layout,
@@ -45,6 +47,24 @@ std::vector<size_t> LastReaders(const Plan& plan) {
   }
   note(plan.output, plan.terms.size());
   return last;
+}
+
+std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<double>& x) {
+  if (plan.mode == PackingMode::kThroughput) {
+    circuits::SlotBackend one(1);
+    std::vector<std::vector<double>> in;
+    for (double v : x) in.push_back({v});
+    const auto out = ExecutePlanBatched(one, plan, std::move(in));
+    std::vector<double> y;
+    for (const auto& o : out) y.push_back(o[0]);
+    return y;
+  }
+  circuits::SlotBackend slots(plan.slots);
+  const auto y = ExecutePlan(
+      slots, plan,
+      circuits::Tile(LaidOut(x, plan.terms[0].layout, plan.terms[0].period),
+                     plan.terms[0].period, plan.slots));
+  return Gathered(y, plan.output.layout, plan.output.dim);
 }
 
 const char* PackingModeName(PackingMode mode) {

@@ -180,6 +180,12 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
   return out;
 }
 
+// The plan run in float64 on exact slot vectors (circuits/slot_backend.h):
+// the "plaintext" an encrypted run is compared with. `x` holds the input's
+// dim values; returns the output's dim values. Latency plans run on their
+// slot layout, throughput plans on one-slot vectors.
+std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<double>& x);
+
 // Throughput mode: element i of every vector is its own ciphertext whose
 // slots hold a batch of inputs. A form's row r is sum_c A[r][c] · t[c] + b[r]:
 // per part one scalar linear combination (one pass, lazy reduction), summed

@@ -22,6 +22,7 @@
 #include "data/fashion_mnist.h"
 #include "nlohmann/json.hpp"
 #include "runtime/reference_executor.h"
+#include "tools/bench_command.h"
 #include "tools/he_commands.h"
 
 namespace blindfold::tools {
@@ -221,6 +222,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
                          "images x 10");
 
     auto he = AddHeCommands(app);
+    auto bench = AddBenchCommands(app);
 
     try {
       app.parse(argc, argv);
@@ -234,7 +236,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
       return Report(EvalPlain(eval, out, err, err_is_terminal), "eval-plain",
                     err);
     }
-    const absl::Status s = he(out, err, err_is_terminal);
+    absl::Status s = he(out, err, err_is_terminal);
+    if (absl::IsNotFound(s) && s.message() == "no encrypted-inference subcommand") {
+      s = bench(out, err, err_is_terminal);
+    }
     if (!s.ok()) {
       err << "blindfold " << s.message() << "\n";
       return 1;

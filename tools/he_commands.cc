@@ -20,7 +20,6 @@
 #include "base/cpu_features.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
-#include "circuits/slot_backend.h"
 #include "ckks/parameters.h"
 #include "compiler/lower/compile.h"
 #include "compiler/onnx/importer.h"
@@ -416,21 +415,7 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
   // mode the latency packing of the same program is not at hand, so the
   // batched executor runs on one-slot vectors).
   auto plain = [&](const std::vector<double>& x) {
-    if (plan.mode == runtime::PackingMode::kThroughput) {
-      circuits::SlotBackend one(1);
-      std::vector<std::vector<double>> in;
-      for (double v : x) in.push_back({v});
-      const auto out = runtime::ExecutePlanBatched(one, plan, std::move(in));
-      std::vector<double> y;
-      for (const auto& o : out) y.push_back(o[0]);
-      return y;
-    }
-    circuits::SlotBackend slots(plan.slots);
-    const auto y = runtime::ExecutePlan(
-        slots, plan,
-        circuits::Tile(runtime::LaidOut(x, plan.terms[0].layout, plan.terms[0].period),
-                       plan.terms[0].period, plan.slots));
-    return runtime::Gathered(y, plan.output.layout, plan.output.dim);
+    return runtime::EvaluatePlanInSlots(plan, x);
   };
   const int batch = plan.mode == runtime::PackingMode::kThroughput
                         ? static_cast<int>(std::min<int64_t>(plan.slots, a.images))
