@@ -10,10 +10,10 @@
 // The client (keys, encryption, decryption, scoring) runs in this process;
 // the server of every (model, configuration, threads) runs in a child
 // process of its own (`blindfold bench-server`, this binary), fed one
-// request at a time over a pipe, so its peak RSS (getrusage of that child
-// alone, via wait4) is the server's: plan, keys, working memory and the
-// default 256 MiB cache of encoded diagonals, nothing of the client's or of
-// other configurations'.
+// request at a time over a pipe, so its peak RSS (the child's own VmHWM,
+// which it reports when the requests end) is the server's: plan, keys,
+// working memory and the default 256 MiB cache of encoded diagonals,
+// nothing of the client's or of other configurations'.
 #ifndef BLINDFOLD_TOOLS_BENCH_COMMAND_H_
 #define BLINDFOLD_TOOLS_BENCH_COMMAND_H_
 
