@@ -2,6 +2,7 @@
 #include "tools/bench_command.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -44,7 +45,8 @@ extern char** environ;
 namespace blindfold::tools {
 namespace {
 
-using nlohmann::json;
+// Ordered: models and configurations print in the order they ran.
+using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kAllModels = "logreg,mlp,cnn-small,cnn,mlp-relu,cnn-deep";
@@ -412,6 +414,11 @@ class KeyStore {
       e.shared = plan.execution.power_of_two_rotations;
       BF_RETURN_IF_ERROR(WriteWholeFile(e.path, evk));
       it = evk_.emplace(id, std::move(e)).first;
+      // Keys of GBs were made here: give the freed heap back, so the client
+      // and the server child do not hold two copies' worth of memory.
+      evk.clear();
+      evk.shrink_to_fit();
+      malloc_trim(0);
     }
     k.evk_path = it->second.path;
     k.evk_bytes = it->second.bytes;

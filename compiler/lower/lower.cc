@@ -486,24 +486,8 @@ class Lowerer {
       for (double& z : f.bias) z = -*fit->linear_root;
       factors.push_back(std::move(f));
     }
-    // Product tree, shallowest factors first.
-    while (factors.size() > 1) {
-      std::vector<LinearForm> next;
-      for (size_t i = 0; i + 1 < factors.size(); i += 2) {
-        Term t;
-        t.kind = Term::Kind::kProduct;
-        t.dim = dim;
-        t.depth = std::max(prog_.FormDepth(factors[i]), prog_.FormDepth(factors[i + 1])) + 1;
-        t.a = std::move(factors[i]);
-        t.b = std::move(factors[i + 1]);
-        t.source = n.name;
-        next.push_back(TermForm(AddTerm(std::move(t)), dim, ones));
-      }
-      if (factors.size() % 2) next.push_back(std::move(factors.back()));
-      factors = std::move(next);
-    }
     out.kind = Sym::Kind::kLinear;
-    out.lin = ScaleForm(factors[0], out_scale);
+    out.lin = ScaleForm(ProductTree(std::move(factors), n.name), out_scale);
     fits_.push_back(*fit);
     return absl::OkStatus();
   }
@@ -543,6 +527,17 @@ class Lowerer {
       }
       factors.push_back(std::move(f));
     }
+    out.kind = Sym::Kind::kLinear;
+    out.lin = ScaleForm(ProductTree(std::move(factors), n.name), coeff);
+    fits_.push_back(fit);
+    return absl::OkStatus();
+  }
+
+  // The product of `factors` (non-empty, one dim) by a tree of product
+  // terms, shallowest factors first: ceil(log2(count)) levels.
+  LinearForm ProductTree(std::vector<LinearForm> factors, const std::string& source) {
+    const int64_t dim = factors[0].dim;
+    const std::vector<double> ones(dim, 1.0);
     while (factors.size() > 1) {
       std::vector<LinearForm> next;
       for (size_t i = 0; i + 1 < factors.size(); i += 2) {
@@ -552,16 +547,13 @@ class Lowerer {
         t.depth = std::max(prog_.FormDepth(factors[i]), prog_.FormDepth(factors[i + 1])) + 1;
         t.a = std::move(factors[i]);
         t.b = std::move(factors[i + 1]);
-        t.source = n.name;
+        t.source = source;
         next.push_back(TermForm(AddTerm(std::move(t)), dim, ones));
       }
       if (factors.size() % 2) next.push_back(std::move(factors.back()));
       factors = std::move(next);
     }
-    out.kind = Sym::Kind::kLinear;
-    out.lin = ScaleForm(factors[0], coeff);
-    fits_.push_back(fit);
-    return absl::OkStatus();
+    return std::move(factors[0]);
   }
 
   static LinearForm TermForm(int term, int64_t dim, std::span<const double> scale) {
@@ -684,32 +676,20 @@ class Lowerer {
     }
     BF_ASSIGN_OR_RETURN(LinearForm u, Operand(a, n.name, /*single=*/false));
     BF_ASSIGN_OR_RETURN(LinearForm v, Operand(b, n.name, /*single=*/false));
-    if (!opt_.fuse) {
-      // As written: x·x is a square, anything else a product of two terms.
-      Term t;
-      t.kind = a == b ? Term::Kind::kSquare : Term::Kind::kProduct;
-      t.dim = u.dim;
-      t.depth = std::max(prog_.FormDepth(u), prog_.FormDepth(v)) + 1;
-      t.a = std::move(u);
-      if (a != b) t.b = std::move(v);
-      t.source = n.name;
-      const int64_t dim = t.dim;
-      const int id = AddTerm(std::move(t));
-      out.kind = Sym::Kind::kLinear;
-      out.lin = TermForm(id, dim, std::vector<double>(dim, 1.0));
-      return absl::OkStatus();
-    }
-    if (auto r = RowRatio(u, v, true)) {
+    // Unfused, as written: x·x is a square, anything else a product of two
+    // terms. Fused: a product of v and r ⊙ v is a quadratic of v.
+    std::optional<std::vector<double>> r, r2;
+    if (opt_.fuse && (r = RowRatio(u, v, true))) {
       out = Quad(std::move(v), std::move(*r), out.shape);
-    } else if (auto r2 = RowRatio(v, u, true)) {
+    } else if (opt_.fuse && (r2 = RowRatio(v, u, true))) {
       out = Quad(std::move(u), std::move(*r2), out.shape);
     } else {
       Term t;
-      t.kind = Term::Kind::kProduct;
+      t.kind = !opt_.fuse && a == b ? Term::Kind::kSquare : Term::Kind::kProduct;
       t.dim = u.dim;
       t.depth = std::max(prog_.FormDepth(u), prog_.FormDepth(v)) + 1;
       t.a = std::move(u);
-      t.b = std::move(v);
+      if (t.kind == Term::Kind::kProduct) t.b = std::move(v);
       t.source = n.name;
       const int64_t dim = t.dim;
       const int id = AddTerm(std::move(t));
