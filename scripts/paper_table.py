@@ -105,17 +105,27 @@ def headline(data):
                              f"{opt['agreement'] * 100:.2f} % ({opt['agreement_images']}) | "
                              f"{opt['max_logit_error']:.1e} |")
                 continue
-            bt = base["by_threads"][str(t)]
+            bt = base["by_threads"].get(str(t))
             ot = opt["by_threads"][str(t)]
+            if bt is None:
+                continue
+            note = " ¹" if base.get("separately") else ""
             saved = 1 - ot["peak_rss_mb"] / bt["peak_rss_mb"]
             lines.append(
-                f"| {model} | {t} | {fmt_ms(b)} | {fmt_ms(o)} | **{b / o:,.0f}×** | "
+                f"| {model} | {t} | {fmt_ms(b)}{note} | {fmt_ms(o)} | **{b / o:,.0f}×** | "
                 f"{fmt_mb(bt['peak_rss_mb'])} | {fmt_mb(ot['peak_rss_mb'])} | "
                 f"**{saved * 100:.1f} %** | {fmt_bytes(base['eval_key_bytes'])} / "
                 f"{fmt_bytes(opt['eval_key_bytes'])} | "
                 f"{base['agreement'] * 100:.2f} % ({base['agreement_images']}) | "
                 f"{opt['agreement'] * 100:.2f} % ({opt['agreement_images']}) | "
                 f"{opt['max_logit_error']:.1e} |")
+    for model, rows in models.items():
+        base = rows.get("baseline")
+        if base and base.get("separately"):
+            lines.append("")
+            lines.append(f"¹ {model}'s baseline was measured outside the table's run "
+                         f"({base['separately']}; {base['agreement_images']} image(s)); in "
+                         f"the table's run it was not run: {base['not_in_table_because']}")
     return "\n".join(lines)
 
 
@@ -139,7 +149,8 @@ def detail(data, model):
                  str(plan.get("levels_used", "—")),
                  f"{plan['key_switches']:,}" if plan else "—",
                  str(plan.get("rotation_keys", "—"))]
-        name = config + (" (= optimized)" if r.get("same_as") else "")
+        name = config + (" (= optimized)" if r.get("same_as") else "") + \
+            (" (measured separately, see above)" if r.get("separately") else "")
         if not measured(r):
             why = r.get("skipped", r.get("error", "not run"))
             est = ""
@@ -153,7 +164,10 @@ def detail(data, model):
             bt = r["by_threads"].get(str(t))
             cells += [fmt_ms(bt["latency_ms"]["p50"]), fmt_ms(bt["latency_ms"]["p90"])] \
                 if bt else ["—", "—"]
-        ratio = p50(r) / p50(opt) if measured(opt) else None
+        # Against the optimized plan at the same thread count.
+        t0 = next(iter(r["by_threads"]))
+        o0 = p50(opt, t0) if measured(opt) else None
+        ratio = p50(r, t0) / o0 if o0 else None
         cells += [f"{ratio:,.2f}×" if ratio else "—",
                   fmt_ms(r["encrypt_ms"]), fmt_ms(r["decrypt_ms"]),
                   fmt_mb(r["peak_rss_mb"]), fmt_bytes(r["eval_key_bytes"]),
@@ -171,12 +185,16 @@ def markdown(data, command):
            "discussion is in `docs/results.md`, the baseline's definition in "
            "`docs/design/baseline.md`.",
            "",
-           f"- command: `{command}`" if command else "- command: (not recorded)",
+           "- reproduce: `bash scripts/paper_table.sh` (add `PAPER_SLOW=1` for the row "
+           "the table skips for time)" +
+           (f"; it ran `{command}`" if command else ""),
            f"- date: {data['date']}; wall time {data['wall_s'] / 60:.1f} min; "
            f"commit {data.get('commit', 'not recorded')}",
            f"- CPU: {data['cpu']}, {data['cores']} cores; kernel path `{data['kernel']}` "
            "(BLINDFOLD_KERNEL)",
-           f"- threads: {', '.join(str(t) for t in data['threads'])} (server and client); "
+           f"- threads (server and client): baseline and optimized at "
+           f"{', '.join(str(t) for t in data['threads'])}; each optimization off at "
+           f"{', '.join(str(t) for t in data.get('ablation_threads', data['threads']))}; "
            f"per run at most {data['images']} images and no new image after "
            f"{data['budget_s']:.0f} s (one always runs)",
            f"- load average at start {data['load_average_start']}, at end "
@@ -248,9 +266,10 @@ def plots(data, outdir):
         lat, mem, xs = [], [], []
         for j, m in enumerate(models):
             r, o = data["models"][m].get(config), data["models"][m]["optimized"]
-            if measured(r):
+            t0 = next(iter(r["by_threads"])) if measured(r) else None
+            if measured(r) and p50(o, t0):
                 xs.append(j + k * width)
-                lat.append(p50(r) / p50(o))
+                lat.append(p50(r, t0) / p50(o, t0))
                 mem.append(r["peak_rss_mb"] / o["peak_rss_mb"])
         axes[0].bar(xs, lat, width, label=config)
         axes[1].bar(xs, mem, width, label=config)
@@ -258,8 +277,9 @@ def plots(data, outdir):
         ax.axhline(1, color="black", linewidth=0.8)
         ax.set_yscale("log")
         ax.set_ylabel(f"{what} / optimized")
-    axes[0].set_title(f"Each optimization off alone ({threads[0]} thread"
-                      f"{'s' if threads[0] > 1 else ''}); missing bars: not run")
+    at = data.get("ablation_threads", threads)[0]
+    axes[0].set_title(f"Each optimization off alone ({at} thread"
+                      f"{'s' if at > 1 else ''}); missing bars: not run")
     axes[1].set_xticks([j + width * (len(ABLATIONS) - 1) / 2 for j in range(len(models))], models)
     axes[0].legend(fontsize=7, ncol=3)
     fig.tight_layout()
@@ -273,9 +293,25 @@ def main():
     ap.add_argument("--md", required=True)
     ap.add_argument("--plots", help="directory for the PNG files")
     ap.add_argument("--command", default="")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="bench JSON of configurations run separately (e.g. one too slow "
+                         "for the table's time limit); each fills a row the main run "
+                         "did not measure, marked as such")
     a = ap.parse_args()
     with open(a.json) as f:
         data = json.load(f)
+    for path in a.extra:
+        with open(path) as f:
+            extra = json.load(f)
+        for model, rows in extra["models"].items():
+            for config, row in rows.items():
+                main = data["models"].get(model, {}).get(config)
+                if measured(row) and main is not None and not measured(main):
+                    row["separately"] = (f"{extra.get('command', 'a separate run')}, "
+                                         f"{extra['date']}, load average at start "
+                                         f"{extra['load_average_start']}")
+                    row["not_in_table_because"] = main.get("skipped", "")
+                    data["models"][model][config] = row
     command = a.command or data.get("command", "")
     with open(a.md, "w") as f:
         f.write(markdown(data, command))
