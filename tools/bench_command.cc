@@ -410,7 +410,7 @@ class KeyStore {
       Entry e;
       e.keygen_s = Seconds(start);
       e.bytes = static_cast<int64_t>(evk.size());
-      e.path = absl::StrCat(dir_, "/keys-", evk_.size(), ".evk");
+      e.path = absl::StrCat(dir_, "/keys-", files_++, ".evk");
       e.shared = plan.execution.power_of_two_rotations;
       BF_RETURN_IF_ERROR(WriteWholeFile(e.path, evk));
       it = evk_.emplace(id, std::move(e)).first;
@@ -447,6 +447,7 @@ class KeyStore {
     bool shared = false;
   };
   std::string dir_;
+  int files_ = 0;
   std::map<uint64_t, std::string> secret_;
   std::map<std::string, Entry> evk_;
 };
