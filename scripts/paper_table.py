@@ -78,10 +78,10 @@ def ms_per_key_switch(models, threads):
 
 def headline(data):
     lines = ["| model | threads | baseline p50 | optimized p50 | speed-up | "
-             "baseline peak RSS | optimized peak RSS | memory saved | "
+             "server CPU time ratio | baseline peak RSS | optimized peak RSS | memory saved | "
              "eval keys (baseline / optimized) | agreement baseline | "
              "agreement optimized | max \\|logit error\\| (optimized) |",
-             "|---" * 12 + "|"]
+             "|---" * 13 + "|"]
     models = data["models"]
     for model, rows in models.items():
         base, opt = rows.get("baseline"), rows.get("optimized")
@@ -99,7 +99,7 @@ def headline(data):
                            f"{ks_ms:.1f} ms, the baseline's measured server time per key "
                            f"switch on the same parameters ≈ {fmt_ms(ks * ks_ms)}, "
                            f"≈ {ks * ks_ms / o:,.0f}× the optimized plan)")
-                lines.append(f"| {model} | {t} | {reason}{est} | {fmt_ms(o)} | — | — | "
+                lines.append(f"| {model} | {t} | {reason}{est} | {fmt_ms(o)} | — | — | — | "
                              f"{fmt_mb(opt['peak_rss_mb'])} | — | — / "
                              f"{fmt_bytes(opt['eval_key_bytes'])} | — | "
                              f"{opt['agreement'] * 100:.2f} % ({opt['agreement_images']}) | "
@@ -111,8 +111,10 @@ def headline(data):
                 continue
             note = " ¹" if base.get("separately") else ""
             saved = 1 - ot["peak_rss_mb"] / bt["peak_rss_mb"]
+            cpu = bt["server_cpu_ms"]["p50"] / ot["server_cpu_ms"]["p50"]
             lines.append(
                 f"| {model} | {t} | {fmt_ms(b)}{note} | {fmt_ms(o)} | **{b / o:,.0f}×** | "
+                f"{cpu:,.0f}× | "
                 f"{fmt_mb(bt['peak_rss_mb'])} | {fmt_mb(ot['peak_rss_mb'])} | "
                 f"**{saved * 100:.1f} %** | {fmt_bytes(base['eval_key_bytes'])} / "
                 f"{fmt_bytes(opt['eval_key_bytes'])} | "

@@ -262,6 +262,27 @@ TEST(AblationTest, EachSwitchChangesWhatItClaimsAndNothingElse) {
   EXPECT_EQ(fusion.depth, LevelsUsed(fusion));
 }
 
+TEST(AblationTest, KeySetIsThePowerOfTwoSetOnlyWhenMuchSmallerAtAboutTheSameSpeed) {
+  // cnn-deep rotates by 203 distinct amounts: the 27 power-of-two keys
+  // serve it at a predicted cost within 10 %, so the optimized plan takes
+  // them, and turning the switch off changes nothing.
+  const runtime::Plan deep = Compile("cnn-deep", CompileOptions{});
+  EXPECT_TRUE(deep.execution.power_of_two_rotations);
+  EXPECT_EQ(deep.Rotations().size(), 27u);
+  EXPECT_TRUE(deep.execution.hoist);
+  EXPECT_EQ(runtime::SerializePlan(deep),
+            runtime::SerializePlan(Compile("cnn-deep", Without(Optimization::kMinimalKeys))));
+  runtime::Plan exact = deep;
+  exact.execution.power_of_two_rotations = false;
+  EXPECT_GT(exact.Rotations().size(), 2 * deep.Rotations().size());
+  EXPECT_LT(exact.RotationCount() + exact.HoistedRotationCount(),
+            deep.RotationCount() + deep.HoistedRotationCount());
+  // Every other shipped model keeps its exact key set.
+  for (const char* m : {"logreg", "mlp", "cnn-small", "cnn", "mlp-relu"}) {
+    EXPECT_FALSE(Compile(m, CompileOptions{}).execution.power_of_two_rotations) << m;
+  }
+}
+
 TEST(AblationTest, PlanFilesCarryTheExecutionOptions) {
   const runtime::Plan opt = Compile("mlp", CompileOptions{});
   const std::string v1 = runtime::SerializePlan(opt);
