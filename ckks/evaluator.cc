@@ -398,7 +398,14 @@ absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = ext[0].num_q(), np = params_->num_p();
-  const int L = params_->num_q();
+  // A key made for a lower level (keys.h) has fewer Q limbs: its P limbs
+  // start at its own |Q|.
+  const int L = key.b.empty() ? 0 : key.b[0].num_q();
+  if (L < nq) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "KeySwitch: the key switches ciphertexts up to level ", L - 1,
+        ", this one is at level ", nq - 1));
+  }
   const int digits = static_cast<int>(ext.size());
   if (digits < 1 || digits > kMaxDnum ||
       key.b.size() < ext.size() || key.a.size() < ext.size()) {

@@ -12,11 +12,13 @@
 //     c0, else c0..c_degree, each level + 1 limbs.
 //   kPublicKey (36 bytes): |Q| u16, |P| u16 (= 0), seed[32]; then b over Q
 //     (a is re-expanded from the seed).
-//   kRelinKey (40 bytes): |Q| u16, |P| u16, dnum u16, reserved u16 = 0,
-//     seed[32]; then b_0..b_{dnum-1} over Q P.
-//   kGaloisKeys (16 bytes): |Q| u16, |P| u16, dnum u16, reserved u16 = 0,
-//     count u32, reserved u32 = 0; then per key, by strictly ascending Galois
-//     element: element u64, seed[32], b_0..b_{dnum-1} over Q P.
+//   kRelinKey (40 bytes): |Q_l| u16, |P| u16, digits u16, reserved u16 = 0,
+//     seed[32]; then b_0..b_{digits-1} over Q_l P, where Q_l = q_0..q_l is
+//     the key's level's chain (|Q_l| <= |Q|) and digits its digit count.
+//   kGaloisKeys (16 bytes): |Q| u16, |P| u16, dnum u16 (the parameters'),
+//     reserved u16 = 0, count u32, reserved u32 = 0; then per key, by
+//     strictly ascending Galois element: element u64, |Q_l| u16, reserved
+//     u16 = 0, reserved u32 = 0, seed[32], b_0..b_{digits(l)-1} over Q_l P.
 //
 // A polynomial over limbs 0..m-1 takes sum_i ceil(N bits_i / 8) bytes, where
 // bits_i is the bit length of the limb's prime.
@@ -52,7 +54,7 @@ constexpr std::size_t kCiphertextFieldsSize = 16;
 constexpr std::size_t kPublicKeyFieldsSize = 4 + Seed::kSize;
 constexpr std::size_t kRelinFieldsSize = 8 + Seed::kSize;
 constexpr std::size_t kGaloisFieldsSize = 16;
-constexpr std::size_t kGaloisEntryFixedSize = 8 + Seed::kSize;
+constexpr std::size_t kGaloisEntryFixedSize = 16 + Seed::kSize;
 
 absl::Status CheckLevel(const Parameters& params, uint64_t level,
                         absl::string_view op) {
@@ -75,8 +77,8 @@ absl::Status CheckSwitchingKey(const Parameters& params,
                                absl::string_view what) {
   BF_RETURN_IF_ERROR(ValidateSwitchingKey(params, key, op, what));
   ring::RnsPoly a;
-  for (int j = 0; j < params.dnum(); ++j) {
-    internal::ExpandSwitchingKeyA(params, key.seed, j, &a);
+  for (std::size_t j = 0; j < key.a.size(); ++j) {
+    internal::ExpandSwitchingKeyA(params, key.seed, static_cast<int>(j), key.level() + 1, &a);
     if (!(a == key.a[j])) {
       return Error(op, what, " a_", j,
                    " is not the expansion of the key's seed; only seeded "
@@ -86,36 +88,36 @@ absl::Status CheckSwitchingKey(const Parameters& params,
   return absl::OkStatus();
 }
 
-// Key shape fields shared by relin and Galois keys.
-absl::Status CheckKeyShape(const Parameters& params, uint64_t num_q,
-                           uint64_t num_p, uint64_t dnum,
-                           absl::string_view op) {
-  if (num_q != static_cast<uint64_t>(params.num_q()) ||
-      num_p != static_cast<uint64_t>(params.num_p()) ||
-      dnum != static_cast<uint64_t>(params.dnum())) {
-    return Error(op, "key has ", num_q, " Q primes, ", num_p,
-                 " P primes and dnum ", dnum, ", expected ", params.num_q(),
-                 ", ", params.num_p(), " and ", params.dnum());
-  }
-  return absl::OkStatus();
+int KeyDigits(const Parameters& params, int num_q) {
+  return internal::Access::decomposition(params).NumDigits(num_q - 1);
 }
 
-// The shape fields shared by relin and Galois keys: |Q|, |P|, dnum and a
-// reserved u16.
-void WriteKeyShape(Writer& w, const Parameters& params) {
-  w.U16(static_cast<uint16_t>(params.num_q()));
+// The shape fields of a relinearization key (its own |Q_l|, |P|, digits)
+// or of a Galois key set (the parameters'), and a reserved u16.
+void WriteKeyShape(Writer& w, const Parameters& params, int num_q) {
+  w.U16(static_cast<uint16_t>(num_q));
   w.U16(static_cast<uint16_t>(params.num_p()));
-  w.U16(static_cast<uint16_t>(params.dnum()));
+  w.U16(static_cast<uint16_t>(KeyDigits(params, num_q)));
   w.U16(0);
 }
 
-absl::Status ReadKeyShape(Reader& r, const Parameters& params,
-                          absl::string_view op) {
+// Reads the shape fields; `exact_q`: |Q| must be the parameters' (a Galois
+// key set), else any level's (a relinearization key). Returns |Q_l|.
+absl::StatusOr<int> ReadKeyShape(Reader& r, const Parameters& params, bool exact_q,
+                                 absl::string_view op) {
   const uint16_t num_q = r.U16();
   const uint16_t num_p = r.U16();
   const uint16_t dnum = r.U16();
   BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after dnum"));
-  return CheckKeyShape(params, num_q, num_p, dnum, op);
+  const bool q_ok = exact_q ? num_q == params.num_q()
+                            : num_q >= 1 && num_q <= params.num_q();
+  if (!q_ok || num_p != params.num_p() ||
+      (q_ok && dnum != KeyDigits(params, num_q))) {
+    return Error(op, "key has ", num_q, " Q primes, ", num_p, " P primes and ", dnum,
+                 " digits, expected ", exact_q ? "" : "at most ", params.num_q(), ", ",
+                 params.num_p(), " and the digits of that level");
+  }
+  return static_cast<int>(num_q);
 }
 
 absl::Status WriteSwitchingKeyB(Writer& w, const Parameters& params,
@@ -128,18 +130,24 @@ absl::Status WriteSwitchingKeyB(Writer& w, const Parameters& params,
   return absl::OkStatus();
 }
 
+// The bytes of a switching key's b_j at |Q_l| = num_q.
+std::size_t SwitchingKeyBytes(const Parameters& params, int num_q) {
+  return static_cast<std::size_t>(KeyDigits(params, num_q)) *
+         PolyBytes(params, num_q, params.num_p());
+}
+
 absl::Status ReadSwitchingKey(Reader& r, const Parameters& params, Seed seed,
-                              absl::string_view op, absl::string_view what,
+                              int num_q, absl::string_view op, absl::string_view what,
                               SwitchingKey* key) {
-  const int dnum = params.dnum();
+  const int digits = KeyDigits(params, num_q);
   key->seed = seed;
   key->fingerprint = params.fingerprint();
-  key->b.resize(dnum);
-  key->a.resize(dnum);
-  for (int j = 0; j < dnum; ++j) {
-    BF_RETURN_IF_ERROR(r.Poly(params, params.num_q(), params.num_p(), op,
+  key->b.resize(digits);
+  key->a.resize(digits);
+  for (int j = 0; j < digits; ++j) {
+    BF_RETURN_IF_ERROR(r.Poly(params, num_q, params.num_p(), op,
                               absl::StrCat(what, " b_", j), &key->b[j]));
-    internal::ExpandSwitchingKeyA(params, key->seed, j, &key->a[j]);
+    internal::ExpandSwitchingKeyA(params, key->seed, j, num_q, &key->a[j]);
   }
   return absl::OkStatus();
 }
@@ -463,13 +471,12 @@ absl::StatusOr<std::string> SerializeRelinKey(const Parameters& params,
   constexpr absl::string_view op = "SerializeRelinKey";
   BF_RETURN_IF_ERROR(
       CheckSwitchingKey(params, rk.key, op, "relinearization key"));
-  const int dnum = params.dnum();
+  const int num_q = rk.key.level() + 1;
   const std::size_t total =
-      kSerializationHeaderSize + kRelinFieldsSize +
-      dnum * PolyBytes(params, params.num_q(), params.num_p());
+      kSerializationHeaderSize + kRelinFieldsSize + SwitchingKeyBytes(params, num_q);
   Writer w(total);
   WriteHeader(w, ObjectType::kRelinKey, 0, params.fingerprint(), total);
-  WriteKeyShape(w, params);
+  WriteKeyShape(w, params, num_q);
   w.Bytes(rk.key.seed.bytes().data(), Seed::kSize);
   BF_RETURN_IF_ERROR(
       WriteSwitchingKeyB(w, params, rk.key, op, "relinearization key"));
@@ -482,17 +489,15 @@ absl::StatusOr<RelinKey> DeserializeRelinKey(const Parameters& params,
   Reader r(bytes);
   BF_RETURN_IF_ERROR(
       ReadObjectHeader(r, params, ObjectType::kRelinKey, kRelinFieldsSize, 0, op).status());
-  BF_RETURN_IF_ERROR(ReadKeyShape(r, params, op));
+  BF_ASSIGN_OR_RETURN(const int num_q, ReadKeyShape(r, params, /*exact_q=*/false, op));
   BF_RETURN_IF_ERROR(CheckLength(
       r.size(),
-      kSerializationHeaderSize + kRelinFieldsSize +
-          static_cast<std::size_t>(params.dnum()) *
-          PolyBytes(params, params.num_q(), params.num_p()),
+      kSerializationHeaderSize + kRelinFieldsSize + SwitchingKeyBytes(params, num_q),
       op, "a relinearization key"));
   const Seed seed = r.ReadSeed();
   RelinKey rk;
   BF_RETURN_IF_ERROR(
-      ReadSwitchingKey(r, params, seed, op, "relinearization key", &rk.key));
+      ReadSwitchingKey(r, params, seed, num_q, op, "relinearization key", &rk.key));
   if (r.overrun() || r.remaining() != 0)
     return Error(op, "internal length mismatch");
   return rk;
@@ -513,19 +518,20 @@ absl::StatusOr<std::string> SerializeGaloisKeys(const Parameters& params,
     BF_RETURN_IF_ERROR(
         CheckSwitchingKey(params, key, op, absl::StrCat("Galois key ", g)));
   }
-  const int dnum = params.dnum();
-  const std::size_t entry =
-      kGaloisEntryFixedSize +
-      dnum * PolyBytes(params, params.num_q(), params.num_p());
-  const std::size_t total =
-      kSerializationHeaderSize + kGaloisFieldsSize + gk.keys.size() * entry;
+  std::size_t total = kSerializationHeaderSize + kGaloisFieldsSize;
+  for (const auto& [g, key] : gk.keys) {
+    total += kGaloisEntryFixedSize + SwitchingKeyBytes(params, key.level() + 1);
+  }
   Writer w(total);
   WriteHeader(w, ObjectType::kGaloisKeys, 0, params.fingerprint(), total);
-  WriteKeyShape(w, params);
+  WriteKeyShape(w, params, params.num_q());
   w.U32(static_cast<uint32_t>(gk.keys.size()));
   w.U32(0);
   for (const auto& [g, key] : gk.keys) {  // std::map: ascending elements
     w.U64(g);
+    w.U16(static_cast<uint16_t>(key.level() + 1));
+    w.U16(0);
+    w.U32(0);
     w.Bytes(key.seed.bytes().data(), Seed::kSize);
     BF_RETURN_IF_ERROR(
         WriteSwitchingKeyB(w, params, key, op, absl::StrCat("Galois key ", g)));
@@ -539,7 +545,7 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
   Reader r(bytes);
   BF_RETURN_IF_ERROR(
       ReadObjectHeader(r, params, ObjectType::kGaloisKeys, kGaloisFieldsSize, 0, op).status());
-  BF_RETURN_IF_ERROR(ReadKeyShape(r, params, op));
+  BF_RETURN_IF_ERROR(ReadKeyShape(r, params, /*exact_q=*/true, op).status());
   const uint32_t count = r.U32();
   BF_RETURN_IF_ERROR(CheckReserved(r.U32(), op, "after count"));
   // At most one key per odd element below 2N; checked before any size math.
@@ -547,13 +553,13 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
     return Error(op, "key count ", count, " exceeds N = ", params.n(),
                  " (the number of Galois elements)");
   }
-  const std::size_t entry =
-      kGaloisEntryFixedSize +
-      static_cast<std::size_t>(params.dnum()) *
-          PolyBytes(params, params.num_q(), params.num_p());
-  BF_RETURN_IF_ERROR(CheckLength(
-      r.size(), kSerializationHeaderSize + kGaloisFieldsSize + count * entry,
-      op, absl::StrCat(count, " Galois keys")));
+  // Every key takes at least its fixed fields and a level-0 key's b_0.
+  const std::size_t smallest =
+      kGaloisEntryFixedSize + SwitchingKeyBytes(params, 1);
+  if (r.remaining() < count * smallest) {
+    return Error(op, count, " Galois keys need at least ", count * smallest,
+                 " bytes, ", r.remaining(), " left");
+  }
   GaloisKeys gk;
   gk.fingerprint = params.fingerprint();
   uint64_t previous = 0;
@@ -568,9 +574,19 @@ absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
                    previous, ": elements must be strictly ascending");
     }
     previous = g;
+    const uint16_t num_q = r.U16();
+    BF_RETURN_IF_ERROR(CheckReserved(r.U16(), op, "after a key's |Q|"));
+    BF_RETURN_IF_ERROR(CheckReserved(r.U32(), op, "after a key's |Q|"));
+    if (num_q < 1 || num_q > params.num_q()) {
+      return Error(op, "Galois key ", g, " has ", num_q, " Q primes, expected 1 to ",
+                   params.num_q());
+    }
     const Seed seed = r.ReadSeed();
+    if (r.overrun() || r.remaining() < SwitchingKeyBytes(params, num_q)) {
+      return Error(op, "Galois key ", g, " runs past the end of the buffer");
+    }
     SwitchingKey key;
-    BF_RETURN_IF_ERROR(ReadSwitchingKey(r, params, seed, op,
+    BF_RETURN_IF_ERROR(ReadSwitchingKey(r, params, seed, num_q, op,
                                         absl::StrCat("Galois key ", g), &key));
     gk.keys.emplace_hint(gk.keys.end(), g, std::move(key));
   }

@@ -27,9 +27,11 @@
 // the operation, e.g. "DeserializeCiphertext: level 9 exceeds max level 2".
 // Serialization validates its input the same way.
 //
-// Version 1 stores what keys.h generates: switching keys as seed + b_j, and
-// Galois keys in their sigma_g^-1-permuted form. A change of what a stored
-// key or ciphertext means must bump kSerializationVersion.
+// Version 2 stores what keys.h generates: switching keys as seed + b_j, each
+// with its own level (a key for a lower level has fewer digits and limbs),
+// and Galois keys in their sigma_g^-1-permuted form. (Version 1 had every
+// key at the top level.) A change of what a stored key or ciphertext means
+// must bump kSerializationVersion.
 //
 // The encoding is canonical: an accepted buffer re-serializes to the same
 // bytes (reserved fields and padding bits must be zero, Galois elements
@@ -48,7 +50,7 @@
 
 namespace blindfold::ckks {
 
-inline constexpr uint16_t kSerializationVersion = 1;
+inline constexpr uint16_t kSerializationVersion = 2;
 inline constexpr std::size_t kSerializationHeaderSize = 24;
 
 enum class ObjectType : uint8_t {

@@ -190,6 +190,8 @@ void WriteObjects(Out& out) {
   out.Write("relin_key", "bad_dnum", s);
   out.Write("relin_key", "bad_truncated",
             rk_bytes.substr(0, rk_bytes.size() / 2));
+  out.Write("relin_key", "valid_level_0",
+            Must(ckks::SerializeRelinKey(p, Must(keygen.GenRelinKey(sk, 0), "rk")), "rk"));
 
   // Galois keys.
   const std::vector<int> two = {1, -1};
@@ -202,6 +204,14 @@ void WriteObjects(Out& out) {
       Must(ckks::SerializeGaloisKeys(
                p, Must(keygen.GenGaloisKeys(sk, one, true), "gk")),
            "gk"));
+  // Keys at different levels in one set (keys.h: a key for a low level).
+  const std::vector<int> three = {3};
+  ckks::GaloisKeys mixed = Must(keygen.GenGaloisKeys(sk, three, false, 0), "gk");
+  for (auto& [g, key] : Must(keygen.GenGaloisKeys(sk, one, false), "gk").keys) {
+    mixed.keys.emplace(g, std::move(key));
+  }
+  out.Write("galois_keys", "valid_mixed_levels",
+            Must(ckks::SerializeGaloisKeys(p, mixed), "gk"));
   ckks::GaloisKeys empty;
   empty.fingerprint = p.fingerprint();
   out.Write("galois_keys", "valid_empty",

@@ -16,6 +16,7 @@
 #include "ckks/evaluator.h"
 #include "ckks/keys.h"
 #include "ckks/serialization.h"
+#include "ring/automorphism.h"
 
 namespace blindfold::runtime {
 namespace {
@@ -186,14 +187,22 @@ std::string InferenceClient::SecretKeyFile() const {
 absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
   ckks::KeyGenerator keygen(s_->params);
   std::string relin;
+  // Each key reaches only the highest level the plan uses it at: a
+  // rotation applied late in the chain gets a key over fewer primes with
+  // fewer digits (cnn: 41.5 MB -> see docs/inference-benchmarks.md).
   if (s_->plan.CiphertextProductCount() > 0) {
-    BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk, keygen.GenRelinKey(s_->sk));
+    BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk,
+                        keygen.GenRelinKey(s_->sk, s_->plan.RelinLevel()));
     BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params, rk));
   }
-  const std::vector<int64_t> steps = s_->plan.Rotations();
-  const std::vector<int> rotations(steps.begin(), steps.end());
-  BF_ASSIGN_OR_RETURN(const ckks::GaloisKeys gk,
-                      keygen.GenGaloisKeys(s_->sk, rotations, false));
+  ckks::GaloisKeys gk;
+  gk.fingerprint = s_->params->fingerprint();
+  for (const auto& [r, level] : s_->plan.RotationLevels()) {
+    const uint64_t g = ring::GaloisElementForRotation(static_cast<int>(r),
+                                                      s_->params->log_n());
+    BF_ASSIGN_OR_RETURN(ckks::SwitchingKey key, keygen.GenGaloisKey(s_->sk, g, level));
+    gk.keys.emplace(g, std::move(key));
+  }
   BF_ASSIGN_OR_RETURN(std::string galois, ckks::SerializeGaloisKeys(*s_->params, gk));
   std::string out(kEvkMagic, sizeof(kEvkMagic));
   PutU64(&out, relin.size());
@@ -366,13 +375,25 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
                                                             std::move(galois)));
   BF_ASSIGN_OR_RETURN(ckks::Evaluator evaluator, ckks::Evaluator::Create(s->params, s->keys));
   s->evaluator = std::make_unique<ckks::Evaluator>(std::move(evaluator));
-  for (int64_t r : plan.Rotations()) {
+  for (const auto& [r, level] : plan.RotationLevels()) {
     const uint64_t g = s->evaluator->GaloisElementForRotation(static_cast<int>(r));
-    if (!s->keys->HasGalois(g)) {
+    const ckks::SwitchingKey* key = s->keys->galois(g);
+    if (key == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "LoadEvaluationKeys: no Galois key for rotation ", r, " (element ", g,
           ") that the plan uses"));
     }
+    if (key->level() < level) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LoadEvaluationKeys: the Galois key for rotation ", r, " reaches level ",
+          key->level(), ", the plan rotates at level ", level));
+    }
+  }
+  if (s->keys->relin() != nullptr && s->keys->relin()->key.level() < plan.RelinLevel()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadEvaluationKeys: the relinearization key reaches level ",
+        s->keys->relin()->key.level(), ", the plan multiplies at level ",
+        plan.RelinLevel()));
   }
   s->encoder = std::make_unique<ckks::Encoder>(s->params);
   s->key_bytes = static_cast<int64_t>(evk.size());

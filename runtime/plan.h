@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -98,6 +99,11 @@ struct Plan {
 
   // Every rotation the plan performs (the Galois key set), sorted, unique.
   std::vector<int64_t> Rotations() const;
+  // The highest level each rotation runs at: its key need only reach that
+  // level (ckks/keys.h), which makes keys used late in the chain smaller.
+  std::map<int64_t, int> RotationLevels() const;
+  // The highest level a ciphertext product is relinearized at; -1: none.
+  int RelinLevel() const;
   // Rotations performed per evaluation (hoisted baby steps counted apart).
   int64_t RotationCount() const;
   int64_t HoistedRotationCount() const;

@@ -450,6 +450,12 @@ absl::Status SimulatePlan(const Plan& plan) {
         "SimulatePlan: the plan performs ", meta.rotations_used().size(),
         " distinct rotations, its key set lists ", want.size()));
   }
+  if (meta.rotation_levels() != plan.RotationLevels() ||
+      meta.relin_level() != plan.RelinLevel()) {
+    return absl::InvalidArgumentError(
+        "SimulatePlan: the levels the plan's rotations and products run at differ "
+        "from the levels its key set is made for");
+  }
   return absl::OkStatus();
 }
 

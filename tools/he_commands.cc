@@ -141,15 +141,8 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
   plan.model = std::filesystem::path(a.model).stem().string();
   BF_RETURN_IF_ERROR(runtime::WritePlanFile(plan, a.out));
   BF_ASSIGN_OR_RETURN(ckks::ParametersPtr params, ckks::Parameters::Create(plan.params));
-  // Key bytes: one seeded Galois key and the relinearization key are the
-  // same size (dnum digits of b over Q P), so count them.
-  const int64_t keys = static_cast<int64_t>(plan.Rotations().size()) +
-                       (plan.CiphertextProductCount() > 0 ? 1 : 0);
-  int bits_qp = 0;
-  for (int b : params->literal().log_q) bits_qp += b;
-  for (int b : params->literal().log_p) bits_qp += b;
-  const double key_bytes = static_cast<double>(keys) * params->dnum() *
-                           static_cast<double>(params->n()) * bits_qp / 8.0;
+  // Each key at the level the plan uses it (runtime/cost_model.h).
+  const double key_bytes = static_cast<double>(runtime::EvaluationKeyBytes(plan));
   std::string chain;
   for (int b : params->literal().log_q) absl::StrAppend(&chain, chain.empty() ? "" : "+", b);
   std::string special;
