@@ -1,7 +1,9 @@
 // File: runtime/inference.cc
 #include "runtime/inference.h"
 
+#include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -290,7 +292,8 @@ absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
   }
   std::vector<std::vector<double>> out(count, std::vector<double>(plan.output.dim));
   for (size_t e = 0; e < cts.size(); ++e) {
-    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, cts[e]));
+    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
+                        ckks::DeserializeCompactCiphertext(*s_->params, cts[e]));
     BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
     BF_ASSIGN_OR_RETURN(std::vector<double> v, s_->encoder->Decode(pt));
     if (static_cast<int>(v.size()) < count) {
@@ -309,11 +312,11 @@ const ckks::DecryptionOptions& InferenceClient::decryption_options() const {
 absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
     std::string_view bytes) const {
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
-                      ckks::DeserializeCiphertext(*s_->params, bytes));
-  if (static_cast<int64_t>(ct.slots()) != s_->plan.slots) {
+                      ckks::DeserializeCompactCiphertext(*s_->params, bytes));
+  if (static_cast<int64_t>(ct.slots()) != s_->plan.output.period) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DecryptOutput: ciphertext has ", ct.slots(), " slots, the plan uses ",
-        s_->plan.slots));
+        "DecryptOutput: output has period ", ct.slots(), ", the plan's output ",
+        s_->plan.output.period));
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
   BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
@@ -408,6 +411,30 @@ int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
 
 namespace {
 
+// The output as a compact ciphertext (ckks/serialization.h): only the c0
+// coefficients its period needs, and the low bits of each coefficient that
+// lie far below the output's precision rounded away. The rounding adds an
+// error of ~2^(drop + 4.4 + log2(2 period)/2) / scale per output (uniform
+// ternary secret at N = 2^13; more generally sqrt(N/18)); drop is chosen so
+// that this stays near 2^-(input scale bits - 15), well below the error
+// the plan's own arithmetic leaves at that scale (cnn at 2^28: ~2^-8;
+// docs/inference-benchmarks.md).
+absl::StatusOr<std::string> SerializeOutput(const ckks::Parameters& params, const Plan& plan,
+                                            const ckks::Ciphertext& ct, int64_t period) {
+  const double rounding_log2 = 0.5 * std::log2(static_cast<double>(params.n()) / 18.0) +
+                               0.5 * std::log2(2.0 * static_cast<double>(period));
+  const double target_log2 = -(plan.input_scale_log2 - 15);
+  const int drop = std::max(
+      0, static_cast<int>(std::floor(ct.scale().log2() + target_log2 - rounding_log2)));
+  // log2(Q_level) - 1 <= the bits below: never drop the whole modulus.
+  int q_bits = 0;
+  for (int i = 0; i <= ct.level(); ++i) q_bits += std::bit_width(params.q(i)) - 1;
+  ckks::CompactOptions o;
+  o.period = static_cast<int>(period);
+  o.drop_bits = std::min(drop, q_bits - 2);
+  return ckks::SerializeCompactCiphertext(params, ct, o);
+}
+
 absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
   if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots()) != plan.slots ||
       ct.degree() != 1 || !ct.scale().Matches(InputScale(plan))) {
@@ -463,7 +490,7 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
     finish();
     std::vector<std::string> bytes;
     for (const auto& ct : out) {
-      BF_ASSIGN_OR_RETURN(std::string b, ckks::SerializeCiphertext(*s_->params, ct, false));
+      BF_ASSIGN_OR_RETURN(std::string b, SerializeOutput(*s_->params, plan, ct, plan.slots));
       bytes.push_back(std::move(b));
     }
     return PackBatch(bytes);
@@ -473,7 +500,7 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
   ckks::Ciphertext out = ExecutePlan(backend, plan, std::move(ct));
   BF_RETURN_IF_ERROR(backend.status());
   finish();
-  return ckks::SerializeCiphertext(*s_->params, out, /*seeded=*/false);
+  return SerializeOutput(*s_->params, plan, out, plan.output.period);
 }
 
 }  // namespace blindfold::runtime

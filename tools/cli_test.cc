@@ -213,7 +213,7 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
   EXPECT_THAT(r.err, HasSubstr("give exactly one input"));
   r = Cli({"run", plan, "--eval-keys", evk, dir + "out.ct", "-o", dir + "y.ct"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("the plan takes level"));
+  EXPECT_THAT(r.err, HasSubstr("object type 7 (compact ciphertext), expected 3 (ciphertext)"));
   r = Cli({"decrypt", plan, "--secret-key", evk, dir + "out.ct"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("secret-key"));

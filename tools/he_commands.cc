@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -113,6 +115,17 @@ struct CompileArgs {
   bool json = false;
 };
 
+// " (k to level l, ...)": how many rotation keys reach each level.
+std::string RotationLevelsText(const runtime::Plan& plan) {
+  std::map<int, int, std::greater<int>> by_level;
+  for (const auto& [r, level] : plan.RotationLevels()) ++by_level[level];
+  std::string s;
+  for (const auto& [level, n] : by_level) {
+    absl::StrAppend(&s, s.empty() ? " (" : ", ", n, " to level ", level);
+  }
+  return s.empty() ? s : s + ")";
+}
+
 absl::Status Compile(const CompileArgs& a, std::ostream& out) {
   compiler::CompileOptions o;
   if (a.mode == "latency") {
@@ -177,8 +190,10 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
                          params->dnum(), plan.input_scale_log2)
       << "levels: depth " << plan.depth << " (input at level " << plan.depth
       << ", output at level 0), " << plan.slots << " slots\n"
-      << "key set: relinearization " << (plan.CiphertextProductCount() > 0 ? "yes" : "no") << ", "
-      << plan.Rotations().size() << " rotation keys, about " << Bytes(key_bytes) << "\n"
+      << "key set: relinearization "
+      << (plan.RelinLevel() >= 0 ? absl::StrCat("to level ", plan.RelinLevel()) : "no") << ", "
+      << plan.Rotations().size() << " rotation keys" << RotationLevelsText(plan) << ", about "
+      << Bytes(key_bytes) << "\n"
       << "work per input: " << plan.RotationCount() << " rotations + "
       << plan.HoistedRotationCount() << " hoisted, " << plan.PlainProductCount()
       << " plaintext products, " << plan.CiphertextProductCount()
