@@ -61,7 +61,12 @@ struct LinearTransformPlan {
   int64_t sum_count = 1;
 
   int64_t num_diagonals() const;
-  // Baby rotations (b != 0), giant rotations (g != 0), inner-sum rotations.
+  // Baby rotations (b != 0), giant rotations, inner-sum rotations. The giant
+  // sums are combined Horner-style, sum_g rot(inner_g, g B) = rot(... rot(
+  // inner_gmax, (gmax - g') B) + inner_g' ...), so GiantSteps() is that
+  // sequence of gaps: as many rotations as non-zero giant indices, but for
+  // consecutive indices all by the same B -- one Galois key instead of one
+  // per giant step.
   std::vector<int64_t> BabySteps() const;
   std::vector<int64_t> GiantSteps() const;
   std::vector<int64_t> SumSteps() const;
@@ -130,25 +135,23 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
   auto baby = [&](int64_t b) -> const Ct& {
     return b == 0 ? x : rotated.at(b);
   };
+  // Horner over the giant indices, largest first (see GiantSteps()).
   std::optional<Ct> acc;
-  for (const auto& [g, diags] : plan.blocks) {
-    std::optional<Ct> inner;
+  int64_t previous = 0;
+  for (auto it = plan.blocks.rbegin(); it != plan.blocks.rend(); ++it) {
+    const auto& [g, diags] = *it;
+    if (acc) *acc = backend.Rotate(*acc, (previous - g) * plan.baby_step);
     for (const auto& [b, d] : diags) {
       Ct p = backend.MulPlain(baby(b), d, plan.period);
-      if (inner) {
-        backend.AddInPlace(*inner, p);
+      if (acc) {
+        backend.AddInPlace(*acc, p);
       } else {
-        inner = std::move(p);
+        acc = std::move(p);
       }
     }
-    Ct giant = g == 0 ? std::move(*inner)
-                      : backend.Rotate(*inner, g * plan.baby_step);
-    if (acc) {
-      backend.AddInPlace(*acc, giant);
-    } else {
-      acc = std::move(giant);
-    }
+    previous = g;
   }
+  if (previous != 0) *acc = backend.Rotate(*acc, previous * plan.baby_step);
   Ct y = rescale ? backend.Finish(*acc) : std::move(*acc);
   for (int64_t s : plan.SumSteps()) {
     Ct r = backend.Rotate(y, s);

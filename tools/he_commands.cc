@@ -112,8 +112,36 @@ std::vector<std::string> ManifestLabels(const std::string& model) {
 struct CompileArgs {
   std::string model, out, mode = "latency", data_dir{data::kDefaultFashionMnistDir};
   int calibration = 256, log_n = 0, scale_bits = 0;
-  bool json = false;
+  bool json = false, verbose = false;
 };
+
+// One line per linear transform: where it runs and what it rotates by.
+std::string DescribeTransforms(const runtime::Plan& plan) {
+  std::string out;
+  auto steps = [](const std::vector<int64_t>& v) {
+    std::string s;
+    for (int64_t x : v) absl::StrAppend(&s, s.empty() ? "" : ",", x);
+    return s.empty() ? std::string("-") : s;
+  };
+  auto form = [&](const runtime::PlanForm& f, const std::string& what) {
+    for (const runtime::PlanPart& p : f.parts) {
+      if (p.identity) continue;
+      absl::StrAppend(&out, "  ", what, " <- term ", p.term, ": level ",
+                      f.level + (f.rescale ? 1 : 0), ", ", p.rows, "x", p.cols, ", ",
+                      p.lt.num_diagonals(), " diagonals, period ", p.lt.period,
+                      ", baby step ", p.lt.baby_step, "; babies ", steps(p.lt.BabySteps()),
+                      "; giants ", steps(p.lt.GiantSteps()), "; sums ",
+                      steps(p.lt.SumSteps()), "\n");
+    }
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    const runtime::PlanTerm& t = plan.terms[k];
+    form(t.a, absl::StrCat("term ", k));
+    if (t.kind == runtime::PlanTerm::Kind::kProduct) form(t.b, absl::StrCat("term ", k, " (b)"));
+  }
+  form(plan.output, "output");
+  return out;
+}
 
 // " (k to level l, ...)": how many rotation keys reach each level.
 std::string RotationLevelsText(const runtime::Plan& plan) {
@@ -208,6 +236,7 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
                  : std::string("input"),
              cost.rotations_ms, cost.hoisted_ms, cost.encode_ms, cost.plain_mul_ms,
              cost.ciphertext_mul_ms, cost.rescale_ms);
+  if (a.verbose) out << "linear transforms:\n" << DescribeTransforms(plan);
   return absl::OkStatus();
 }
 
@@ -529,6 +558,8 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   c->add_option("--data", compile->data_dir, "Fashion-MNIST IDX directory")
       ->capture_default_str();
   c->add_option("--log-n", compile->log_n, "force the ring degree 2^k (still 128-bit)");
+  c->add_flag("-v,--verbose", compile->verbose,
+              "also print every linear transform: level, diagonals, rotations");
   c->add_option("--scale-bits", compile->scale_bits, "force the scale 2^k");
   c->add_flag("--json", compile->json, "print one JSON object");
 
