@@ -257,6 +257,10 @@ TEST(DatasetTest, NamesAndSizes) {
   }
   EXPECT_EQ(DatasetInputSize(DatasetKind::kBreastCancer), 30);
   EXPECT_EQ(DatasetInputSize(DatasetKind::kFashionMnist), 784);
+  EXPECT_EQ(*DatasetForInputSize(30), DatasetKind::kBreastCancer);
+  EXPECT_EQ(*DatasetForInputSize(784), DatasetKind::kFashionMnist);
+  EXPECT_THAT(std::string(DatasetForInputSize(31).status().message()),
+              HasSubstr("no dataset has inputs of 31 values"));
   auto bad = ParseDatasetName("mnist");
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("'mnist' is unknown"));
 }

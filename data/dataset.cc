@@ -32,6 +32,23 @@ int DatasetInputSize(DatasetKind kind) {
   return kind == DatasetKind::kBreastCancer ? kBreastCancerFeatures : kFashionMnistPixels;
 }
 
+absl::StatusOr<DatasetKind> DatasetForInputSize(int64_t values) {
+  for (DatasetKind k : {DatasetKind::kFashionMnist, DatasetKind::kBreastCancer}) {
+    if (DatasetInputSize(k) == values) return k;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "no dataset has inputs of ", values, " values (fashion-mnist: ",
+      DatasetInputSize(DatasetKind::kFashionMnist), ", breast-cancer: ",
+      DatasetInputSize(DatasetKind::kBreastCancer), ")"));
+}
+
+std::vector<std::string> DatasetClassNames(DatasetKind kind) {
+  if (kind == DatasetKind::kBreastCancer) {
+    return {std::begin(kBreastCancerClassNames), std::end(kBreastCancerClassNames)};
+  }
+  return {std::begin(kFashionMnistClassNames), std::end(kFashionMnistClassNames)};
+}
+
 absl::StatusOr<Examples> LoadExamples(DatasetKind kind, const std::string& path,
                                       Split split) {
   const std::string from = path.empty() ? DefaultDataPath(kind) : path;
@@ -45,8 +62,7 @@ absl::StatusOr<Examples> LoadExamples(DatasetKind kind, const std::string& path,
     e.description = absl::StrCat("Fashion-MNIST ", split_name);
     e.unit = "image";
     e.count = shared->count;
-    e.class_names.assign(std::begin(kFashionMnistClassNames),
-                         std::end(kFashionMnistClassNames));
+    e.class_names = DatasetClassNames(kind);
     e.labels.assign(shared->labels.begin(), shared->labels.end());
     for (int i = 0; i < e.count; ++i) e.ids.push_back(i);
     e.input = [shared](int i) { return shared->Preprocessed(i); };
@@ -59,7 +75,7 @@ absl::StatusOr<Examples> LoadExamples(DatasetKind kind, const std::string& path,
   e.unit = "patient";
   e.ids = split == Split::kTrain ? s.train : s.test;
   e.count = static_cast<int>(e.ids.size());
-  e.class_names.assign(std::begin(kBreastCancerClassNames), std::end(kBreastCancerClassNames));
+  e.class_names = DatasetClassNames(kind);
   for (int id : e.ids) e.labels.push_back(shared->labels[id]);
   e.input = [shared, ids = e.ids](int i) { return shared->Patient(ids[i]); };
   return e;

@@ -7,6 +7,7 @@
 #ifndef BLINDFOLD_DATA_DATASET_H_
 #define BLINDFOLD_DATA_DATASET_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,11 @@ absl::StatusOr<DatasetKind> ParseDatasetName(std::string_view name);
 std::string DefaultDataPath(DatasetKind kind);
 // Values per input: 784 (28 x 28 pixels), 30 (measurements).
 int DatasetInputSize(DatasetKind kind);
+// The dataset whose inputs have `values` values. Errors: InvalidArgument
+// when none has (naming the sizes there are).
+absl::StatusOr<DatasetKind> DatasetForInputSize(int64_t values);
+// Class names by label.
+std::vector<std::string> DatasetClassNames(DatasetKind kind);
 
 // One split. Input i is `input(i)`; `ids[i]` is its index in the whole
 // dataset (the IDX item, the CSV row counted from 0 after the header).

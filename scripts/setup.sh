@@ -10,7 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
   libcli11-dev nlohmann-json3-dev
-  python3 python3-numpy python3-torch python3-onnx
+  python3 python3-numpy python3-torch python3-onnx python3-sklearn
   dataset-fashion-mnist
 )
 
