@@ -55,8 +55,8 @@ TEST(CliTest, InspectText) {
 }
 
 TEST(CliTest, InspectJsonMatchesEveryManifest) {
-  for (const char* name :
-       {"logreg", "mlp", "cnn-small", "cnn", "cnn-deep", "mlp-relu"}) {
+  for (const char* name : {"logreg", "mlp", "cnn-small", "cnn", "cnn-deep", "mlp-relu",
+                           "bc-logreg", "bc-mlp"}) {
     const std::string dir = kModels + name + "/";
     Result r = Cli({"inspect", dir + name + ".onnx", "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
