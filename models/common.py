@@ -8,6 +8,7 @@ further normalisation is an explicit op inside the model itself.
 """
 
 import gzip
+import json
 import math
 import os
 import re
@@ -72,6 +73,17 @@ def load_split(split, data_dir=DEFAULT_DATA_DIR):
     if labels.max() > 9:
         raise ValueError(f"LoadSplit: label {labels.max()} out of range 0..9")
     return images, labels.astype(np.int64)
+
+
+def write_model_files(out_dir, manifest, fixture):
+    """Writes manifest.json (indented) and fixture.json (one line) of a model;
+    both scripts (train.py, train_tabular.py) write them this way."""
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out_dir, "fixture.json"), "w") as f:
+        json.dump(fixture, f)
+        f.write("\n")
 
 
 def preprocess(images):

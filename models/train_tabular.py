@@ -25,7 +25,6 @@ outputs two logits, [benign, malignant].
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import time
@@ -229,10 +228,6 @@ def main():
         },
         "fixture": "fixture.json",
     }
-    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-
     fixture = {
         "model": args.model,
         "source": "PyTorch float64 evaluation of the exported weights",
@@ -240,9 +235,7 @@ def main():
         "labels": [int(v) for v in y_test],
         "logits": [[float(v) for v in row] for row in out64.tolist()],
     }
-    with open(os.path.join(out_dir, "fixture.json"), "w") as f:
-        json.dump(fixture, f)
-        f.write("\n")
+    common.write_model_files(out_dir, manifest, fixture)
     print(f"{args.model}: test accuracy {acc64:.4f} ({correct64}/"
           f"{len(test_idx)}; float32 {acc32:.4f}), majority {majority:.4f}, "
           f"sklearn logistic regression {sk_acc}, {params} parameters, "
