@@ -11,6 +11,7 @@
 // 1e-4 of the plaintext one.
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ struct Case {
   runtime::PackingMode mode;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.model << " " << runtime::PackingModeName(c.mode);
+}
+
 class TabularInferenceTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TabularInferenceTest, WholeTestSplitAgreesWithPlaintext) {
@@ -77,7 +82,9 @@ TEST_P(TabularInferenceTest, WholeTestSplitAgreesWithPlaintext) {
   auto plan = runtime::DeserializePlan(bytes);
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->terms[0].dim, 30);
-  if (batched) EXPECT_TRUE(plan->Rotations().empty());
+  if (batched) {
+    EXPECT_TRUE(plan->Rotations().empty());
+  }
 
   auto client = runtime::InferenceClient::Create(*plan);
   ASSERT_TRUE(client.ok()) << client.status();
