@@ -221,7 +221,8 @@ def main():
         "training": {
             "command": ("/usr/bin/python3 models/train_tabular.py --model "
                         f"{args.model}"),
-            "seed": SEED, "steps": steps, "batch": "full (427 patients)",
+            "seed": SEED, "steps": steps,
+            "batch": f"full ({len(train_idx)} patients)",
             "optimizer": f"Adam, lr {lr}, weight decay {weight_decay}",
             "threads": 1, "seconds": round(train_seconds, 1),
             "torch_version": torch.__version__,
