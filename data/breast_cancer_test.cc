@@ -129,13 +129,13 @@ TEST(BreastCancerCsvTest, RejectsBadHeaders) {
 }
 
 TEST(BreastCancerCsvTest, RejectsWrongFieldCounts) {
-  std::string short_row = Csv(3);
-  short_row.replace(short_row.find(",0\n"), 3, "\n");  // row 0 loses its target
-  ExpectRejected(short_row, "line 2: 30 fields, expected 31");
+  const std::string csv = Csv(3);
+  const size_t target = csv.find(",0\n");  // row 0 loses its target
+  ExpectRejected(csv.substr(0, target) + csv.substr(target + 2), "line 2: 30 fields, expected 31");
   ExpectRejected(WithField(2, 31, "1,7"), "line 4: 32 fields, expected 31");
-  std::string blank = Csv(3);
-  blank.insert(blank.find('\n') + 1, "\n");
-  ExpectRejected(blank, "line 2: 1 fields, expected 31");
+  const size_t header_end = csv.find('\n') + 1;
+  ExpectRejected(csv.substr(0, header_end) + "\n" + csv.substr(header_end),
+                 "line 2: 1 fields, expected 31");
   ExpectRejected(Csv(3) + "\n", "line 5: more rows than the 3");
 }
 
@@ -160,12 +160,9 @@ TEST(BreastCancerCsvTest, RejectsBadTargets) {
 }
 
 TEST(BreastCancerCsvTest, RejectsRowCountsOtherThanTheHeaders) {
-  std::string fewer = Csv(3);
-  fewer.replace(0, 1, "4");
-  ExpectRejected(fewer, "the header says 4 rows, the file has 3");
-  std::string more = Csv(3);
-  more.replace(0, 1, "2");
-  ExpectRejected(more, "line 4: more rows than the 2 the header says");
+  const std::string rows = Csv(3).substr(1);  // all but the header's count
+  ExpectRejected("4" + rows, "the header says 4 rows, the file has 3");
+  ExpectRejected("2" + rows, "line 4: more rows than the 2 the header says");
 }
 
 TEST(BreastCancerCsvTest, LoadNamesThePath) {
