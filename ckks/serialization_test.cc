@@ -516,6 +516,11 @@ bool TryLoad(const Parameters& p, ObjectType type, const std::string& bytes) {
       return check(DeserializeGaloisKeys(p, bytes), [&](const GaloisKeys& x) {
         return SerializeGaloisKeys(p, x);
       });
+    case ObjectType::kCompactCiphertext:  // re-serialized with its stored drop_bits
+      return check(DeserializeCompactCiphertext(p, bytes), [&](const Ciphertext& x) {
+        return SerializeCompactCiphertext(
+            p, x, {static_cast<int>(x.slots()), static_cast<uint8_t>(bytes[24 + 16])});
+      });
   }
   return false;
 }
