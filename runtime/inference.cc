@@ -84,7 +84,8 @@ uint64_t GetU64(std::string_view b, size_t at) {
   return v;
 }
 
-absl::StatusOr<ckks::ParametersPtr> PlanParameters(const Plan& plan) {
+template <typename P>
+absl::StatusOr<ckks::ParametersPtr> PlanParameters(const P& plan) {
   auto p = ckks::Parameters::Create(plan.params);
   if (!p.ok()) {
     return absl::Status(p.status().code(),
@@ -105,7 +106,8 @@ size_t PlaintextCacheBudget() {
   return static_cast<size_t>(mb) << 20;
 }
 
-ckks::Scale InputScale(const Plan& plan) {
+template <typename P>
+ckks::Scale InputScale(const P& plan) {
   return ckks::Scale::FromLog2(plan.input_scale_log2);
 }
 
@@ -114,7 +116,7 @@ ckks::Scale InputScale(const Plan& plan) {
 // ---------------------------------------------------------------- client --
 
 struct InferenceClient::State {
-  Plan plan;
+  PlanInterface plan;
   ckks::ParametersPtr params;
   Seed seed;
   ckks::SecretKey sk;
@@ -129,7 +131,7 @@ InferenceClient::~InferenceClient() = default;
 namespace {
 
 absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
-    const Plan& plan, const Seed& seed) {
+    const PlanInterface& plan, const Seed& seed) {
   auto s = std::make_unique<InferenceClient::State>();
   s->plan = plan;
   BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
@@ -150,12 +152,22 @@ absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
     const Plan& plan) {
+  return Create(InterfaceOf(plan));
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
+    const PlanInterface& plan) {
   BF_ASSIGN_OR_RETURN(auto s, MakeClientState(plan, Seed::FromOs()));
   return std::unique_ptr<InferenceClient>(new InferenceClient(std::move(s)));
 }
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::FromSecretKeyFile(
     const Plan& plan, std::string_view bytes) {
+  return FromSecretKeyFile(InterfaceOf(plan), bytes);
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::FromSecretKeyFile(
+    const PlanInterface& plan, std::string_view bytes) {
   const size_t want = sizeof(kSecretMagic) + 8 + Seed::kSize;
   if (bytes.size() != want ||
       std::memcmp(bytes.data(), kSecretMagic, sizeof(kSecretMagic)) != 0) {
@@ -192,14 +204,14 @@ absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
   // Each key reaches only the highest level the plan uses it at: a
   // rotation applied late in the chain gets a key over fewer primes with
   // fewer digits (cnn: 41.5 MB -> see docs/inference-benchmarks.md).
-  if (s_->plan.CiphertextProductCount() > 0) {
+  if (s_->plan.relin_level >= 0) {
     BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk,
-                        keygen.GenRelinKey(s_->sk, s_->plan.RelinLevel()));
+                        keygen.GenRelinKey(s_->sk, s_->plan.relin_level));
     BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params, rk));
   }
   ckks::GaloisKeys gk;
   gk.fingerprint = s_->params->fingerprint();
-  for (const auto& [r, level] : s_->plan.RotationLevels()) {
+  for (const auto& [r, level] : s_->plan.rotation_levels) {
     const uint64_t g = ring::GaloisElementForRotation(static_cast<int>(r),
                                                       s_->params->log_n());
     BF_ASSIGN_OR_RETURN(ckks::SwitchingKey key, keygen.GenGaloisKey(s_->sk, g, level));
@@ -216,11 +228,11 @@ absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
 
 absl::StatusOr<std::string> InferenceClient::EncryptInput(
     std::span<const double> x) const {
-  const Plan& plan = s_->plan;
-  if (static_cast<int64_t>(x.size()) != plan.terms[0].dim) {
+  const PlanInterface& plan = s_->plan;
+  if (static_cast<int64_t>(x.size()) != plan.input_dim) {
     return absl::InvalidArgumentError(absl::StrCat(
         "EncryptInput: ", x.size(), " values, the plan's input has ",
-        plan.terms[0].dim));
+        plan.input_dim));
   }
   for (double v : x) {
     if (!std::isfinite(v)) {
@@ -232,8 +244,8 @@ absl::StatusOr<std::string> InferenceClient::EncryptInput(
   // The input's layout (possibly a gather that repeats values: the
   // client-side im2col of compiler/lower/pack.h), tiled.
   BF_RETURN_IF_ERROR(s_->encoder->Encode(
-      circuits::Tile(LaidOut(values, plan.terms[0].layout, plan.terms[0].period),
-                     plan.terms[0].period, plan.slots),
+      circuits::Tile(LaidOut(values, plan.input_layout, plan.input_period),
+                     plan.input_period, plan.slots),
       static_cast<std::size_t>(plan.slots), plan.depth, InputScale(plan), &pt));
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
   return ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true);
@@ -241,7 +253,7 @@ absl::StatusOr<std::string> InferenceClient::EncryptInput(
 
 absl::StatusOr<std::string> InferenceClient::EncryptBatch(
     const std::vector<std::vector<double>>& inputs) const {
-  const Plan& plan = s_->plan;
+  const PlanInterface& plan = s_->plan;
   if (plan.mode != PackingMode::kThroughput) {
     return absl::FailedPreconditionError(
         "EncryptBatch: the plan is in latency mode; use EncryptInput");
@@ -250,7 +262,7 @@ absl::StatusOr<std::string> InferenceClient::EncryptBatch(
     return absl::InvalidArgumentError(absl::StrCat(
         "EncryptBatch: ", inputs.size(), " inputs, expected 1 to ", plan.slots));
   }
-  const int64_t dim = plan.terms[0].dim;
+  const int64_t dim = plan.input_dim;
   for (const auto& x : inputs) {
     if (static_cast<int64_t>(x.size()) != dim) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -279,18 +291,18 @@ absl::StatusOr<std::string> InferenceClient::EncryptBatch(
 
 absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
     std::string_view batch, int count) const {
-  const Plan& plan = s_->plan;
+  const PlanInterface& plan = s_->plan;
   if (count < 1 || count > plan.slots) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DecryptBatch: count ", count, ", expected 1 to ", plan.slots));
   }
   BF_ASSIGN_OR_RETURN(std::vector<std::string_view> cts, UnpackBatch(batch));
-  if (static_cast<int64_t>(cts.size()) != plan.output.dim) {
+  if (static_cast<int64_t>(cts.size()) != plan.output_dim) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DecryptBatch: ", cts.size(), " ciphertexts, the plan has ", plan.output.dim,
+        "DecryptBatch: ", cts.size(), " ciphertexts, the plan has ", plan.output_dim,
         " outputs"));
   }
-  std::vector<std::vector<double>> out(count, std::vector<double>(plan.output.dim));
+  std::vector<std::vector<double>> out(count, std::vector<double>(plan.output_dim));
   for (size_t e = 0; e < cts.size(); ++e) {
     BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
                         ckks::DeserializeCompactCiphertext(*s_->params, cts[e]));
@@ -313,14 +325,14 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
     std::string_view bytes) const {
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
                       ckks::DeserializeCompactCiphertext(*s_->params, bytes));
-  if (static_cast<int64_t>(ct.slots()) != s_->plan.output.period) {
+  if (static_cast<int64_t>(ct.slots()) != s_->plan.output_period) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DecryptOutput: output has period ", ct.slots(), ", the plan's output ",
-        s_->plan.output.period));
+        s_->plan.output_period));
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
   BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
-  std::vector<double> y = Gathered(slots, s_->plan.output.layout, s_->plan.output.dim);
+  std::vector<double> y = Gathered(slots, s_->plan.output_layout, s_->plan.output_dim);
   ckks::RoundToBits(y, kOutputBits);
   return y;
 }
@@ -328,8 +340,8 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
 // ---------------------------------------------------------------- server --
 
 struct InferenceServer::State {
-  Plan plan;
-  std::unique_ptr<circuits::PlaintextCache> cache;
+  std::shared_ptr<const Plan> plan;
+  std::shared_ptr<circuits::PlaintextCache> cache;
   ckks::ParametersPtr params;
   std::shared_ptr<const ckks::EvaluationKeys> keys;
   std::unique_ptr<ckks::Encoder> encoder;
@@ -342,6 +354,16 @@ InferenceServer::~InferenceServer() = default;
 
 absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
     Plan plan, std::string_view evk, std::optional<size_t> plaintext_cache_bytes) {
+  return Create(std::make_shared<const Plan>(std::move(plan)),
+                std::make_shared<circuits::PlaintextCache>(
+                    plaintext_cache_bytes.value_or(PlaintextCacheBudget())),
+                evk);
+}
+
+absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
+    std::shared_ptr<const Plan> shared_plan, std::shared_ptr<circuits::PlaintextCache> cache,
+    std::string_view evk) {
+  const Plan& plan = *shared_plan;
   auto s = std::make_unique<State>();
   BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
   const size_t head = sizeof(kEvkMagic);
@@ -400,13 +422,12 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
   }
   s->encoder = std::make_unique<ckks::Encoder>(s->params);
   s->key_bytes = static_cast<int64_t>(evk.size());
-  s->cache = std::make_unique<circuits::PlaintextCache>(
-      plaintext_cache_bytes.value_or(PlaintextCacheBudget()));
-  s->plan = std::move(plan);
+  s->cache = std::move(cache);
+  s->plan = std::move(shared_plan);
   return std::unique_ptr<InferenceServer>(new InferenceServer(std::move(s)));
 }
 
-const Plan& InferenceServer::plan() const { return s_->plan; }
+const Plan& InferenceServer::plan() const { return *s_->plan; }
 int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
 
 namespace {
@@ -452,7 +473,7 @@ absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
 absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
                                                  RunStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
-  const Plan& plan = s_->plan;
+  const Plan& plan = *s_->plan;
   circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
                                 InputScale(plan), plan.slots, s_->cache.get());
   auto finish = [&] {

@@ -24,6 +24,7 @@
 #include "runtime/reference_executor.h"
 #include "tools/datasets.h"
 #include "tools/he_commands.h"
+#include "tools/service_commands.h"
 
 namespace blindfold::tools {
 namespace {
@@ -220,6 +221,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
                          "inputs x outputs");
 
     auto he = AddHeCommands(app);
+    auto service = AddServiceCommands(app);
 
     try {
       app.parse(argc, argv);
@@ -233,7 +235,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
       return Report(EvalPlain(eval, out, err, err_is_terminal), "eval-plain",
                     err);
     }
-    const absl::Status s = he(out, err, err_is_terminal);
+    absl::Status s = he(out, err, err_is_terminal);
+    if (absl::IsNotFound(s) && s.message() == "no encrypted-inference subcommand") {
+      s = service(out, err, err_is_terminal);
+    }
     if (!s.ok()) {
       err << "blindfold " << s.message() << "\n";
       return 1;
