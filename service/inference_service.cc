@@ -276,16 +276,17 @@ absl::StatusOr<T> InferenceService::RunQueued(grpc::ServerContext* ctx, const ch
     const auto step = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
     job->cv.wait_until(lock, step);
     if (job->done) break;
-    if (ctx->IsCancelled()) {
-      job->abandoned = true;
-      return absl::CancelledError(absl::StrCat(method, ": the call was cancelled"));
-    }
+    // A call past its deadline is cancelled too: report the deadline.
     if (Clock::now() >= deadline) {
       job->abandoned = true;
       return absl::DeadlineExceededError(absl::StrFormat(
           "%s: %s passed after %.0f ms (%s)", method,
           client_deadline ? "the call's deadline" : "the server's request timeout",
           Seconds(queued) * 1e3, job->queue_s > 0 ? "running" : "waiting for a worker"));
+    }
+    if (ctx->IsCancelled()) {
+      job->abandoned = true;
+      return absl::CancelledError(absl::StrCat(method, ": the call was cancelled"));
     }
   }
   if (queue_seconds != nullptr) *queue_seconds = job->queue_s;
