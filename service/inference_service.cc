@@ -66,8 +66,13 @@ ServiceMetrics::ServiceMetrics(Registry* r)
 // One call's bookkeeping: timing, in-flight gauge, metrics and its log line.
 class InferenceService::Call {
  public:
-  Call(ServiceMetrics* m, const char* method, grpc::ServerContext* ctx)
-      : m_(m), method_(method), ctx_(ctx), start_(Clock::now()) {
+  Call(InferenceService* service, const char* method, grpc::ServerContext* ctx)
+      : service_(service),
+        m_(service->metrics_),
+        method_(method),
+        ctx_(ctx),
+        start_(Clock::now()) {
+    ++service_->active_calls_;
     m_->in_flight->Add({method_}, 1);
   }
   ~Call() {
@@ -87,6 +92,7 @@ class InferenceService::Call {
 
   grpc::Status Finish(const absl::Status& s) {
     finished_ = true;
+    --service_->active_calls_;
     const double seconds = Seconds(start_);
     m_->in_flight->Add({method_}, -1);
     m_->latency->Observe({method_, model_.empty() ? "-" : model_}, seconds);
@@ -111,6 +117,7 @@ class InferenceService::Call {
   }
 
  private:
+  InferenceService* service_;
   ServiceMetrics* m_;
   const std::string method_;
   grpc::ServerContext* ctx_;
@@ -135,6 +142,9 @@ InferenceService::InferenceService(const ModelRegistry* models, KeyStore* store,
       limits_(limits) {}
 
 absl::StatusOr<std::string> InferenceService::Identify(grpc::ServerContext* ctx) const {
+  if (draining_) {
+    return absl::UnavailableError("the server is draining (shutting down); retry elsewhere");
+  }
   if (auth_ == nullptr) return std::string("anonymous");
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
@@ -296,7 +306,7 @@ absl::StatusOr<T> InferenceService::RunQueued(grpc::ServerContext* ctx, const ch
 grpc::Status InferenceService::ListModels(grpc::ServerContext* ctx,
                                           const v1::ListModelsRequest*,
                                           v1::ListModelsResponse* resp) {
-  Call call(metrics_, "ListModels", ctx);
+  Call call(this, "ListModels", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);
@@ -306,7 +316,7 @@ grpc::Status InferenceService::ListModels(grpc::ServerContext* ctx,
 
 grpc::Status InferenceService::GetModel(grpc::ServerContext* ctx,
                                         const v1::GetModelRequest* req, v1::ModelInfo* resp) {
-  Call call(metrics_, "GetModel", ctx);
+  Call call(this, "GetModel", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);
@@ -320,7 +330,7 @@ grpc::Status InferenceService::GetModel(grpc::ServerContext* ctx,
 grpc::Status InferenceService::RegisterKeys(
     grpc::ServerContext* ctx, grpc::ServerReader<v1::RegisterKeysRequest>* reader,
     v1::KeyInfo* resp) {
-  Call call(metrics_, "RegisterKeys", ctx);
+  Call call(this, "RegisterKeys", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);
@@ -412,7 +422,7 @@ grpc::Status InferenceService::RegisterKeys(
 grpc::Status InferenceService::GetKeyInfo(grpc::ServerContext* ctx,
                                           const v1::GetKeyInfoRequest* req,
                                           v1::KeyInfo* resp) {
-  Call call(metrics_, "GetKeyInfo", ctx);
+  Call call(this, "GetKeyInfo", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);
@@ -443,7 +453,7 @@ grpc::Status InferenceService::GetKeyInfo(grpc::ServerContext* ctx,
 grpc::Status InferenceService::DeleteKeys(grpc::ServerContext* ctx,
                                           const v1::DeleteKeysRequest* req,
                                           v1::DeleteKeysResponse*) {
-  Call call(metrics_, "DeleteKeys", ctx);
+  Call call(this, "DeleteKeys", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);
@@ -508,7 +518,7 @@ absl::StatusOr<v1::InferResponse> InferenceService::InferOne(grpc::ServerContext
 
 grpc::Status InferenceService::Infer(grpc::ServerContext* ctx, const v1::InferRequest* req,
                                      v1::InferResponse* resp) {
-  Call call(metrics_, "Infer", ctx);
+  Call call(this, "Infer", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);
@@ -521,7 +531,7 @@ grpc::Status InferenceService::Infer(grpc::ServerContext* ctx, const v1::InferRe
 grpc::Status InferenceService::InferStream(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::InferResponse, v1::InferRequest>* stream) {
-  Call call(metrics_, "InferStream", ctx);
+  Call call(this, "InferStream", ctx);
   absl::StatusOr<std::string> client = Identify(ctx);
   if (!client.ok()) return call.Finish(client.status());
   call.set_client(*client);

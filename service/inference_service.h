@@ -55,6 +55,11 @@ class InferenceService final : public blindfold::v1::Inference::Service {
                    WorkQueue* queue, const TokenAuthenticator* auth, ServiceMetrics* metrics,
                    ServiceLimits limits);
 
+  // From now on new calls get UNAVAILABLE (health checks excepted: they
+  // are not this service's); calls in flight go on.
+  void StartDraining() { draining_ = true; }
+  int active_calls() const { return active_calls_.load(); }
+
   grpc::Status ListModels(grpc::ServerContext* ctx, const blindfold::v1::ListModelsRequest* req,
                           blindfold::v1::ListModelsResponse* resp) override;
   grpc::Status GetModel(grpc::ServerContext* ctx, const blindfold::v1::GetModelRequest* req,
@@ -100,6 +105,8 @@ class InferenceService final : public blindfold::v1::Inference::Service {
   ServiceMetrics* metrics_;
   const ServiceLimits limits_;
   std::atomic<int> uploads_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<int> active_calls_{0};
 };
 
 // absl::Status to grpc::Status (the codes coincide).

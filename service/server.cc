@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -234,12 +235,20 @@ void Server::Drain() {
         .Add("running", s_->queue->running())
         .Add("drain_seconds", s_->options.drain_seconds);
     s_->server->GetHealthCheckService()->SetServingStatus(false);
-    const auto deadline =
-        std::chrono::system_clock::now() +
-        std::chrono::milliseconds(static_cast<int64_t>(s_->options.drain_seconds * 1e3));
-    s_->server->Shutdown(deadline);
+    // Calls arriving from now on get UNAVAILABLE; those in flight finish.
+    // (gRPC's own Shutdown would also wait for idle client connections to
+    // go away, which takes seconds; so the service counts its calls and
+    // the gRPC server is shut down once they are done.)
+    s_->service->StartDraining();
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(s_->options.drain_seconds * 1e3));
+    while (s_->service->active_calls() > 0 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const int left = s_->service->active_calls();
+    s_->server->Shutdown(std::chrono::system_clock::now());
     s_->queue->Shutdown();
-    LogLine("info", "drained");
+    LogLine("info", "drained").Add("cancelled_calls", left);
   });
 }
 

@@ -232,6 +232,11 @@ RedisProcess::~RedisProcess() {
   if (process_ && process_->Running()) Stop().IgnoreError();
 }
 
+void RedisProcess::Kill() {
+  process_->Signal(SIGKILL);
+  process_->Wait(30).IgnoreError();
+}
+
 absl::Status RedisProcess::Stop() {
   process_->Signal(SIGTERM);
   BF_ASSIGN_OR_RETURN(int rc, process_->Wait(30));

@@ -90,6 +90,8 @@ class RedisProcess {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // SIGTERM (redis flushes and exits), then waits.
   absl::Status Stop();
+  // SIGKILL: no chance to flush; only what it had fsynced survives.
+  void Kill();
 
  private:
   std::unique_ptr<Process> process_;
