@@ -26,6 +26,7 @@
 #include "service/log.h"
 #include "service/server.h"
 #include "tools/client_flags.h"
+#include "tools/load_command.h"
 
 namespace blindfold::tools {
 namespace {
@@ -508,6 +509,8 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddServiceComman
   i->add_flag("--stream", infer->stream, "send many images over one InferStream call");
   i->add_flag("--json", infer->json, "print one JSON object");
 
+  auto load = AddLoadCommand(app);
+
   return [=](std::ostream& out, std::ostream& err, bool tty) -> absl::Status {
     auto named = [](const absl::Status& st, const char* cmd) {
       if (st.ok()) return st;
@@ -516,6 +519,8 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddServiceComman
     if (s->parsed()) return named(Serve(*serve), "serve");
     if (t->parsed()) return named(Token(*token, out, err), "token");
     if (i->parsed()) return named(Infer(*infer, out, err, tty), "infer");
+    absl::Status l = load(out, err, tty);
+    if (!(absl::IsNotFound(l) && l.message() == "no load subcommand")) return named(l, "load");
     return absl::NotFoundError("no service subcommand");
   };
 }

@@ -3,6 +3,7 @@
 //   serve   run a Blindfold server (service/server.h)
 //   infer   classify images through a server (client/client.h)
 //   token   make a bearer token and its tokens-file line
+//   load    a bounded load test (tools/load_command.h)
 #ifndef BLINDFOLD_TOOLS_SERVICE_COMMANDS_H_
 #define BLINDFOLD_TOOLS_SERVICE_COMMANDS_H_
 
