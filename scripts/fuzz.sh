@@ -29,7 +29,7 @@ for arg in "$@"; do
 done
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(parameters plaintext ciphertext compact_ciphertext public_key relin_key galois_keys
-           onnx_import plan)
+           onnx_import plan request_decoding)
 fi
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}

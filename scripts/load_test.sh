@@ -16,49 +16,14 @@
 #   LOAD_MODEL=cnn LOAD_REQUESTS=200 bash scripts/load_test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD_DIR:-build}
-bf=$build/tools/blindfold
 model=${LOAD_MODEL:-logreg}
 clients=${LOAD_CLIENTS:-8}
 requests=${LOAD_REQUESTS:-1000}
 warmup=${LOAD_WARMUP:-100}
 workers=${LOAD_WORKERS:-1}
 max_seconds=${LOAD_MAX_SECONDS:-600}
-py=/usr/bin/python3
-[ -x "$bf" ] || { echo "load_test.sh: no $bf (build first)" >&2; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/blindfold-load.XXXXXX")
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"; wait "$server_pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-mkdir -p "$work/plans"
-"$bf" compile "models/$model/$model.onnx" -o "$work/plans/$model.plan" >/dev/null
-token=$("$bf" token --client load-test --tokens "$work/tokens.txt" 2>/dev/null)
-export BLINDFOLD_TOKEN=$token
-
-start_server() {  # flags...
-  rm -f "$work/ready.json"
-  "$bf" serve --models "$work/plans" --data-dir "$work/data" --tokens "$work/tokens.txt" \
-    --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --ready-file "$work/ready.json" \
-    "$@" 2>>"$work/server.log" &
-  server_pid=$!
-  for _ in $(seq 600); do
-    [ -f "$work/ready.json" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  port=$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['port'])" "$work/ready.json")
-  mport=$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics_port'])" "$work/ready.json")
-}
-stop_server() {
-  kill -TERM "$server_pid"; wait "$server_pid"; server_pid=
-}
+source scripts/service_lib.sh
+service_setup load-test "$model"
 
 echo "load_test.sh: phase 1: $model, $clients clients, $requests requests after $warmup warm-up"
 start_server --workers "$workers" --queue 64

@@ -11,30 +11,12 @@
 #   bash scripts/service_bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD_DIR:-build}
-bf=$build/tools/blindfold
 model=${BENCH_MODEL:-cnn}
 rounds=${BENCH_ROUNDS:-3}
 requests=${BENCH_REQUESTS:-40}
-py=/usr/bin/python3
-[ -x "$bf" ] || { echo "service_bench.sh: no $bf (build first)" >&2; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/blindfold-bench.XXXXXX")
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"; wait "$server_pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$work/plans"
-"$bf" compile "models/$model/$model.onnx" -o "$work/plans/$model.plan" >/dev/null
-export BLINDFOLD_TOKEN=$("$bf" token --client bench --tokens "$work/tokens.txt" 2>/dev/null)
-"$bf" serve --models "$work/plans" --data-dir "$work/data" --tokens "$work/tokens.txt" \
-  --listen 127.0.0.1:0 --ready-file "$work/ready.json" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 600); do [ -f "$work/ready.json" ] && break; sleep 0.05; done
-port=$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['port'])" "$work/ready.json")
+source scripts/service_lib.sh
+service_setup bench "$model"
+start_server
 for r in $(seq "$rounds"); do
   "$bf" load --server "127.0.0.1:$port" --model "$model" --clients 1 --requests "$requests" \
     --warmup 5 --paired "$work/plans/$model.plan" --json >"$work/round-$r.json" 2>/dev/null

@@ -34,6 +34,17 @@ std::vector<double> LatencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 }
 
+v1::KeyInfo KeyInfoOf(const KeyRecord& rec) {
+  v1::KeyInfo k;
+  k.set_key_id(rec.key_id);
+  k.set_model(rec.model);
+  k.set_parameter_fingerprint(rec.fingerprint);
+  k.set_bytes(rec.bytes);
+  k.set_created_unix_seconds(rec.created_unix_seconds);
+  k.set_plan_sha256(rec.plan_sha256);
+  return k;
+}
+
 }  // namespace
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -410,43 +421,37 @@ grpc::Status InferenceService::RegisterKeys(
   loaded->checked_ms = NowMs();
   cache_->Insert(rec.key_id, loaded);
 
-  resp->set_key_id(rec.key_id);
-  resp->set_model(rec.model);
-  resp->set_parameter_fingerprint(rec.fingerprint);
-  resp->set_bytes(rec.bytes);
-  resp->set_created_unix_seconds(rec.created_unix_seconds);
-  resp->set_plan_sha256(rec.plan_sha256);
+  *resp = KeyInfoOf(rec);
   return call.Finish(absl::OkStatus());
+}
+
+// The record of the caller's own keys `key_id`, for GetKeyInfo and
+// DeleteKeys: authenticated, id checked, owner checked.
+absl::StatusOr<KeyRecord> InferenceService::OwnRecord(grpc::ServerContext* ctx,
+                                                      const std::string& key_id, Call& call) {
+  BF_ASSIGN_OR_RETURN(std::string client, Identify(ctx));
+  call.set_client(client);
+  BF_RETURN_IF_ERROR(CheckKeyIdField(key_id));
+  call.set_key(key_id);
+  absl::StatusOr<KeyRecord> rec = store_->Info(key_id);
+  if (absl::IsNotFound(rec.status())) {
+    return absl::NotFoundError(absl::StrCat("no keys with id ", key_id));
+  }
+  if (!rec.ok()) return rec.status();
+  if (rec->owner != client) {
+    return absl::PermissionDeniedError(absl::StrCat("keys ", key_id, " belong to another client"));
+  }
+  call.set_model(rec->model);
+  return rec;
 }
 
 grpc::Status InferenceService::GetKeyInfo(grpc::ServerContext* ctx,
                                           const v1::GetKeyInfoRequest* req,
                                           v1::KeyInfo* resp) {
   Call call(this, "GetKeyInfo", ctx);
-  absl::StatusOr<std::string> client = Identify(ctx);
-  if (!client.ok()) return call.Finish(client.status());
-  call.set_client(*client);
-  if (absl::Status s = CheckKeyIdField(req->key_id()); !s.ok()) {
-    return call.Finish(AnnotateStatus(s, "GetKeyInfo"));
-  }
-  call.set_key(req->key_id());
-  absl::StatusOr<KeyRecord> rec = store_->Info(req->key_id());
-  if (absl::IsNotFound(rec.status())) {
-    return call.Finish(absl::NotFoundError(absl::StrCat("GetKeyInfo: no keys with id ",
-                                                        req->key_id())));
-  }
+  absl::StatusOr<KeyRecord> rec = OwnRecord(ctx, req->key_id(), call);
   if (!rec.ok()) return call.Finish(AnnotateStatus(rec.status(), "GetKeyInfo"));
-  if (rec->owner != *client) {
-    return call.Finish(absl::PermissionDeniedError(
-        absl::StrCat("GetKeyInfo: keys ", req->key_id(), " belong to another client")));
-  }
-  call.set_model(rec->model);
-  resp->set_key_id(rec->key_id);
-  resp->set_model(rec->model);
-  resp->set_parameter_fingerprint(rec->fingerprint);
-  resp->set_bytes(rec->bytes);
-  resp->set_created_unix_seconds(rec->created_unix_seconds);
-  resp->set_plan_sha256(rec->plan_sha256);
+  *resp = KeyInfoOf(*rec);
   return call.Finish(absl::OkStatus());
 }
 
@@ -454,23 +459,8 @@ grpc::Status InferenceService::DeleteKeys(grpc::ServerContext* ctx,
                                           const v1::DeleteKeysRequest* req,
                                           v1::DeleteKeysResponse*) {
   Call call(this, "DeleteKeys", ctx);
-  absl::StatusOr<std::string> client = Identify(ctx);
-  if (!client.ok()) return call.Finish(client.status());
-  call.set_client(*client);
-  if (absl::Status s = CheckKeyIdField(req->key_id()); !s.ok()) {
-    return call.Finish(AnnotateStatus(s, "DeleteKeys"));
-  }
-  call.set_key(req->key_id());
-  absl::StatusOr<KeyRecord> rec = store_->Info(req->key_id());
-  if (absl::IsNotFound(rec.status())) {
-    return call.Finish(absl::NotFoundError(absl::StrCat("DeleteKeys: no keys with id ",
-                                                        req->key_id())));
-  }
+  absl::StatusOr<KeyRecord> rec = OwnRecord(ctx, req->key_id(), call);
   if (!rec.ok()) return call.Finish(AnnotateStatus(rec.status(), "DeleteKeys"));
-  if (rec->owner != *client) {
-    return call.Finish(absl::PermissionDeniedError(
-        absl::StrCat("DeleteKeys: keys ", req->key_id(), " belong to another client")));
-  }
   cache_->Erase(req->key_id());
   return call.Finish(AnnotateStatus(store_->Delete(req->key_id()), "DeleteKeys"));
 }

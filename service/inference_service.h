@@ -92,6 +92,8 @@ class InferenceService final : public blindfold::v1::Inference::Service {
   template <typename T>
   absl::StatusOr<T> RunQueued(grpc::ServerContext* ctx, const char* method,
                               std::function<absl::StatusOr<T>()> work, double* queue_seconds);
+  absl::StatusOr<KeyRecord> OwnRecord(grpc::ServerContext* ctx, const std::string& key_id,
+                                      Call& call);
   absl::StatusOr<blindfold::v1::InferResponse> InferOne(grpc::ServerContext* ctx,
                                                         const std::string& client,
                                                         const blindfold::v1::InferRequest& req,

@@ -55,50 +55,28 @@ void Header(std::string* out, const std::string& name, const std::string& help,
 
 }  // namespace
 
-Counter::Counter(std::string name, std::string help, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
+LabeledValues::LabeledValues(std::string name, std::string help,
+                             std::vector<std::string> labels, const char* type)
+    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)), type_(type) {}
 
-void Counter::Inc(const LabelValues& labels, double v) {
+void LabeledValues::AddTo(const LabelValues& labels, double v) {
   std::lock_guard<std::mutex> lock(mu_);
   values_[labels] += v;
 }
 
-double Counter::Value(const LabelValues& labels) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = values_.find(labels);
-  return it == values_.end() ? 0 : it->second;
-}
-
-void Counter::Render(std::string* out) const {
-  Header(out, name_, help_, "counter");
-  std::lock_guard<std::mutex> lock(mu_);
-  if (values_.empty() && labels_.empty()) absl::StrAppend(out, name_, " 0\n");
-  for (const auto& [labels, v] : values_) {
-    absl::StrAppend(out, name_, Labels(labels_, labels), " ", Number(v), "\n");
-  }
-}
-
-Gauge::Gauge(std::string name, std::string help, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
-
-void Gauge::Set(const LabelValues& labels, double v) {
+void LabeledValues::SetTo(const LabelValues& labels, double v) {
   std::lock_guard<std::mutex> lock(mu_);
   values_[labels] = v;
 }
 
-void Gauge::Add(const LabelValues& labels, double v) {
-  std::lock_guard<std::mutex> lock(mu_);
-  values_[labels] += v;
-}
-
-double Gauge::Value(const LabelValues& labels) const {
+double LabeledValues::Value(const LabelValues& labels) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = values_.find(labels);
   return it == values_.end() ? 0 : it->second;
 }
 
-void Gauge::Render(std::string* out) const {
-  Header(out, name_, help_, "gauge");
+void LabeledValues::Render(std::string* out) const {
+  Header(out, name_, help_, type_);
   std::lock_guard<std::mutex> lock(mu_);
   if (values_.empty() && labels_.empty()) absl::StrAppend(out, name_, " 0\n");
   for (const auto& [labels, v] : values_) {
@@ -156,40 +134,34 @@ void Histogram::Render(std::string* out) const {
   }
 }
 
-Counter* Registry::AddCounter(std::string name, std::string help,
-                              std::vector<std::string> labels) {
-  auto f = std::make_unique<Counter>(std::move(name), std::move(help), std::move(labels));
-  Counter* p = f.get();
+template <typename T, typename... Args>
+T* Registry::Add(Args&&... args) {
+  auto f = std::make_unique<T>(std::forward<Args>(args)...);
+  T* p = f.get();
   std::lock_guard<std::mutex> lock(mu_);
   families_.push_back(std::move(f));
   return p;
+}
+
+Counter* Registry::AddCounter(std::string name, std::string help,
+                              std::vector<std::string> labels) {
+  return Add<Counter>(std::move(name), std::move(help), std::move(labels));
 }
 
 Gauge* Registry::AddGauge(std::string name, std::string help,
                           std::vector<std::string> labels) {
-  auto f = std::make_unique<Gauge>(std::move(name), std::move(help), std::move(labels));
-  Gauge* p = f.get();
-  std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(std::move(f));
-  return p;
+  return Add<Gauge>(std::move(name), std::move(help), std::move(labels));
 }
 
 void Registry::AddCallbackGauge(std::string name, std::string help,
                                 std::function<double()> read) {
-  auto f = std::make_unique<CallbackGauge>(std::move(name), std::move(help), std::move(read));
-  std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(std::move(f));
+  Add<CallbackGauge>(std::move(name), std::move(help), std::move(read));
 }
 
 Histogram* Registry::AddHistogram(std::string name, std::string help,
                                   std::vector<std::string> labels,
                                   std::vector<double> bounds) {
-  auto f = std::make_unique<Histogram>(std::move(name), std::move(help), std::move(labels),
-                                       std::move(bounds));
-  Histogram* p = f.get();
-  std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(std::move(f));
-  return p;
+  return Add<Histogram>(std::move(name), std::move(help), std::move(labels), std::move(bounds));
 }
 
 std::string Registry::Render() const {

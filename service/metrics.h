@@ -22,33 +22,39 @@ class Family {
   virtual void Render(std::string* out) const = 0;
 };
 
-class Counter final : public Family {
+// Values by label set: what counters and gauges have in common.
+class LabeledValues : public Family {
  public:
-  Counter(std::string name, std::string help, std::vector<std::string> labels);
-  void Inc(const LabelValues& labels, double v = 1);
+  LabeledValues(std::string name, std::string help, std::vector<std::string> labels,
+                const char* type);
   double Value(const LabelValues& labels) const;
   void Render(std::string* out) const override;
+
+ protected:
+  void AddTo(const LabelValues& labels, double v);
+  void SetTo(const LabelValues& labels, double v);
 
  private:
   const std::string name_, help_;
   const std::vector<std::string> labels_;
+  const char* const type_;
   mutable std::mutex mu_;
   std::map<LabelValues, double> values_;
 };
 
-class Gauge final : public Family {
+class Counter final : public LabeledValues {
  public:
-  Gauge(std::string name, std::string help, std::vector<std::string> labels);
-  void Set(const LabelValues& labels, double v);
-  void Add(const LabelValues& labels, double v);
-  double Value(const LabelValues& labels) const;
-  void Render(std::string* out) const override;
+  Counter(std::string name, std::string help, std::vector<std::string> labels)
+      : LabeledValues(std::move(name), std::move(help), std::move(labels), "counter") {}
+  void Inc(const LabelValues& labels, double v = 1) { AddTo(labels, v); }
+};
 
- private:
-  const std::string name_, help_;
-  const std::vector<std::string> labels_;
-  mutable std::mutex mu_;
-  std::map<LabelValues, double> values_;
+class Gauge final : public LabeledValues {
+ public:
+  Gauge(std::string name, std::string help, std::vector<std::string> labels)
+      : LabeledValues(std::move(name), std::move(help), std::move(labels), "gauge") {}
+  void Set(const LabelValues& labels, double v) { SetTo(labels, v); }
+  void Add(const LabelValues& labels, double v) { AddTo(labels, v); }
 };
 
 // A gauge without labels whose value is read when scraped.
@@ -96,6 +102,8 @@ class Registry {
   std::string Render() const;
 
  private:
+  template <typename T, typename... Args>
+  T* Add(Args&&... args);
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Family>> families_;
 };

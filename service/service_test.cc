@@ -136,6 +136,14 @@ TEST(WorkQueueTest, RejectsBeyondCapacityAndRunsWhatItTook) {
     EXPECT_EQ(q.Submit([] {}).code(), absl::StatusCode::kUnavailable);
   }
   EXPECT_EQ(ran, 3);
+  // No waiting room: a job runs only on an idle worker.
+  WorkQueue none(2, 0);
+  std::atomic<bool> hold{true};
+  ASSERT_TRUE(none.Submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }).ok());
+  ASSERT_TRUE(none.Submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }).ok());
+  while (none.running() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(none.Submit([] {}).code(), absl::StatusCode::kResourceExhausted);
+  hold = false;
 }
 
 TEST(KeyCacheTest, EvictsLeastRecentlyUsedByBytes) {

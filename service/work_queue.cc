@@ -1,12 +1,15 @@
 // File: service/work_queue.cc
 #include "service/work_queue.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace blindfold::service {
 
-WorkQueue::WorkQueue(int workers, int capacity) : capacity_(capacity < 0 ? 0 : capacity) {
-  for (int i = 0; i < (workers < 1 ? 1 : workers); ++i) {
+WorkQueue::WorkQueue(int workers, int capacity)
+    : capacity_(capacity < 0 ? 0 : capacity), workers_count_(workers < 1 ? 1 : workers) {
+  for (int i = 0; i < workers_count_; ++i) {
     workers_.emplace_back([this] { Loop(); });
   }
 }
@@ -17,7 +20,9 @@ absl::Status WorkQueue::Submit(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return absl::UnavailableError("the server is shutting down");
-    if (static_cast<int>(jobs_.size()) >= capacity_) {
+    // Jobs an idle worker is about to take are not waiting.
+    const int idle = workers_count_ - running_;
+    if (static_cast<int>(jobs_.size()) >= capacity_ + std::max(0, idle)) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the work queue is full (", capacity_, " requests waiting, ", running_,
           " running); retry later"));

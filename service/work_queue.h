@@ -23,8 +23,9 @@ class WorkQueue {
   WorkQueue(int workers, int capacity);
   ~WorkQueue();  // Shutdown()
 
-  // Queues `job`. ResourceExhausted when `capacity` jobs wait already;
-  // Unavailable after Shutdown().
+  // Queues `job`. ResourceExhausted when `capacity` jobs wait already
+  // for a worker (0: run only on an idle worker); Unavailable after
+  // Shutdown().
   absl::Status Submit(std::function<void()> job);
   // Stops taking jobs, runs those queued, joins the workers.
   void Shutdown();
@@ -37,6 +38,7 @@ class WorkQueue {
   void Loop();
 
   const int capacity_;
+  const int workers_count_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;

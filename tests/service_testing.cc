@@ -25,6 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "runtime/plan_io.h"
 #include "runtime/reference_executor.h"
+#include "client/http_get.h"
 #include "service/auth.h"
 
 extern char** environ;
@@ -294,36 +295,7 @@ std::map<std::string, std::string> MakeTokens(const std::string& dir,
 }
 
 absl::StatusOr<std::pair<int, std::string>> HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
-  }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) resp.append(buf, static_cast<size_t>(n));
-  close(fd);
-  const size_t body = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.1 ", 0) != 0 || body == std::string::npos) {
-    return absl::DataLossError("not an HTTP response");
-  }
-  return std::make_pair(std::atoi(resp.c_str() + 9), resp.substr(body + 4));
-}
-
-double MetricValue(const std::string& exposition, const std::string& series) {
-  std::istringstream in(exposition);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::atof(line.c_str() + series.size() + 1);
-  }
-  return -1;
+  return client::HttpGet("127.0.0.1:" + std::to_string(port), path);
 }
 
 const data::FashionMnist& TestSet() {

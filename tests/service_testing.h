@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/http_get.h"
 #include "compiler/ir/graph.h"
 #include "data/fashion_mnist.h"
 #include "runtime/plan.h"
@@ -120,9 +121,7 @@ std::map<std::string, std::string> MakeTokens(const std::string& dir,
 // GET http://127.0.0.1:port/path: {status code, body}.
 absl::StatusOr<std::pair<int, std::string>> HttpGet(int port, const std::string& path);
 
-// One sample (the value after the name and labels) from a Prometheus text
-// exposition, or -1 when absent. `series`: e.g. "blindfold_requests_total{method=\"Infer\",code=\"OK\"}".
-double MetricValue(const std::string& exposition, const std::string& series);
+using client::MetricValue;  // client/http_get.h
 
 const data::FashionMnist& TestSet();
 

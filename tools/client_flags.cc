@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "tools/file_io.h"
 
 namespace blindfold::tools {
 
@@ -15,13 +16,7 @@ absl::StatusOr<client::ConnectionOptions> ConnectionOptionsFromFlags(const Clien
   o.target = f.server;
   if (o.target.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
   if (!f.token_file.empty()) {
-    std::ifstream in(f.token_file);
-    if (!in.good()) {
-      return absl::NotFoundError(absl::StrCat("cannot open --token-file ", f.token_file));
-    }
-    std::ostringstream s;
-    s << in.rdbuf();
-    std::string t = s.str().substr(0, 4096);
+    BF_ASSIGN_OR_RETURN(std::string t, ReadFile(f.token_file, 4096, "--token-file"));
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
     o.token = t;
   } else {

@@ -33,41 +33,12 @@
 #include "runtime/inference.h"
 #include "runtime/plan_io.h"
 #include "tools/datasets.h"
+#include "tools/file_io.h"
 
 namespace blindfold::tools {
 namespace {
 
 using nlohmann::json;
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes,
-                                     const char* what = "file") {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.good()) return absl::NotFoundError(absl::StrCat("cannot open ", what, " ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " ", path, " has ", s.str().size(), " bytes, more than the ", max_bytes,
-        " accepted"));
-  }
-  return s.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& bytes,
-                       bool secret = false) {
-  if (secret) {
-    // Created 0600 before any secret byte is written.
-    std::ofstream touch(path, std::ios::binary | std::ios::trunc);
-    touch.close();
-    if (chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) {
-      return absl::PermissionDeniedError(absl::StrCat("cannot chmod 0600 ", path));
-    }
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.good()) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 constexpr size_t kMaxKeyFile = size_t{4} << 30;
 constexpr size_t kMaxCiphertextFile = size_t{256} << 20;
@@ -424,12 +395,6 @@ struct EvalEncArgs {
   bool json = false;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(std::ceil(p * v.size())) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
 
 absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
                      bool tty) {

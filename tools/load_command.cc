@@ -21,7 +21,6 @@
 #include <mutex>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/cpu_features.h"
@@ -29,16 +28,13 @@
 #include "base/thread_pool.h"
 #include "circuits/slot_backend.h"
 #include "client/client.h"
+#include "client/http_get.h"
 #include "data/fashion_mnist.h"
 #include "nlohmann/json.hpp"
 #include "runtime/inference.h"
 #include "runtime/plan_io.h"
 #include "tools/client_flags.h"
-
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "tools/file_io.h"
 
 namespace blindfold::tools {
 namespace {
@@ -54,48 +50,11 @@ struct LoadArgs {
   bool json = false;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-}
-
-int ArgMax(const std::vector<double>& y) {
-  return static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
-}
-
 // process_resident_memory_bytes from http://HOST:PORT/metrics, or -1.
 double ServerRss(const std::string& hostport) {
-  const size_t colon = hostport.rfind(':');
-  if (colon == std::string::npos) return -1;
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(hostport.substr(0, colon).c_str(), hostport.substr(colon + 1).c_str(), &hints,
-                  &res) != 0) {
-    return -1;
-  }
-  const int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-  const bool ok = fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0;
-  freeaddrinfo(res);
-  if (!ok) {
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string body;
-  char buf[8192];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) body.append(buf, static_cast<size_t>(n));
-  close(fd);
-  const std::string name = "\nprocess_resident_memory_bytes ";
-  const size_t at = body.find(name);
-  if (at == std::string::npos) return -1;
-  double v = -1;
-  const size_t end = body.find('\n', at + name.size());
-  if (!absl::SimpleAtod(body.substr(at + name.size(), end - at - name.size()), &v)) return -1;
-  return v;
+  auto r = client::HttpGet(hostport, "/metrics");
+  return r.ok() && r->first == 200 ? client::MetricValue(r->second, "process_resident_memory_bytes")
+                                   : -1;
 }
 
 struct Sample {

@@ -26,6 +26,7 @@
 #include "service/log.h"
 #include "service/server.h"
 #include "tools/client_flags.h"
+#include "tools/file_io.h"
 #include "tools/load_command.h"
 
 namespace blindfold::tools {
@@ -37,31 +38,6 @@ namespace fs = std::filesystem;
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? std::string() : std::string(v);
-}
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.good()) return absl::NotFoundError(absl::StrCat("cannot open ", what, " ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > max) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is larger than ", max,
-                                                   " bytes"));
-  }
-  return s.str();
-}
-
-absl::Status WritePrivate(const std::string& path, const std::string& bytes) {
-  {
-    std::ofstream touch(path, std::ios::binary | std::ios::trunc);
-  }
-  if (chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot chmod 0600 ", path));
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.good()) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
 }
 
 // ------------------------------------------------------------------ serve --
@@ -220,7 +196,7 @@ struct Input {
 
 // A PGM (P5, 28x28, maxval 255) or a raw file of 784 uint8 pixels.
 absl::StatusOr<std::vector<double>> ReadImageFile(const fs::path& p) {
-  BF_ASSIGN_OR_RETURN(std::string b, ReadSmallFile(p.string(), 1 << 20, "image"));
+  BF_ASSIGN_OR_RETURN(std::string b, ReadFile(p.string(), 1 << 20, "image"));
   const int n = data::kFashionMnistPixels;
   if (b.rfind("P5", 0) == 0) {
     std::istringstream in(b);
@@ -322,8 +298,8 @@ absl::StatusOr<std::unique_ptr<client::ModelSession>> OpenSession(client::Connec
   const fs::path id_path = base / (a.model + ".json");
   std::error_code ec;
   if (fs::exists(sk_path, ec) && fs::exists(id_path, ec)) {
-    auto sk = ReadSmallFile(sk_path.string(), 4096, "secret-key file");
-    auto meta = ReadSmallFile(id_path.string(), 4096, "key file");
+    auto sk = ReadFile(sk_path.string(), 4096, "secret-key file");
+    auto meta = ReadFile(id_path.string(), 4096, "key file");
     if (sk.ok() && meta.ok()) {
       const json j = json::parse(*meta, nullptr, false);
       if (!j.is_discarded() && j.contains("key_id") && j["key_id"].is_string()) {
@@ -348,23 +324,13 @@ absl::StatusOr<std::unique_ptr<client::ModelSession>> OpenSession(client::Connec
   chmod(fs::path(dir).c_str(), S_IRWXU);
   chmod(base.c_str(), S_IRWXU);
   if (!ec) {
-    BF_RETURN_IF_ERROR(WritePrivate(sk_path.string(), s->SecretKeyFile()));
-    BF_RETURN_IF_ERROR(WritePrivate(
+    BF_RETURN_IF_ERROR(WriteFile(sk_path.string(), s->SecretKeyFile(), /*secret=*/true));
+    BF_RETURN_IF_ERROR(WriteFile(
         id_path.string(),
-        json{{"key_id", s->key_id()}, {"plan_sha256", s->info().plan_sha256()}}.dump() + "\n"));
+        json{{"key_id", s->key_id()}, {"plan_sha256", s->info().plan_sha256()}}.dump() + "\n",
+        /*secret=*/true));
   }
   return s;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-}
-
-int ArgMax(const std::vector<double>& y) {
-  return static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
 }
 
 absl::Status Infer(const InferArgs& a, std::ostream& out, std::ostream& err, bool tty) {
