@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   r.set_request_id("7");
   r.set_ciphertext(*ct);
   write("infer_valid", "\x01" + r.SerializeAsString());
+  write("infer_valid_run", "\x03" + r.SerializeAsString());
   r.set_ciphertext(ct->substr(0, 200));
   write("infer_truncated", "\x01" + r.SerializeAsString());
   r.set_model("no/such model");

@@ -3,7 +3,8 @@
 // its seeds (make_request_corpus.cc). Byte 0 picks the call:
 //   even: a RegisterKeys stream: frames of [u32 little-endian length]
 //         [a serialized RegisterKeysRequest], up to the end of the input;
-//   odd:  an Infer call: the rest is one serialized InferRequest.
+//   odd:  an Infer call: the rest is one serialized InferRequest; 3 runs
+//         the whole of Run (the plan too), other odd values decode only.
 // The service's model is the committed logreg plan of the plan fuzzer
 // (fuzz/corpus/plan/logreg_latency), registered under kFuzzKeyId.
 #ifndef BLINDFOLD_FUZZ_REQUEST_FUZZ_H_
