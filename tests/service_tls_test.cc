@@ -123,5 +123,36 @@ TEST_F(ServiceTlsTest, InferCommandOverTls) {
             std::filesystem::perms::none);
 }
 
+TEST_F(ServiceTlsTest, InferCommandOverADirectoryOfImages) {
+  // Three 28x28 PGMs and one raw file, from test images 40..43.
+  std::filesystem::create_directories(dir_ / "images");
+  const auto& test = TestSet();
+  for (int i = 0; i < 4; ++i) {
+    const std::string pixels(reinterpret_cast<const char*>(test.pixels.data()) + (40 + i) * 784,
+                             784);
+    std::ofstream f(dir_ / "images/" + std::to_string(i) + (i < 3 ? ".pgm" : ".raw"),
+                    std::ios::binary);
+    if (i < 3) f << "P5\n# test image " << 40 + i << "\n28 28\n255\n";
+    f << pixels;
+  }
+  const std::string out = dir_ / "dir.json";
+  const std::string cmd = "BLINDFOLD_TOKEN=" + tokens_["alice"] + " " + BlindfoldBinary() +
+                          " infer --server " + server_->address() + " --tls-ca " +
+                          dir_ / "ca.pem" + " --model logreg --dir " + dir_ / "images" +
+                          " --fresh-keys --json > " + out + " 2>" + dir_ / "dir.err";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_EQ(j["results"].size(), 4u);
+  auto ref = Reference::Load("logreg", dir_ / "plans/logreg.plan");
+  ASSERT_TRUE(ref.ok());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(j["results"][i]["input"], std::to_string(i) + (i < 3 ? ".pgm" : ".raw"));
+    EXPECT_EQ(j["results"][i]["class"].get<int>(),
+              ArgMax(ref->Plan(test.Preprocessed(40 + i))));
+  }
+}
+
 }  // namespace
 }  // namespace blindfold::tests
