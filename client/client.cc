@@ -244,9 +244,20 @@ absl::StatusOr<runtime::PlanInterface> InterfaceFromModelInfo(const v1::ModelInf
   i.input_period = m.input_period();
   i.input_layout.assign(m.input_layout().begin(), m.input_layout().end());
   i.output_dim = m.output_dim();
+  i.output_period = m.output_period();
   i.output_layout.assign(m.output_layout().begin(), m.output_layout().end());
-  i.rotations.assign(m.rotations().begin(), m.rotations().end());
-  i.relinearization = m.needs_relinearization_key();
+  if (m.rotation_levels_size() != m.rotations_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model '", m.name(), "': ", m.rotations_size(), " rotations but ",
+        m.rotation_levels_size(), " key levels"));
+  }
+  for (int k = 0; k < m.rotations_size(); ++k) {
+    if (!i.rotation_levels.emplace(m.rotations(k), m.rotation_levels(k)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", m.name(), "': rotation ", m.rotations(k), " listed twice"));
+    }
+  }
+  i.relin_level = m.needs_relinearization_key() ? m.relinearization_level() : -1;
   i.labels.assign(m.labels().begin(), m.labels().end());
   BF_RETURN_IF_ERROR(AnnotateStatus(runtime::ValidatePlanInterface(i),
                                     absl::StrCat("model '", m.name(), "'")));

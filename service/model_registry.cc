@@ -55,12 +55,15 @@ v1::ModelInfo ModelInfoOf(const std::string& name, const runtime::Plan& plan,
   m.set_input_period(i.input_period);
   for (int32_t e : i.input_layout) m.add_input_layout(e);
   m.set_output_dim(i.output_dim);
+  m.set_output_period(i.output_period);
   for (int32_t e : i.output_layout) m.add_output_layout(e);
-  for (int64_t r : i.rotations) {
+  for (const auto& [r, level] : i.rotation_levels) {
     m.add_rotations(r);
     m.add_galois_elements(ring::GaloisElementForRotation(r, i.params.log_n));
+    m.add_rotation_levels(level);
   }
-  m.set_needs_relinearization_key(i.relinearization);
+  m.set_needs_relinearization_key(i.relin_level >= 0);
+  m.set_relinearization_level(std::max(i.relin_level, 0));
   for (const auto& l : i.labels) m.add_labels(l);
   m.set_plan_sha256(plan_sha256);
   return m;

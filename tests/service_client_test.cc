@@ -43,7 +43,9 @@ TEST_F(ModelInfoTest, RoundTripsToThePlansInterface) {
   const runtime::PlanInterface want = runtime::InterfaceOf(plan_);
   EXPECT_EQ(i->input_layout, want.input_layout);
   EXPECT_EQ(i->output_layout, want.output_layout);
-  EXPECT_EQ(i->rotations, want.rotations);
+  EXPECT_EQ(i->rotation_levels, want.rotation_levels);
+  EXPECT_EQ(i->relin_level, want.relin_level);
+  EXPECT_EQ(i->output_period, want.output_period);
   EXPECT_EQ(i->params.log_n, want.params.log_n);
   EXPECT_EQ(i->slots, want.slots);
   EXPECT_EQ(i->depth, want.depth);
@@ -84,8 +86,13 @@ TEST_F(ModelInfoTest, HostileDescriptionsAreRefused) {
       {"depth beyond the chain", [](v1::ModelInfo& m) { m.set_depth(40); }, "depth"},
       {"shape and dim disagree", [](v1::ModelInfo& m) { m.set_input_dim(785); }, "input shape"},
       {"zero rotation", [](v1::ModelInfo& m) { m.set_rotations(0, 0); }, "rotation"},
-      {"unsorted rotations",
-       [](v1::ModelInfo& m) { m.set_rotations(1, m.rotations(0)); }, "rotation"},
+      {"a rotation listed twice",
+       [](v1::ModelInfo& m) { m.set_rotations(1, m.rotations(0)); }, "listed twice"},
+      {"key levels missing", [](v1::ModelInfo& m) { m.clear_rotation_levels(); }, "key levels"},
+      {"key level beyond the chain", [](v1::ModelInfo& m) { m.set_rotation_levels(0, 30); },
+       "outside the chain"},
+      {"output period not the layout's",
+       [](v1::ModelInfo& m) { m.set_output_period(m.output_period() * 2); }, "output layout"},
       {"labels for another output", [](v1::ModelInfo& m) { m.add_labels("extra"); }, "labels"},
       {"weak parameters: N = 2^12",
        [](v1::ModelInfo& m) { m.mutable_parameters()->set_log_n(12); }, "parameters"},

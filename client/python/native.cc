@@ -64,9 +64,21 @@ class ModelKeys {
     i.input_period = d["input_period"].cast<int64_t>();
     i.input_layout = d["input_layout"].cast<std::vector<int32_t>>();
     i.output_dim = d["output_dim"].cast<int64_t>();
+    i.output_period = d["output_period"].cast<int64_t>();
     i.output_layout = d["output_layout"].cast<std::vector<int32_t>>();
-    i.rotations = d["rotations"].cast<std::vector<int64_t>>();
-    i.relinearization = d["needs_relinearization_key"].cast<bool>();
+    const auto rotations = d["rotations"].cast<std::vector<int64_t>>();
+    const auto levels = d["rotation_levels"].cast<std::vector<int>>();
+    if (rotations.size() != levels.size()) {
+      throw std::invalid_argument("model '" + i.model + "': rotations and key levels differ in count");
+    }
+    for (size_t k = 0; k < rotations.size(); ++k) {
+      if (!i.rotation_levels.emplace(rotations[k], levels[k]).second) {
+        throw std::invalid_argument("model '" + i.model + "': a rotation listed twice");
+      }
+    }
+    i.relin_level = d["needs_relinearization_key"].cast<bool>()
+                        ? d["relinearization_level"].cast<int>()
+                        : -1;
     i.labels = d["labels"].cast<std::vector<std::string>>();
     // Checked as the C++ client checks it (client::InterfaceFromModelInfo).
     OrThrow(runtime::ValidatePlanInterface(i));

@@ -49,8 +49,11 @@ def _interface_fields(info):
         "input_layout": list(info.input_layout),
         "output_dim": info.output_dim,
         "output_layout": list(info.output_layout),
+        "output_period": info.output_period,
         "rotations": list(info.rotations),
+        "rotation_levels": list(info.rotation_levels),
         "needs_relinearization_key": info.needs_relinearization_key,
+        "relinearization_level": info.relinearization_level,
         "labels": list(info.labels),
     }
 
