@@ -254,14 +254,6 @@ template <typename T>
 absl::StatusOr<T> InferenceService::RunQueued(grpc::ServerContext* ctx, const char* method,
                                               std::function<absl::StatusOr<T>()> work,
                                               double* queue_seconds) {
-  struct Job {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false, abandoned = false;
-    absl::StatusOr<T> result = absl::UnknownError("not run");
-    double queue_s = 0;
-  };
-  auto job = std::make_shared<Job>();
   const auto system_deadline = ctx->deadline();
   const auto now_sys = std::chrono::system_clock::now();
   auto deadline = Clock::now() + limits_.request_timeout;
@@ -271,47 +263,25 @@ absl::StatusOr<T> InferenceService::RunQueued(grpc::ServerContext* ctx, const ch
                                   system_deadline - now_sys);
     client_deadline = true;
   }
-  const auto queued = Clock::now();
-  absl::Status submitted = queue_->Submit([job, work = std::move(work), deadline, queued] {
-    {
-      std::lock_guard<std::mutex> lock(job->mu);
-      if (job->abandoned) return;
-      job->queue_s = Seconds(queued);
-    }
-    absl::StatusOr<T> r =
-        Clock::now() >= deadline
-            ? absl::StatusOr<T>(absl::DeadlineExceededError("deadline passed while queued"))
-            : work();
-    std::lock_guard<std::mutex> lock(job->mu);
-    job->result = std::move(r);
-    job->done = true;
-    job->cv.notify_all();
-  });
-  if (!submitted.ok()) {
-    // A full queue is transient: clients may retry (client/client.cc).
-    if (absl::IsResourceExhausted(submitted)) ctx->AddTrailingMetadata("blindfold-retryable", "1");
-    return absl::Status(submitted.code(), absl::StrCat(method, ": ", submitted.message()));
-  }
-  std::unique_lock<std::mutex> lock(job->mu);
-  while (!job->done) {
-    const auto step = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
-    job->cv.wait_until(lock, step);
-    if (job->done) break;
+  absl::StatusOr<T> result = absl::UnknownError("not run");
+  double waited = 0;
+  const auto start = Clock::now();
+  const absl::Status s = queue_->Run(
+      [&] { result = work(); }, deadline, [ctx] { return ctx->IsCancelled(); }, &waited);
+  if (queue_seconds != nullptr) *queue_seconds = waited;
+  if (absl::IsDeadlineExceeded(s) || (s.ok() && Clock::now() > deadline)) {
     // A call past its deadline is cancelled too: report the deadline.
-    if (Clock::now() >= deadline) {
-      job->abandoned = true;
-      return absl::DeadlineExceededError(absl::StrFormat(
-          "%s: %s passed after %.0f ms (%s)", method,
-          client_deadline ? "the call's deadline" : "the server's request timeout",
-          Seconds(queued) * 1e3, job->queue_s > 0 ? "running" : "waiting for a worker"));
-    }
-    if (ctx->IsCancelled()) {
-      job->abandoned = true;
-      return absl::CancelledError(absl::StrCat(method, ": the call was cancelled"));
-    }
+    return absl::DeadlineExceededError(absl::StrFormat(
+        "%s: %s passed after %.0f ms (%s)", method,
+        client_deadline ? "the call's deadline" : "the server's request timeout",
+        Seconds(start) * 1e3, s.ok() ? "running" : "waiting for a worker"));
   }
-  if (queue_seconds != nullptr) *queue_seconds = job->queue_s;
-  return std::move(job->result);
+  if (!s.ok()) {
+    // A full queue is transient: clients may retry (client/client.cc).
+    if (absl::IsResourceExhausted(s)) ctx->AddTrailingMetadata("blindfold-retryable", "1");
+    return absl::Status(s.code(), absl::StrCat(method, ": ", s.message()));
+  }
+  return result;
 }
 
 grpc::Status InferenceService::ListModels(grpc::ServerContext* ctx,
@@ -376,7 +346,7 @@ grpc::Status InferenceService::RegisterKeys(
   call.set_model(m->name);
 
   // Validation parses every key: HE work, so it waits its turn in the queue.
-  auto bytes = std::make_shared<const std::string>(*std::move(keys));
+  const std::string* bytes = &*keys;
   double queue_s = 0;
   const auto run_start = Clock::now();
   absl::StatusOr<std::shared_ptr<const runtime::InferenceServer>> server =
@@ -479,12 +449,12 @@ absl::StatusOr<v1::InferResponse> InferenceService::InferOne(grpc::ServerContext
   call.set_key(req.key_id());
   absl::StatusOr<std::shared_ptr<const LoadedKeys>> keys = FindKeys(client, req.key_id(), m);
   if (!keys.ok()) return AnnotateStatus(keys.status(), "Infer");
-  auto input = std::make_shared<const std::string>(req.ciphertext());
-  std::shared_ptr<const runtime::InferenceServer> server = (*keys)->server;
+  // The run happens on this thread, while `req` and the keys are held.
+  const runtime::InferenceServer& server = *(*keys)->server;
   double queue_s = 0;
   const auto start = Clock::now();
   absl::StatusOr<std::string> out = RunQueued<std::string>(
-      ctx, "Infer", [server, input]() { return server->Run(*input); }, &queue_s);
+      ctx, "Infer", [&server, &req]() { return server.Run(req.ciphertext()); }, &queue_s);
   const double total_s = Seconds(start);
   call.AddTimes(queue_s, total_s - queue_s);
   if (!out.ok()) {

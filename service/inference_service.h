@@ -3,9 +3,9 @@
 // over the sync gRPC API. Every call: authenticate (bearer token, or the
 // fixed id "anonymous" on a server started without tokens), check the
 // request's fields (service/request_decoding.h), then do the work; HE work
-// (running a plan, validating uploaded keys) goes through the bounded work
+// (running a plan, validating uploaded keys) is admitted by the bounded work
 // queue, waited for no longer than the call's deadline or the server's
-// request timeout. Each call ends with one log line and its metrics.
+// request timeout, and runs on the call's own thread. Each call ends with one log line and its metrics.
 #ifndef BLINDFOLD_SERVICE_INFERENCE_SERVICE_H_
 #define BLINDFOLD_SERVICE_INFERENCE_SERVICE_H_
 
@@ -87,8 +87,9 @@ class InferenceService final : public blindfold::v1::Inference::Service {
   absl::StatusOr<std::shared_ptr<const LoadedKeys>> FindKeys(const std::string& client,
                                                              const std::string& key_id,
                                                              const Model* model);
-  // Runs `work` on the queue; waits until it is done, the deadline passes
-  // or the call is cancelled.
+  // Runs `work` on this thread once the work queue admits it (waiting no
+  // longer than the call's deadline or the request timeout); the errors of
+  // WorkQueue::Run, named for `method`.
   template <typename T>
   absl::StatusOr<T> RunQueued(grpc::ServerContext* ctx, const char* method,
                               std::function<absl::StatusOr<T>()> work, double* queue_seconds);

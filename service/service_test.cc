@@ -114,36 +114,81 @@ TEST(RequestDecodingTest, KeyUploadOrderAndSizes) {
   EXPECT_FALSE(empty.Add(v1::RegisterKeysRequest()).ok());
 }
 
-TEST(WorkQueueTest, RejectsBeyondCapacityAndRunsWhatItTook) {
-  std::atomic<int> ran{0};
+TEST(WorkQueueTest, BoundsRunningAndWaitingJobsInOrder) {
+  using Clock = WorkQueue::Clock;
+  const auto far = Clock::now() + std::chrono::seconds(60);
+  WorkQueue q(1, 2);
   std::atomic<bool> release{false};
-  {
-    WorkQueue q(1, 2);
-    // One job holds the worker; two wait; the fourth is refused.
-    ASSERT_TRUE(q.Submit([&] {
+  std::mutex mu;
+  std::vector<int> order;
+  auto record = [&](int i) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(i);
+  };
+  // One job holds the only worker.
+  std::thread holder([&] {
+    EXPECT_TRUE(q.Run([&] {
                    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                   ++ran;
-                 }).ok());
-    while (q.running() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ASSERT_TRUE(q.Submit([&] { ++ran; }).ok());
-    ASSERT_TRUE(q.Submit([&] { ++ran; }).ok());
-    EXPECT_EQ(q.depth(), 2);
-    absl::Status full = q.Submit([&] { ++ran; });
-    EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
-    EXPECT_THAT(std::string(full.message()), HasSubstr("work queue is full"));
-    release = true;
-    q.Shutdown();
-    EXPECT_EQ(q.Submit([] {}).code(), absl::StatusCode::kUnavailable);
-  }
-  EXPECT_EQ(ran, 3);
-  // No waiting room: a job runs only on an idle worker.
-  WorkQueue none(2, 0);
-  std::atomic<bool> hold{true};
-  ASSERT_TRUE(none.Submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }).ok());
-  ASSERT_TRUE(none.Submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }).ok());
-  while (none.running() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_EQ(none.Submit([] {}).code(), absl::StatusCode::kResourceExhausted);
-  hold = false;
+                   record(0);
+                 }, far, nullptr).ok());
+  });
+  while (q.running() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Two wait, in order; a third is refused at once.
+  std::thread w1([&] { EXPECT_TRUE(q.Run([&] { record(1); }, far, nullptr).ok()); });
+  while (q.depth() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread w2([&] { EXPECT_TRUE(q.Run([&] { record(2); }, far, nullptr).ok()); });
+  while (q.depth() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  bool ran = false;
+  absl::Status full = q.Run([&] { ran = true; }, far, nullptr);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(full.message()), HasSubstr("work queue is full (2 requests waiting"));
+  EXPECT_FALSE(ran);
+  release = true;
+  holder.join();
+  w1.join();
+  w2.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(q.running(), 0);
+  EXPECT_EQ(q.depth(), 0);
+}
+
+TEST(WorkQueueTest, WaitingEndsAtTheDeadlineOrCancellationOrShutdown) {
+  using Clock = WorkQueue::Clock;
+  WorkQueue q(1, 4);
+  std::atomic<bool> release{false};
+  std::thread holder([&] {
+    EXPECT_TRUE(q.Run([&] {
+                   while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                 }, Clock::now() + std::chrono::seconds(60), nullptr).ok());
+  });
+  while (q.running() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  bool ran = false;
+  double waited = 0;
+  EXPECT_EQ(q.Run([&] { ran = true; }, Clock::now() + std::chrono::milliseconds(30), nullptr,
+                  &waited)
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(waited, 0.025);
+  EXPECT_EQ(q.Run([&] { ran = true; }, Clock::now() + std::chrono::seconds(60),
+                  [] { return true; })
+                .code(),
+            absl::StatusCode::kCancelled);
+  std::thread waiter([&] {
+    EXPECT_EQ(q.Run([&] { ran = true; }, Clock::now() + std::chrono::seconds(60), nullptr).code(),
+              absl::StatusCode::kUnavailable);
+  });
+  while (q.depth() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  q.Shutdown();
+  waiter.join();
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(q.depth(), 0);
+  release = true;
+  holder.join();
+  EXPECT_EQ(q.Run([] {}, Clock::now() + std::chrono::seconds(1), nullptr).code(),
+            absl::StatusCode::kUnavailable);
+  // No waiting room: a job runs only on a free worker.
+  WorkQueue none(1, 0);
+  EXPECT_TRUE(none.Run([] {}, Clock::now() + std::chrono::seconds(1), nullptr).ok());
 }
 
 TEST(KeyCacheTest, EvictsLeastRecentlyUsedByBytes) {

@@ -1,18 +1,20 @@
 // File: service/work_queue.h
-// A bounded queue of jobs and the workers that run them. Submit never
-// blocks: with `capacity` jobs already waiting it returns ResourceExhausted
-// at once, so a loaded server sheds requests instead of piling them up.
-// Each HE job parallelises inside the engine (base/thread_pool.h), so few
-// workers are needed (docs/service.md, "Limits").
+// The bounded work queue: at most `workers` HE jobs run at once, at most
+// `capacity` more wait, in arrival order; beyond that a job is refused at
+// once (ResourceExhausted), so a loaded server sheds requests instead of
+// piling them up. A job runs on the thread that brings it (the call's own
+// gRPC thread): no hand-off to a worker thread and back, which on a busy
+// machine costs a scheduler wake-up each way. Each HE job parallelises
+// inside the engine (base/thread_pool.h), so few workers are needed
+// (docs/service.md, "Limits").
 #ifndef BLINDFOLD_SERVICE_WORK_QUEUE_H_
 #define BLINDFOLD_SERVICE_WORK_QUEUE_H_
 
+#include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
+#include <list>
 #include <mutex>
-#include <thread>
-#include <vector>
 
 #include "absl/status/status.h"
 
@@ -20,14 +22,20 @@ namespace blindfold::service {
 
 class WorkQueue {
  public:
-  WorkQueue(int workers, int capacity);
-  ~WorkQueue();  // Shutdown()
+  using Clock = std::chrono::steady_clock;
 
-  // Queues `job`. ResourceExhausted when `capacity` jobs wait already
-  // for a worker (0: run only on an idle worker); Unavailable after
-  // Shutdown().
-  absl::Status Submit(std::function<void()> job);
-  // Stops taking jobs, runs those queued, joins the workers.
+  WorkQueue(int workers, int capacity);
+
+  // Runs `job` on this thread once a worker slot is free (at once if one is
+  // and nobody waits). Errors, with `job` not run: ResourceExhausted when
+  // `capacity` jobs wait already; DeadlineExceeded when `deadline` passes
+  // while waiting; Cancelled when `cancelled()` (polled while waiting)
+  // turns true; Unavailable after Shutdown(). `waited_seconds`: time spent
+  // waiting for the slot.
+  absl::Status Run(const std::function<void()>& job, Clock::time_point deadline,
+                   const std::function<bool()>& cancelled, double* waited_seconds = nullptr);
+  // Refuses new jobs and wakes the waiting ones (Unavailable); running
+  // jobs finish.
   void Shutdown();
 
   int depth() const;    // jobs waiting
@@ -35,16 +43,18 @@ class WorkQueue {
   int capacity() const { return capacity_; }
 
  private:
-  void Loop();
+  struct Waiter {
+    std::condition_variable cv;
+    bool granted = false;
+  };
+  void Release();
 
   const int capacity_;
-  const int workers_count_;
+  const int workers_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
+  std::list<Waiter*> waiters_;  // arrival order
   int running_ = 0;
   bool stop_ = false;
-  std::vector<std::thread> workers_;
 };
 
 }  // namespace blindfold::service
