@@ -2,8 +2,8 @@
 """The Python client against real servers (CTest runs this with Debian's
 python3; tests/CMakeLists.txt passes the paths).
 
-Every shipped model that fits this machine (logreg, mlp, cnn-small, cnn,
-mlp-relu), 20 Fashion-MNIST test images each, half unary and half over one
+Every shipped model but cnn-deep (logreg, mlp, cnn-small, cnn, mlp-relu;
+cnn-deep takes minutes, docs/service.md), 20 Fashion-MNIST test images each, half unary and half over one
 InferStream, with keys in the embedded SQLite store and then in a real
 redis-server; the predictions must equal the reference executor's
 (`blindfold eval-plain --logits-out`: every image for polynomial models,
