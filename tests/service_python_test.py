@@ -3,9 +3,9 @@
 python3; tests/CMakeLists.txt passes the paths).
 
 Every shipped model but cnn-deep (logreg, mlp, cnn-small, cnn, mlp-relu;
-cnn-deep takes minutes, docs/service.md), 20 Fashion-MNIST test images each, half unary and half over one
-InferStream, with keys in the embedded SQLite store and then in a real
-redis-server; the predictions must equal the reference executor's
+cnn-deep takes minutes, docs/service.md), 20 Fashion-MNIST test images
+each, half unary and half over one InferStream, with keys in the
+embedded SQLite store and then in a real redis-server; the predictions must equal the reference executor's
 (`blindfold eval-plain --logits-out`: every image for polynomial models,
 18/20 for mlp-relu's fitted ReLU). Then the failure modes a Python user
 meets (token, model, ciphertext), keys reused from a saved secret key, TLS,
