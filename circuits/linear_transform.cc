@@ -77,6 +77,60 @@ int LinearTransformPlan::num_rotations() const {
                           SumSteps().size());
 }
 
+std::vector<int64_t> PowerOfTwoHops(int64_t steps, int64_t slots) {
+  int64_t n = Mod(steps, slots);
+  if (n > slots / 2) n -= slots;
+  std::vector<int64_t> hops;
+  for (int64_t bit = 1; n != 0; bit <<= 1, n /= 2) {
+    if (n % 2 == 0) continue;
+    // Non-adjacent form: the digit (+1 or -1) that leaves n divisible by 4.
+    const int64_t digit = Mod(n, 4) == 1 ? 1 : -1;
+    n -= digit;
+    // -slots/2 and +slots/2 are the same rotation; name it by its positive.
+    hops.push_back(digit == -1 && bit == slots / 2 ? bit : digit * bit);
+  }
+  return hops;
+}
+
+std::vector<int64_t> PowerOfTwoRotations(int64_t max_slots) {
+  std::vector<int64_t> r;
+  for (int64_t b = 1; b < max_slots; b <<= 1) {
+    r.push_back(b);
+    if (2 * b < max_slots) r.push_back(-b);
+  }
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+namespace {
+
+// Counts what ApplyLinearTransform performs, on no data.
+struct CountingBackend {
+  using Ct = char;
+  RotationTally tally;
+  std::vector<Ct> RotateHoisted(const Ct&, const std::vector<int64_t>& steps) {
+    tally.hoisted += static_cast<int64_t>(steps.size());
+    return std::vector<Ct>(steps.size(), 0);
+  }
+  Ct Rotate(const Ct&, int64_t) {
+    ++tally.rotations;
+    return 0;
+  }
+  Ct MulPlain(const Ct&, const SparseDiagonal&, int64_t) { return 0; }
+  void AddInPlace(Ct&, const Ct&) {}
+  Ct Finish(const Ct&) { return 0; }
+};
+
+}  // namespace
+
+RotationTally CountRotations(const LinearTransformPlan& plan,
+                             const TransformOptions& options) {
+  CountingBackend b;
+  if (plan.blocks.empty()) return b.tally;  // no diagonals (a throughput plan)
+  ApplyLinearTransform(b, plan, CountingBackend::Ct{0}, true, options);
+  return b.tally;
+}
+
 std::vector<double> Tile(const std::vector<double>& values, int64_t period,
                          int64_t slots) {
   std::vector<double> out(slots, 0.0);

@@ -23,6 +23,7 @@
 #ifndef BLINDFOLD_CIRCUITS_LINEAR_TRANSFORM_H_
 #define BLINDFOLD_CIRCUITS_LINEAR_TRANSFORM_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -106,6 +107,37 @@ std::vector<double> Tile(const std::vector<double>& values, int64_t period,
 std::vector<double> Tile(const SparseDiagonal& values, int64_t period,
                          int64_t slots);
 
+// How a transform is executed (a plan-wide choice, runtime/plan.h). The
+// defaults are Blindfold's; the conventional pipeline (docs/design/
+// baseline.md) turns each of them around.
+struct TransformOptions {
+  // Baby rotations of x share one decomposition (hoisting). Off: each is a
+  // rotation of its own; with a single giant step (the plain diagonal
+  // method) each is made, used and dropped before the next.
+  bool hoist = true;
+  // Every plaintext product is rescaled on its own, as TenSEAL's
+  // auto-rescale and SEAL's examples do, instead of one rescale of the sum.
+  bool eager_rescale = false;
+  // Every rotation is composed of power-of-two rotations (the non-adjacent
+  // form of its amount, as SEAL does with its default Galois keys), so the
+  // key set is PowerOfTwoRotations() whatever the plan rotates by.
+  bool power_of_two_rotations = false;
+
+  bool operator==(const TransformOptions&) const = default;
+};
+
+// The power-of-two rotations a rotation by `steps` within `slots` (a power
+// of two) is composed of: the non-adjacent form of the representative of
+// steps mod slots in (-slots/2, slots/2], lowest power first; empty for a
+// multiple of slots. Each is +-2^i with 2^i <= slots/2, and there are at
+// most log2(slots)/2 + 1 of them.
+std::vector<int64_t> PowerOfTwoHops(int64_t steps, int64_t slots);
+
+// The power-of-two key set of a ring with `max_slots` slots (N/2, a power
+// of two): +2^i and -2^i for 2^i < max_slots, without -max_slots/2 (the
+// same rotation as +max_slots/2): 2 log2(max_slots) - 1 rotations, sorted.
+std::vector<int64_t> PowerOfTwoRotations(int64_t max_slots);
+
 // Runs the plan on a backend B providing:
 //   using Ct = ...;
 //   std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
@@ -120,29 +152,59 @@ std::vector<double> Tile(const SparseDiagonal& values, int64_t period,
 // flooding stay far below its precision).
 template <typename B>
 typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
-                                    const typename B::Ct& x, bool rescale = true) {
+                                    const typename B::Ct& x, bool rescale = true,
+                                    const TransformOptions& options = {}) {
   using Ct = typename B::Ct;
-  const std::vector<int64_t> babies = [&] {
-    std::vector<int64_t> b;
-    for (int64_t s : plan.BabySteps()) b.push_back(s);
-    return b;
-  }();
-  std::map<int64_t, Ct> rotated;
-  {
-    std::vector<Ct> r = backend.RotateHoisted(x, babies);
-    for (size_t i = 0; i < babies.size(); ++i) rotated.emplace(babies[i], std::move(r[i]));
-  }
-  auto baby = [&](int64_t b) -> const Ct& {
-    return b == 0 ? x : rotated.at(b);
+  auto rotate = [&](const Ct& v, int64_t steps) -> Ct {
+    if (!options.power_of_two_rotations) return backend.Rotate(v, steps);
+    const std::vector<int64_t> hops = PowerOfTwoHops(steps, plan.slots);
+    if (hops.empty()) return v;
+    Ct r = backend.Rotate(v, hops[0]);
+    for (size_t i = 1; i < hops.size(); ++i) r = backend.Rotate(r, hops[i]);
+    return r;
   };
+  const bool eager = rescale && options.eager_rescale;
+  auto product = [&](const Ct& v, const SparseDiagonal& d) -> Ct {
+    Ct p = backend.MulPlain(v, d, plan.period);
+    return eager ? backend.Finish(p) : p;
+  };
+  const std::vector<int64_t> babies = plan.BabySteps();
+  // One giant step without hoisting (the plain diagonal method): each baby
+  // rotation is made when its diagonal is used, so at most one is alive.
+  const bool stream = !options.hoist && plan.blocks.size() == 1;
+  std::map<int64_t, Ct> rotated;
+  if (!stream && !babies.empty()) {
+    if (!options.hoist) {
+      for (int64_t b : babies) rotated.emplace(b, rotate(x, b));
+    } else if (!options.power_of_two_rotations) {
+      std::vector<Ct> r = backend.RotateHoisted(x, babies);
+      for (size_t i = 0; i < babies.size(); ++i) rotated.emplace(babies[i], std::move(r[i]));
+    } else {
+      // The first hop of every baby rotation shares the decomposition of x;
+      // the remaining hops follow one by one.
+      std::vector<int64_t> first;
+      for (int64_t b : babies) {
+        const int64_t h = PowerOfTwoHops(b, plan.slots).front();
+        if (std::find(first.begin(), first.end(), h) == first.end()) first.push_back(h);
+      }
+      std::vector<Ct> r = backend.RotateHoisted(x, first);
+      for (int64_t b : babies) {
+        const std::vector<int64_t> hops = PowerOfTwoHops(b, plan.slots);
+        Ct v = r[std::find(first.begin(), first.end(), hops[0]) - first.begin()];
+        for (size_t i = 1; i < hops.size(); ++i) v = backend.Rotate(v, hops[i]);
+        rotated.emplace(b, std::move(v));
+      }
+    }
+  }
   // Horner over the giant indices, largest first (see GiantSteps()).
   std::optional<Ct> acc;
   int64_t previous = 0;
   for (auto it = plan.blocks.rbegin(); it != plan.blocks.rend(); ++it) {
     const auto& [g, diags] = *it;
-    if (acc) *acc = backend.Rotate(*acc, (previous - g) * plan.baby_step);
+    if (acc) *acc = rotate(*acc, (previous - g) * plan.baby_step);
     for (const auto& [b, d] : diags) {
-      Ct p = backend.MulPlain(baby(b), d, plan.period);
+      Ct p = b == 0 ? product(x, d)
+                    : stream ? product(rotate(x, b), d) : product(rotated.at(b), d);
       if (acc) {
         backend.AddInPlace(*acc, p);
       } else {
@@ -151,14 +213,22 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
     }
     previous = g;
   }
-  if (previous != 0) *acc = backend.Rotate(*acc, previous * plan.baby_step);
-  Ct y = rescale ? backend.Finish(*acc) : std::move(*acc);
+  if (previous != 0) *acc = rotate(*acc, previous * plan.baby_step);
+  Ct y = rescale && !eager ? backend.Finish(*acc) : std::move(*acc);
   for (int64_t s : plan.SumSteps()) {
-    Ct r = backend.Rotate(y, s);
+    Ct r = rotate(y, s);
     backend.AddInPlace(y, r);
   }
   return y;
 }
+
+// Rotations a transform performs under `options`: `rotations` full ones and
+// `hoisted` ones that share a decomposition (each one key switch).
+struct RotationTally {
+  int64_t rotations = 0, hoisted = 0;
+};
+RotationTally CountRotations(const LinearTransformPlan& plan,
+                             const TransformOptions& options = {});
 
 }  // namespace blindfold::circuits
 

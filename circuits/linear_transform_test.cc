@@ -124,5 +124,105 @@ TEST(LinearTransformTest, RejectsBadPeriodsAndShapes) {
   EXPECT_FALSE(PlanLinearTransform(100, 4, tall, 4, 64).ok());  // rows > slots
 }
 
+// ----------------------------------------------- execution options --
+
+TEST(PowerOfTwoHopsTest, ComposeEveryRotationFromKeysOfThePowerOfTwoSet) {
+  for (int64_t slots : {int64_t{8}, int64_t{64}, int64_t{1024}, int64_t{16384}}) {
+    const std::vector<int64_t> keys = PowerOfTwoRotations(slots);
+    int log = 0;
+    while ((int64_t{1} << log) < slots) ++log;
+    EXPECT_EQ(static_cast<int>(keys.size()), 2 * log - 1) << slots;
+    const int64_t stride = slots > 1024 ? 7 : 1;
+    for (int64_t steps = -slots; steps <= 2 * slots; steps += stride) {
+      const std::vector<int64_t> hops = PowerOfTwoHops(steps, slots);
+      int64_t sum = 0;
+      int64_t last_bit = 0;
+      for (int64_t h : hops) {
+        const int64_t m = std::abs(h);
+        ASSERT_TRUE(m > 0 && (m & (m - 1)) == 0) << steps << " hop " << h;
+        ASSERT_LE(m, slots / 2);
+        // Non-adjacent form: no two neighbouring powers.
+        ASSERT_TRUE(last_bit == 0 || m > 2 * last_bit) << steps;
+        last_bit = m;
+        ASSERT_TRUE(std::binary_search(keys.begin(), keys.end(), h)) << steps << " " << h;
+        sum += h;
+      }
+      ASSERT_EQ(((sum - steps) % slots + slots) % slots, 0) << steps;
+      ASSERT_LE(static_cast<int>(hops.size()), log / 2 + 1) << steps;
+      if (steps % slots == 0) ASSERT_TRUE(hops.empty());
+    }
+  }
+}
+
+// The slot backend, recording what it is asked to do.
+class RecordingBackend : public SlotBackend {
+ public:
+  using SlotBackend::SlotBackend;
+  Ct Rotate(const Ct& x, int64_t steps) {
+    amounts.push_back(steps);
+    return SlotBackend::Rotate(x, steps);
+  }
+  std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps) {
+    for (int64_t s : steps) amounts.push_back(s);
+    return SlotBackend::RotateHoisted(x, steps);
+  }
+  Ct Finish(const Ct& x) {
+    ++finishes;
+    return x;
+  }
+  std::vector<int64_t> amounts;
+  int finishes = 0;
+};
+
+TEST(TransformOptionsTest, EveryOptionComputesTheSameProductAndCountsWhatItDoes) {
+  std::mt19937 rng(11);
+  const int64_t slots = 256;
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{40, 60}, {100, 30}, {64, 64}}) {
+    const Rows a = RandomMatrix(rows, cols, 0.3, rng);
+    std::vector<double> x(cols);
+    std::uniform_real_distribution<double> u(-1, 1);
+    for (double& v : x) v = u(rng);
+    const int64_t in_period = NextPowerOfTwo(cols);
+    const int64_t offsets = std::min(in_period, NextPowerOfTwo(rows));
+    for (int64_t baby : {int64_t{1}, int64_t{4}, offsets}) {
+      auto plan = PlanLinearTransform(rows, cols, a, in_period, slots, {}, baby);
+      ASSERT_TRUE(plan.ok()) << plan.status();
+      RecordingBackend ref(slots);
+      const auto want = ApplyLinearTransform(ref, *plan, Tile(x, in_period, slots));
+      for (int bits = 0; bits < 8; ++bits) {
+        TransformOptions o;
+        o.hoist = bits & 1;
+        o.eager_rescale = bits & 2;
+        o.power_of_two_rotations = bits & 4;
+        RecordingBackend b(slots);
+        const auto y = ApplyLinearTransform(b, *plan, Tile(x, in_period, slots), true, o);
+        for (int64_t j = 0; j < slots; ++j) {
+          ASSERT_NEAR(y[j], want[j], 1e-12) << rows << "x" << cols << " B " << baby
+                                            << " options " << bits;
+        }
+        const RotationTally t = CountRotations(*plan, o);
+        EXPECT_EQ(b.rotations, t.rotations);
+        EXPECT_EQ(b.hoisted_rotations, t.hoisted);
+        if (!o.hoist) {
+          EXPECT_EQ(b.hoisted_rotations, 0);
+        }
+        // Eager: a rescale per plaintext product; else one per transform.
+        EXPECT_EQ(b.finishes, o.eager_rescale ? plan->num_diagonals() : 1);
+        if (o.power_of_two_rotations) {
+          for (int64_t s : b.amounts) {
+            ASSERT_TRUE(std::abs(s) > 0 && (std::abs(s) & (std::abs(s) - 1)) == 0) << s;
+          }
+        }
+        // Without hoisting or power-of-two hops, one rotation per baby step,
+        // giant step and inner-sum step: the plain diagonal method when the
+        // baby step covers every offset.
+        if (!o.hoist && !o.power_of_two_rotations) {
+          EXPECT_EQ(b.rotations, plan->num_rotations());
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace blindfold::circuits

@@ -36,12 +36,16 @@ CostBreakdown PredictLatency(const Plan& plan) {
         c.rescale_ms += s * kRescale13 * l * static_cast<double>(p.rows);
         continue;
       }
-      c.rotations_ms += s * kRotate13 * l *
-                        static_cast<double>(p.lt.GiantSteps().size() + p.lt.SumSteps().size());
-      c.hoisted_ms += s * kHoisted13 * l * static_cast<double>(p.lt.BabySteps().size());
-      c.encode_ms += s * kEncode13 * l * static_cast<double>(p.lt.num_diagonals());
-      c.plain_mul_ms += s * kMulPlain13 * l * static_cast<double>(p.lt.num_diagonals());
-      c.rescale_ms += s * kRescale13 * l;
+      // Rotations as the plan's execution options perform them (hoisted
+      // or not, composed of powers of two or not).
+      const circuits::RotationTally r = circuits::CountRotations(p.lt, plan.execution);
+      const double diagonals = static_cast<double>(p.lt.num_diagonals());
+      c.rotations_ms += s * kRotate13 * l * static_cast<double>(r.rotations);
+      c.hoisted_ms += s * kHoisted13 * l * static_cast<double>(r.hoisted);
+      c.encode_ms += s * kEncode13 * l * diagonals;
+      c.plain_mul_ms += s * kMulPlain13 * l * diagonals;
+      c.rescale_ms += s * kRescale13 * l *
+                      (plan.execution.eager_rescale && f.rescale ? diagonals : 1.0);
     }
   };
   for (const PlanTerm& t : plan.terms) {

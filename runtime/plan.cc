@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <set>
 
+#include "circuits/slot_backend.h"
+
 namespace blindfold::runtime {
 
 std::vector<double> LaidOut(const std::vector<double>& values, const Layout& layout,
@@ -47,6 +49,24 @@ std::vector<size_t> LastReaders(const Plan& plan) {
   return last;
 }
 
+std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<double>& x) {
+  if (plan.mode == PackingMode::kThroughput) {
+    circuits::SlotBackend one(1);
+    std::vector<std::vector<double>> in;
+    for (double v : x) in.push_back({v});
+    const auto out = ExecutePlanBatched(one, plan, std::move(in));
+    std::vector<double> y;
+    for (const auto& o : out) y.push_back(o[0]);
+    return y;
+  }
+  circuits::SlotBackend slots(plan.slots);
+  const auto y = ExecutePlan(
+      slots, plan,
+      circuits::Tile(LaidOut(x, plan.terms[0].layout, plan.terms[0].period),
+                     plan.terms[0].period, plan.slots));
+  return Gathered(y, plan.output.layout, plan.output.dim);
+}
+
 const char* PackingModeName(PackingMode mode) {
   return mode == PackingMode::kThroughput ? "throughput" : "latency";
 }
@@ -69,6 +89,9 @@ void ForEachTransform(const Plan& plan, F f) {
 }  // namespace
 
 std::vector<int64_t> Plan::Rotations() const {
+  if (execution.power_of_two_rotations) {
+    return circuits::PowerOfTwoRotations(int64_t{1} << std::max(0, params.log_n - 1));
+  }
   std::set<int64_t> all;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {
     for (int64_t r : lt.Rotations()) all.insert(r);
@@ -78,8 +101,14 @@ std::vector<int64_t> Plan::Rotations() const {
 
 std::map<int64_t, int> Plan::RotationLevels() const {
   // ApplyLinearTransform rotates its input (babies, giants) at the level
-  // the products need and the inner sums after the optional rescale.
+  // the products need and the inner sums after the optional rescale (with
+  // eager rescales the giants run one lower: the key still reaches them).
+  // Power-of-two key sets are made whole, at the top.
   std::map<int64_t, int> out;
+  if (execution.power_of_two_rotations) {
+    for (int64_t r : Rotations()) out.emplace(r, depth);
+    return out;
+  }
   auto note = [&](int64_t r, int level) {
     int& l = out.emplace(r, level).first->second;
     l = std::max(l, level);
@@ -116,7 +145,7 @@ int Plan::RelinLevel() const {
 int64_t Plan::RotationCount() const {
   int64_t n = 0;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {
-    n += static_cast<int64_t>(lt.GiantSteps().size() + lt.SumSteps().size());
+    n += circuits::CountRotations(lt, execution).rotations;
   });
   return n;
 }
@@ -124,7 +153,7 @@ int64_t Plan::RotationCount() const {
 int64_t Plan::HoistedRotationCount() const {
   int64_t n = 0;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {
-    n += static_cast<int64_t>(lt.BabySteps().size());
+    n += circuits::CountRotations(lt, execution).hoisted;
   });
   return n;
 }

@@ -96,15 +96,23 @@ struct Plan {
   std::vector<std::string> labels;
   // Largest |value| of any term / the output over the calibration inputs.
   double max_term_abs = 0, max_output_abs = 0;
+  // How linear transforms run (hoisting, rescaling, power-of-two
+  // rotations); the defaults are the optimized ones, the conventional
+  // baseline (docs/design/baseline.md) turns them off.
+  circuits::TransformOptions execution;
 
-  // Every rotation the plan performs (the Galois key set), sorted, unique.
+  // The Galois key set, sorted, unique: every rotation the plan performs,
+  // or, when its rotations are composed of powers of two, all of those for
+  // N/2 slots (circuits::PowerOfTwoRotations).
   std::vector<int64_t> Rotations() const;
-  // The highest level each rotation runs at: its key need only reach that
-  // level (ckks/keys.h), which makes keys used late in the chain smaller.
+  // The highest level each rotation of the key set runs at: its key need
+  // only reach that level (ckks/keys.h), which makes keys used late in the
+  // chain smaller. Power-of-two key sets (the baseline) are all at the top.
   std::map<int64_t, int> RotationLevels() const;
   // The highest level a ciphertext product is relinearized at; -1: none.
   int RelinLevel() const;
-  // Rotations performed per evaluation (hoisted baby steps counted apart).
+  // Rotations performed per evaluation (hoisted ones counted apart), under
+  // the plan's execution options.
   int64_t RotationCount() const;
   int64_t HoistedRotationCount() const;
   int64_t PlainProductCount() const;
@@ -121,7 +129,8 @@ struct Plan {
 // plan.output.period).
 template <typename B>
 typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
-                            const std::vector<std::optional<typename B::Ct>>& terms) {
+                            const std::vector<std::optional<typename B::Ct>>& terms,
+                            const circuits::TransformOptions& options = {}) {
   using Ct = typename B::Ct;
   std::optional<Ct> acc;
   for (const PlanPart& p : f.parts) {
@@ -129,7 +138,7 @@ typename B::Ct EvaluateForm(B& backend, const PlanForm& f,
                       : circuits::ApplyLinearTransform(
                             backend, p.lt,
                             backend.DropLevel(*terms[p.term], f.level + (f.rescale ? 1 : 0)),
-                            f.rescale);
+                            f.rescale, options);
     if (acc) {
       backend.AddInPlace(*acc, y);
     } else {
@@ -157,11 +166,11 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
   terms[0] = std::move(input);
   for (size_t k = 1; k < plan.terms.size(); ++k) {
     const PlanTerm& t = plan.terms[k];
-    Ct a = EvaluateForm(backend, t.a, terms);
+    Ct a = EvaluateForm(backend, t.a, terms, plan.execution);
     if (t.kind == PlanTerm::Kind::kLinear) {
       terms[k] = std::move(a);
     } else if (t.kind == PlanTerm::Kind::kProduct) {
-      Ct b = EvaluateForm(backend, t.b, terms);
+      Ct b = EvaluateForm(backend, t.b, terms, plan.execution);
       terms[k] = backend.Multiply(a, b);
     } else {
       terms[k] = backend.Square(a);
@@ -171,12 +180,18 @@ typename B::Ct ExecutePlan(B& backend, const Plan& plan, typename B::Ct input,
       if (last[j] == k) terms[j].reset();
     }
   }
-  Ct out = EvaluateForm(backend, plan.output, terms);
+  Ct out = EvaluateForm(backend, plan.output, terms, plan.execution);
   if constexpr (!std::is_same_v<Observer, std::nullptr_t>) {
     observe(plan.terms.size(), out);
   }
   return out;
 }
+
+// The plan run in float64 on exact slot vectors (circuits/slot_backend.h):
+// the "plaintext" an encrypted run is compared with. `x` holds the input's
+// dim values; returns the output's dim values. Latency plans run on their
+// slot layout, throughput plans on one-slot vectors.
+std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<double>& x);
 
 // Throughput mode: element i of every vector is its own ciphertext whose
 // slots hold a batch of inputs. A form's row r is sum_c A[r][c] · t[c] + b[r]:

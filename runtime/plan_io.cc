@@ -1,6 +1,7 @@
 // File: runtime/plan_io.cc
 #include "runtime/plan_io.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -252,7 +253,15 @@ int64_t NextPow2(int64_t n) { return circuits::NextPowerOfTwo(n); }
 std::string SerializePlan(const Plan& plan) {
   Writer w;
   w.Raw(kMagic, sizeof(kMagic));
-  w.U32(kPlanVersion);
+  // Version 1 unless the plan carries execution options other than the
+  // defaults (a baseline or ablation plan): version 2 adds them here.
+  const bool v2 = !(plan.execution == circuits::TransformOptions{});
+  w.U32(v2 ? kPlanVersionWithExecution : kPlanVersion);
+  if (v2) {
+    w.U8(plan.execution.hoist ? 1 : 0);
+    w.U8(plan.execution.eager_rescale ? 1 : 0);
+    w.U8(plan.execution.power_of_two_rotations ? 1 : 0);
+  }
   w.Str(plan.model);
   w.U8(static_cast<uint8_t>(plan.mode));
   w.I64(plan.params.log_n);
@@ -296,11 +305,21 @@ absl::StatusOr<Plan> DeserializePlan(std::string_view bytes) {
     BF_RETURN_IF_ERROR(r.U8("magic").status());
   }
   BF_ASSIGN_OR_RETURN(uint32_t version, r.U32("version"));
-  if (version != kPlanVersion) {
+  if (version != kPlanVersion && version != kPlanVersionWithExecution) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "LoadPlan: version ", version, ", this build reads version ", kPlanVersion));
+        "LoadPlan: version ", version, ", this build reads versions ", kPlanVersion,
+        " and ", kPlanVersionWithExecution));
   }
   Plan plan;
+  if (version == kPlanVersionWithExecution) {
+    bool* flags[] = {&plan.execution.hoist, &plan.execution.eager_rescale,
+                     &plan.execution.power_of_two_rotations};
+    for (bool* f : flags) {
+      BF_ASSIGN_OR_RETURN(uint8_t v, r.U8("execution option"));
+      if (v > 1) return absl::InvalidArgumentError("LoadPlan: execution option is not 0 or 1");
+      *f = v == 1;
+    }
+  }
   BF_ASSIGN_OR_RETURN(plan.model, r.Str("model name", 256));
   BF_ASSIGN_OR_RETURN(uint8_t mode, r.U8("packing mode"));
   if (mode > 1) return absl::InvalidArgumentError("LoadPlan: unknown packing mode");
@@ -444,17 +463,34 @@ absl::Status SimulatePlan(const Plan& plan) {
   BF_RETURN_IF_ERROR(meta.status());
   BF_RETURN_IF_ERROR(mismatch);
   const std::vector<int64_t> want = plan.Rotations();
-  if (std::vector<int64_t>(meta.rotations_used().begin(), meta.rotations_used().end()) !=
-      want) {
+  const std::vector<int64_t> used(meta.rotations_used().begin(),
+                                  meta.rotations_used().end());
+  // An exact key set is what the plan performs; a power-of-two set holds
+  // every power of two, of which a plan may use fewer.
+  if (plan.execution.power_of_two_rotations
+          ? !std::includes(want.begin(), want.end(), used.begin(), used.end())
+          : used != want) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "SimulatePlan: the plan performs ", meta.rotations_used().size(),
-        " distinct rotations, its key set lists ", want.size()));
+        "SimulatePlan: the plan performs ", used.size(),
+        " distinct rotations, its key set lists ", want.size(),
+        plan.execution.power_of_two_rotations ? " (not all of them)" : ""));
   }
-  if (meta.rotation_levels() != plan.RotationLevels() ||
-      meta.relin_level() != plan.RelinLevel()) {
-    return absl::InvalidArgumentError(
-        "SimulatePlan: the levels the plan's rotations and products run at differ "
-        "from the levels its key set is made for");
+  // Every key reaches the highest level its rotation runs at; the
+  // optimized plans' levels are exactly those, the baseline's (all keys at
+  // the top, eager rescales) may be higher.
+  const std::map<int64_t, int> levels = plan.RotationLevels();
+  for (const auto& [r, level] : meta.rotation_levels()) {
+    auto it = levels.find(r);
+    if (it == levels.end() || it->second < level) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "SimulatePlan: rotation ", r, " runs at level ", level,
+          ", its key is made for level ", it == levels.end() ? -1 : it->second));
+    }
+  }
+  if (meta.relin_level() > plan.RelinLevel()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SimulatePlan: a product is relinearized at level ", meta.relin_level(),
+        ", the relinearization key is made for level ", plan.RelinLevel()));
   }
   return absl::OkStatus();
 }
@@ -546,7 +582,10 @@ absl::Status ValidatePlan(const Plan& plan) {
     }
   }
   BF_RETURN_IF_ERROR(check_form(plan.output, plan.terms.size()));
-  if (plan.output.level != (plan.output.rescale ? 0 : 1)) {
+  // The output lands on level 0 (rescaled) or 1 (not), unless the input
+  // sits above the levels the plan consumes (a plan without modulus
+  // dropping, docs/design/baseline.md): then the output is that much higher.
+  if (plan.output.level < (plan.output.rescale ? 0 : 1)) {
     return fail("output at level ", plan.output.level, " (rescaled: ", plan.output.rescale,
                 ")");
   }

@@ -1,7 +1,8 @@
 // File: runtime/plan_io.h
 // The plan file: versioned, self-describing, validated on load.
 //
-// Layout (little-endian): "BFPLAN\0\0", u32 version (1), then the model
+// Layout (little-endian): "BFPLAN\0\0", u32 version (1, or 2 followed by
+// three execution-option bytes), then the model
 // name, packing mode, CKKS parameters (log N, primes of Q and P, input scale),
 // slots, depth, input/output shapes, labels, calibration maxima, the terms
 // (kind, dim, period, level, depth, forms) and the output form. A form holds
@@ -24,6 +25,10 @@
 namespace blindfold::runtime {
 
 inline constexpr uint32_t kPlanVersion = 1;
+// Version 1 plus three bytes after the version (hoist, eager rescale,
+// power-of-two rotations: runtime/plan.h Plan::execution), written only for
+// plans whose execution options are not the defaults.
+inline constexpr uint32_t kPlanVersionWithExecution = 2;
 
 // Limits checked on load (and by the compiler before writing).
 inline constexpr int kMaxPlanTerms = 4096;
@@ -43,8 +48,9 @@ absl::Status ValidatePlan(const Plan& plan);
 
 // Runs the plan on the metadata simulator (circuits/meta_backend.h): every
 // term must land on its recorded level, additions must meet equal levels
-// and scales, the output must reach level 0, and the rotations performed
-// must be exactly Rotations(). DeserializePlan and the compiler call it.
+// and scales, and the rotations performed must be exactly Rotations() (for
+// power-of-two rotations: among them). DeserializePlan and the compiler
+// call it.
 absl::Status SimulatePlan(const Plan& plan);
 
 // File helpers: whole-file read/write with the path in errors.

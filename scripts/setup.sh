@@ -13,7 +13,7 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc grpc-proto
   libsqlite3-dev libhiredis-dev redis-server openssl
   pybind11-dev python3-dev python3-grpcio python3-protobuf
-  python3 python3-numpy python3-torch python3-onnx python3-sklearn
+  python3 python3-numpy python3-torch python3-onnx python3-sklearn python3-matplotlib
   dataset-fashion-mnist
 )
 

@@ -23,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "runtime/reference_executor.h"
 #include "tools/datasets.h"
+#include "tools/bench_command.h"
 #include "tools/he_commands.h"
 #include "tools/service_commands.h"
 
@@ -222,6 +223,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
 
     auto he = AddHeCommands(app);
     auto service = AddServiceCommands(app);
+    auto bench = AddBenchCommands(app);
 
     try {
       app.parse(argc, argv);
@@ -238,6 +240,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     absl::Status s = he(out, err, err_is_terminal);
     if (absl::IsNotFound(s) && s.message() == "no encrypted-inference subcommand") {
       s = service(out, err, err_is_terminal);
+    }
+    if (absl::IsNotFound(s) && s.message() == "no service subcommand") {
+      s = bench(out, err, err_is_terminal);
     }
     if (!s.ok()) {
       err << "blindfold " << s.message() << "\n";

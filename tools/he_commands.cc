@@ -22,7 +22,6 @@
 #include "base/cpu_features.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
-#include "circuits/slot_backend.h"
 #include "ckks/parameters.h"
 #include "compiler/lower/compile.h"
 #include "compiler/onnx/importer.h"
@@ -69,7 +68,8 @@ void DrawProgress(std::ostream& err, int done, int total, int agree, double ms,
 struct CompileArgs {
   std::string model, out, mode = "latency", dataset, data_dir;
   int calibration = 256, log_n = 0, scale_bits = 0;
-  bool json = false, verbose = false;
+  bool json = false, verbose = false, baseline = false;
+  std::vector<std::string> disable;
 };
 
 // One line per linear transform: where it runs and what it rotates by.
@@ -112,7 +112,12 @@ std::string RotationLevelsText(const runtime::Plan& plan) {
 }
 
 absl::Status Compile(const CompileArgs& a, std::ostream& out) {
-  compiler::CompileOptions o;
+  compiler::CompileOptions o = a.baseline ? compiler::BaselineOptions()
+                                          : compiler::CompileOptions{};
+  for (const std::string& name : a.disable) {
+    BF_ASSIGN_OR_RETURN(compiler::Optimization off, compiler::ParseOptimization(name));
+    o.Disable(off);
+  }
   if (a.mode == "latency") {
     o.mode = runtime::PackingMode::kLatency;
   } else if (a.mode == "throughput") {
@@ -438,21 +443,7 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
   // mode the latency packing of the same program is not at hand, so the
   // batched executor runs on one-slot vectors).
   auto plain = [&](const std::vector<double>& x) {
-    if (plan.mode == runtime::PackingMode::kThroughput) {
-      circuits::SlotBackend one(1);
-      std::vector<std::vector<double>> in;
-      for (double v : x) in.push_back({v});
-      const auto out = runtime::ExecutePlanBatched(one, plan, std::move(in));
-      std::vector<double> y;
-      for (const auto& o : out) y.push_back(o[0]);
-      return y;
-    }
-    circuits::SlotBackend slots(plan.slots);
-    const auto y = runtime::ExecutePlan(
-        slots, plan,
-        circuits::Tile(runtime::LaidOut(x, plan.terms[0].layout, plan.terms[0].period),
-                       plan.terms[0].period, plan.slots));
-    return runtime::Gathered(y, plan.output.layout, plan.output.dim);
+    return runtime::EvaluatePlanInSlots(plan, x);
   };
   const int batch = plan.mode == runtime::PackingMode::kThroughput
                         ? static_cast<int>(std::min<int64_t>(plan.slots, images))
@@ -569,6 +560,13 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
               "also print every linear transform: level, diagonals, rotations");
   c->add_option("--scale-bits", compile->scale_bits, "force the scale 2^k");
   c->add_flag("--json", compile->json, "print one JSON object");
+  c->add_flag("--baseline", compile->baseline,
+              "the conventional pipeline: every optimization off "
+              "(docs/design/baseline.md)");
+  c->add_option("--disable", compile->disable,
+                "turn optimizations off: fusion, input-layout, level-planning, bsgs, "
+                "param-selection, minimal-keys")
+      ->delimiter(',');
 
   auto keygen = std::make_shared<KeygenArgs>();
   CLI::App* k = app.add_subcommand(

@@ -86,17 +86,121 @@ absl::StatusOr<Chosen> SelectParameters(int depth, int64_t slots,
       " (bootstrapping is not supported)"));
 }
 
+// The baseline's fixed parameters, if they hold the plan (depth, slots and
+// the output's headroom above the scale in q_0).
+absl::StatusOr<Chosen> FixedParameters(int depth, int64_t slots, double max_output_abs,
+                                       const CompileOptions& o) {
+  Chosen c;
+  c.literal = BaselineParameters();
+  c.scale_bits = c.literal.log_default_scale;
+  const int headroom = c.literal.log_q[0] - c.scale_bits;
+  const int need = static_cast<int>(std::ceil(std::log2(std::max(1.0, max_output_abs)))) + 1;
+  const int64_t max_slots = int64_t{1} << (c.literal.log_n - 1);
+  if (o.log_n > 0 || o.scale_bits > 0) {
+    return absl::InvalidArgumentError(
+        "Compile: --log-n and --scale-bits choose parameters; with parameter "
+        "selection off the parameters are the baseline's fixed ones");
+  }
+  if (depth > static_cast<int>(c.literal.log_q.size()) - 1 || slots > max_slots ||
+      need > headroom) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Compile: the baseline's fixed parameters (N = 2^", c.literal.log_n, ", ",
+        c.literal.log_q.size() - 1, " levels, ", max_slots, " slots, ", headroom,
+        " bits above the scale in q_0) do not hold this model: depth ", depth, ", ",
+        slots, " slots, outputs up to ", max_output_abs));
+  }
+  return c;
+}
+
 }  // namespace
+
+const char* OptimizationName(Optimization o) {
+  switch (o) {
+    case Optimization::kFusion: return "fusion";
+    case Optimization::kInputLayout: return "input-layout";
+    case Optimization::kLevelPlanning: return "level-planning";
+    case Optimization::kBsgs: return "bsgs";
+    case Optimization::kParameterSelection: return "param-selection";
+    case Optimization::kMinimalKeys: return "minimal-keys";
+  }
+  return "?";
+}
+
+absl::StatusOr<Optimization> ParseOptimization(std::string_view name) {
+  std::string known;
+  for (Optimization o : kAllOptimizations) {
+    if (name == OptimizationName(o)) return o;
+    absl::StrAppend(&known, known.empty() ? "" : ", ", OptimizationName(o));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown optimization '", std::string(name), "', expected one of: ", known));
+}
+
+ckks::ParametersLiteral BaselineParameters() {
+  ckks::ParametersLiteral l;
+  l.log_n = 15;
+  l.log_q.push_back(50);
+  for (int i = 0; i < kBaselineDepth; ++i) l.log_q.push_back(40);
+  l.log_p = {50};
+  l.log_default_scale = 40;
+  return l;
+}
+
+bool CompileOptions::Enabled(Optimization o) const {
+  switch (o) {
+    case Optimization::kFusion: return fusion;
+    case Optimization::kInputLayout: return gather_input;
+    case Optimization::kLevelPlanning: return level_planning;
+    case Optimization::kBsgs: return bsgs;
+    case Optimization::kParameterSelection: return parameter_selection;
+    case Optimization::kMinimalKeys: return minimal_keys;
+  }
+  return true;
+}
+
+void CompileOptions::Disable(Optimization o) {
+  switch (o) {
+    case Optimization::kFusion: fusion = false; break;
+    case Optimization::kInputLayout: gather_input = false; break;
+    case Optimization::kLevelPlanning: level_planning = false; break;
+    case Optimization::kBsgs: bsgs = false; break;
+    case Optimization::kParameterSelection: parameter_selection = false; break;
+    case Optimization::kMinimalKeys: minimal_keys = false; break;
+  }
+}
+
+CompileOptions BaselineOptions() {
+  CompileOptions o;
+  for (Optimization x : kAllOptimizations) o.Disable(x);
+  return o;
+}
 
 absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
                                       const std::vector<std::vector<double>>& calibration,
                                       const CompileOptions& options) {
+  const bool batched = options.mode == runtime::PackingMode::kThroughput;
+  if (batched) {
+    for (Optimization o : kAllOptimizations) {
+      if (o != Optimization::kInputLayout && !options.Enabled(o)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Compile: turning off ", OptimizationName(o),
+            " applies to latency mode (throughput mode has no rotations)"));
+      }
+    }
+  }
   LowerOptions lo;
   lo.calibration = &calibration;
   lo.activation_degree = options.activation_degree;
+  lo.fuse = options.fusion;
   BF_ASSIGN_OR_RETURN(Program program, Lower(graph, lo));
   BF_ASSIGN_OR_RETURN(Calibration cal, Calibrate(program, calibration));
-  const bool batched = options.mode == runtime::PackingMode::kThroughput;
+  circuits::TransformOptions execution;
+  execution.hoist = options.bsgs;
+  execution.eager_rescale = !options.level_planning;
+  execution.power_of_two_rotations = !options.minimal_keys;
+  const int64_t max_slots = options.parameter_selection
+                                ? int64_t{1} << 15
+                                : int64_t{1} << (BaselineParameters().log_n - 1);
   // Latency: pack first with the largest ring, the slot count decides the
   // smallest N; with each client-side input layout (pack.h), keeping the
   // one the cost model predicts faster. Throughput: any N holds one
@@ -107,18 +211,30 @@ absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
   for (InputPacking packing :
        {InputPacking::kPlain, InputPacking::kIm2col, InputPacking::kAlignedCopies}) {
     if ((batched || !options.gather_input) && packing != InputPacking::kPlain) break;
+    PackOptions po;
+    po.input_packing = packing;
+    po.plain_diagonals = !options.bsgs;
     auto packed = batched ? PackThroughput(program, 2)
-                          : PackLatency(program, int64_t{1} << 15, {}, packing);
+                          : PackLatency(program, max_slots, po);
     if (!packed.ok()) {
       last_error = packed.status();
       continue;
     }
     runtime::Plan plan = *std::move(packed);
-    auto chosen = SelectParameters(plan.depth, plan.slots, cal.max_output_abs, options);
+    auto chosen = options.parameter_selection
+                      ? SelectParameters(plan.depth, plan.slots, cal.max_output_abs, options)
+                      : FixedParameters(plan.depth, plan.slots, cal.max_output_abs, options);
     if (!chosen.ok()) {
       last_error = chosen.status();
       continue;
     }
+    const int top = static_cast<int>(chosen->literal.log_q.size()) - 1;
+    if (!batched && !options.level_planning && plan.depth < top) {
+      // No modulus dropping: the input starts at the top of the chain.
+      po.input_level = top;
+      BF_ASSIGN_OR_RETURN(plan, PackLatency(program, max_slots, po));
+    }
+    if (!batched) plan.execution = execution;
     auto params = ckks::Parameters::Create(chosen->literal);
     if (!params.ok()) {
       return absl::Status(params.status().code(),

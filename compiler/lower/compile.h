@@ -15,13 +15,45 @@
 #define BLINDFOLD_COMPILER_LOWER_COMPILE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ckks/parameters.h"
 #include "compiler/ir/graph.h"
 #include "runtime/plan.h"
 
 namespace blindfold::compiler {
+
+// The optimizations the compiler makes, each of which a switch turns off
+// alone (the ablations of docs/results.md); the conventional baseline
+// (docs/design/baseline.md) turns them all off.
+enum class Optimization {
+  kFusion = 0,              // LowerOptions::fuse
+  kInputLayout = 1,         // the client-side input layouts (pack.h)
+  kLevelPlanning = 2,       // one rescale per linear map; input at the
+                            // lowest level that suffices
+  kBsgs = 3,                // baby-step/giant-step with hoisted babies
+  kParameterSelection = 4,  // N, chain and scale chosen per model
+  kMinimalKeys = 5,         // a Galois key per rotation the plan performs
+};
+inline constexpr Optimization kAllOptimizations[] = {
+    Optimization::kFusion,        Optimization::kInputLayout,
+    Optimization::kLevelPlanning, Optimization::kBsgs,
+    Optimization::kParameterSelection, Optimization::kMinimalKeys};
+// "fusion", "input-layout", "level-planning", "bsgs", "param-selection",
+// "minimal-keys".
+const char* OptimizationName(Optimization o);
+// The inverse. Errors (InvalidArgument): an unknown name, listing the known.
+absl::StatusOr<Optimization> ParseOptimization(std::string_view name);
+
+// The conventional pipeline's fixed parameters, chosen once for the deepest
+// shipped model (docs/design/baseline.md): N = 2^15, Q = one 50-bit prime
+// and kBaselineDepth 40-bit primes, one 50-bit special prime (as SEAL has),
+// scale 2^40. cnn-deep lowered without fusion needs exactly
+// kBaselineDepth levels (checked by tests/baseline_test.cc).
+inline constexpr int kBaselineDepth = 14;
+ckks::ParametersLiteral BaselineParameters();
 
 struct CompileOptions {
   runtime::PackingMode mode = runtime::PackingMode::kLatency;
@@ -32,10 +64,23 @@ struct CompileOptions {
   int scale_bits = 0;  // > 0 forces the scale
   int activation_degree = 4;  // Relu/Sigmoid approximations (approx.h)
   // Latency mode: also try the client-side input gather (pack.h) and keep
-  // whichever the cost model predicts faster.
+  // whichever the cost model predicts faster (Optimization::kInputLayout).
   bool gather_input = true;
+  // The other optimizations (Optimization), all on; latency mode only
+  // (Compile refuses them off in throughput mode).
+  bool fusion = true;
+  bool level_planning = true;
+  bool bsgs = true;
+  bool parameter_selection = true;
+  bool minimal_keys = true;
   std::vector<std::string> labels;
+
+  bool Enabled(Optimization o) const;
+  void Disable(Optimization o);
 };
+
+// Every optimization off: the conventional baseline.
+CompileOptions BaselineOptions();
 
 // Calibration: the largest |term| and |output| over `inputs` (flat input
 // vectors, e.g. training images), in float64.

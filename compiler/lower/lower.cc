@@ -318,6 +318,7 @@ class Lowerer {
           g_.outputs().size(), " outputs, expected 1 and 1"));
     }
     prog_.name = g_.name;
+    prog_.free_identity_sums = !opt_.fuse;
     syms_.resize(g_.values().size());
     for (size_t id = 0; id < g_.values().size(); ++id) {
       const auto& v = g_.value(static_cast<ValueId>(id));
@@ -414,7 +415,7 @@ class Lowerer {
       return Error(n, "not a polynomial; it needs calibration inputs to fit a "
                       "polynomial approximation");
     }
-    BF_ASSIGN_OR_RETURN(LinearForm v, AsLinear(x, n.name));
+    BF_ASSIGN_OR_RETURN(LinearForm v, Operand(x, n.name, /*single=*/true));
     const int64_t vdim = v.dim;
     // Relu is positively homogeneous, relu(v) = R_i relu(v / R_i): each
     // element is normalised by its own range R_i (folded into v's form and
@@ -462,6 +463,7 @@ class Lowerer {
     }();
     const int64_t dim = v.dim;
     const std::vector<double> ones(dim, 1.0);
+    if (!opt_.fuse) return UnfusedActivation(n, v, inv, out_scale, *fit, out);
     // u = v / R, materialised once.
     Term lin;
     lin.kind = Term::Kind::kLinear;
@@ -484,7 +486,58 @@ class Lowerer {
       for (double& z : f.bias) z = -*fit->linear_root;
       factors.push_back(std::move(f));
     }
-    // Product tree, shallowest factors first.
+    out.kind = Sym::Kind::kLinear;
+    out.lin = ScaleForm(ProductTree(std::move(factors), n.name), out_scale);
+    fits_.push_back(*fit);
+    return absl::OkStatus();
+  }
+
+  // The fitted polynomial on v itself (v a bare term plus a constant), as a
+  // conventional pipeline evaluates an approximation on its argument: with
+  // u = v / D (D = 1/inv per element), each factor (u + b/2)² + k is
+  // ((v + D b/2)² + D² k) / D² and (u - r) is (v - D r) / D, so the squares
+  // read shifted v (no level for the shift), the product tree multiplies
+  // them, and one coefficient per element, lead · R · D^-(2q + l), costs the
+  // last level: squares + tree + 1 (3 for degree 4, as a power-basis
+  // evaluation with eager coefficient products).
+  absl::Status UnfusedActivation(const ir::Node& n, const LinearForm& v,
+                                 const std::vector<double>& inv,
+                                 const std::vector<double>& out_scale,
+                                 const ActivationFit& fit, Sym& out) {
+    const int64_t dim = v.dim;
+    const std::vector<double> ones(dim, 1.0);
+    std::vector<double> coeff = out_scale;
+    std::vector<LinearForm> factors;
+    for (const auto& [b, c] : fit.quadratics) {
+      LinearForm shifted = v;
+      for (int64_t i = 0; i < dim; ++i) shifted.bias[i] += b / (2 * inv[i]);
+      const int s = AddSquare(std::move(shifted), n.name);
+      LinearForm f = TermForm(s, dim, ones);
+      for (int64_t i = 0; i < dim; ++i) {
+        f.bias[i] = (c - b * b / 4) / (inv[i] * inv[i]);
+        coeff[i] *= inv[i] * inv[i];
+      }
+      factors.push_back(std::move(f));
+    }
+    if (fit.linear_root) {
+      LinearForm f = v;
+      for (int64_t i = 0; i < dim; ++i) {
+        f.bias[i] -= *fit.linear_root / inv[i];
+        coeff[i] *= inv[i];
+      }
+      factors.push_back(std::move(f));
+    }
+    out.kind = Sym::Kind::kLinear;
+    out.lin = ScaleForm(ProductTree(std::move(factors), n.name), coeff);
+    fits_.push_back(fit);
+    return absl::OkStatus();
+  }
+
+  // The product of `factors` (non-empty, one dim) by a tree of product
+  // terms, shallowest factors first: ceil(log2(count)) levels.
+  LinearForm ProductTree(std::vector<LinearForm> factors, const std::string& source) {
+    const int64_t dim = factors[0].dim;
+    const std::vector<double> ones(dim, 1.0);
     while (factors.size() > 1) {
       std::vector<LinearForm> next;
       for (size_t i = 0; i + 1 < factors.size(); i += 2) {
@@ -494,16 +547,13 @@ class Lowerer {
         t.depth = std::max(prog_.FormDepth(factors[i]), prog_.FormDepth(factors[i + 1])) + 1;
         t.a = std::move(factors[i]);
         t.b = std::move(factors[i + 1]);
-        t.source = n.name;
+        t.source = source;
         next.push_back(TermForm(AddTerm(std::move(t)), dim, ones));
       }
       if (factors.size() % 2) next.push_back(std::move(factors.back()));
       factors = std::move(next);
     }
-    out.kind = Sym::Kind::kLinear;
-    out.lin = ScaleForm(factors[0], out_scale);
-    fits_.push_back(*fit);
-    return absl::OkStatus();
+    return std::move(factors[0]);
   }
 
   static LinearForm TermForm(int term, int64_t dim, std::span<const double> scale) {
@@ -573,9 +623,32 @@ class Lowerer {
   const Tensor& Const(ValueId id) const { return *syms_[id].constant; }
   bool IsConst(ValueId id) const { return syms_[id].kind == Sym::Kind::kConst; }
 
+  // Unfused lowering: the value `id` as a form without a pending product:
+  // a pending plaintext-weight op (a form with a matrix other than the
+  // identity) is materialised as a term of its own first, and so, when
+  // `single` (the consumer multiplies by a matrix, which reads one
+  // ciphertext), is a sum of several terms. The symbol is replaced by the
+  // bare term, so every consumer shares it. Fused lowering: AsLinear.
+  absl::StatusOr<LinearForm> Operand(ValueId id, const std::string& source, bool single) {
+    BF_ASSIGN_OR_RETURN(LinearForm f, AsLinear(id, source));
+    if (opt_.fuse || f.IsConstant()) return f;
+    if (f.IsIdentitySum() && (!single || f.parts.size() == 1)) return f;
+    Term t;
+    t.kind = Term::Kind::kLinear;
+    t.dim = f.dim;
+    t.depth = prog_.FormDepth(f);
+    t.a = std::move(f);
+    t.source = source;
+    const int64_t dim = t.dim;
+    const int k = AddTerm(std::move(t));
+    LinearForm bare = TermForm(k, dim, std::vector<double>(dim, 1.0));
+    syms_[id].lin = bare;
+    return bare;
+  }
+
   absl::Status ApplyLinear(const ir::Node& n, ValueId in, const LinearOp& op,
                            Sym& out) {
-    BF_ASSIGN_OR_RETURN(LinearForm f, AsLinear(in, n.name));
+    BF_ASSIGN_OR_RETURN(LinearForm f, Operand(in, n.name, /*single=*/true));
     out.kind = Sym::Kind::kLinear;
     out.lin = Apply(op, f);
     return CheckSize(n, out.lin);
@@ -601,19 +674,22 @@ class Lowerer {
                                    " (broadcasting between computed values is "
                                    "not supported)"));
     }
-    BF_ASSIGN_OR_RETURN(LinearForm u, AsLinear(a, n.name));
-    BF_ASSIGN_OR_RETURN(LinearForm v, AsLinear(b, n.name));
-    if (auto r = RowRatio(u, v, true)) {
+    BF_ASSIGN_OR_RETURN(LinearForm u, Operand(a, n.name, /*single=*/false));
+    BF_ASSIGN_OR_RETURN(LinearForm v, Operand(b, n.name, /*single=*/false));
+    // Unfused, as written: x·x is a square, anything else a product of two
+    // terms. Fused: a product of v and r ⊙ v is a quadratic of v.
+    std::optional<std::vector<double>> r, r2;
+    if (opt_.fuse && (r = RowRatio(u, v, true))) {
       out = Quad(std::move(v), std::move(*r), out.shape);
-    } else if (auto r2 = RowRatio(v, u, true)) {
+    } else if (opt_.fuse && (r2 = RowRatio(v, u, true))) {
       out = Quad(std::move(u), std::move(*r2), out.shape);
     } else {
       Term t;
-      t.kind = Term::Kind::kProduct;
+      t.kind = !opt_.fuse && a == b ? Term::Kind::kSquare : Term::Kind::kProduct;
       t.dim = u.dim;
       t.depth = std::max(prog_.FormDepth(u), prog_.FormDepth(v)) + 1;
       t.a = std::move(u);
-      t.b = std::move(v);
+      if (t.kind == Term::Kind::kProduct) t.b = std::move(v);
       t.source = n.name;
       const int64_t dim = t.dim;
       const int id = AddTerm(std::move(t));
@@ -676,8 +752,8 @@ class Lowerer {
         return absl::OkStatus();
       }
     }
-    BF_ASSIGN_OR_RETURN(LinearForm u, AsLinear(a, n.name));
-    BF_ASSIGN_OR_RETURN(LinearForm v, AsLinear(b, n.name));
+    BF_ASSIGN_OR_RETURN(LinearForm u, Operand(a, n.name, /*single=*/false));
+    BF_ASSIGN_OR_RETURN(LinearForm v, Operand(b, n.name, /*single=*/false));
     out.kind = Sym::Kind::kLinear;
     out.lin = Sum(u, v, sign);
     return CheckSize(n, out.lin);
@@ -686,11 +762,15 @@ class Lowerer {
   // x (op) c with a constant c: Add, Sub (either side) or Mul.
   absl::Status WithConstant(const ir::Node& n, ValueId x, const Tensor& c,
                             bool const_first, Sym& out) {
+    if (!opt_.fuse && n.op == OpKind::kMul) {
+      // Unfused: the constant product is its own op on a bare operand.
+      BF_RETURN_IF_ERROR(Operand(x, n.name, /*single=*/true).status());
+    }
     Sym local;
     const Sym* sp = &syms_[x];
     if (syms_[x].shape != out.shape) {
       // x itself broadcasts: replicate it first (a linear map).
-      BF_ASSIGN_OR_RETURN(LinearForm f, AsLinear(x, n.name));
+      BF_ASSIGN_OR_RETURN(LinearForm f, Operand(x, n.name, /*single=*/true));
       local.kind = Sym::Kind::kLinear;
       local.shape = out.shape;
       local.lin = Apply(BroadcastOp(syms_[x].shape, out.shape), f);

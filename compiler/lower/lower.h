@@ -28,6 +28,16 @@
 namespace blindfold::compiler {
 
 struct LowerOptions {
+  // Operator fusion (on: the normal form above). Off: the conventional
+  // pipeline's lowering (docs/design/baseline.md): every graph op is its own
+  // HE operation, so each plaintext-weight op (normalisation Mul, Conv,
+  // Gemm, BatchNorm, pooling, an activation's coefficients) becomes a term
+  // of its own and costs its own level; additions of constants and of
+  // computed values stay free; a·x² + b·x + c is evaluated as written,
+  // ((a·x)·x + b·x + c: three products, two levels); Relu/Sigmoid
+  // approximations are evaluated on their argument directly (squares of
+  // shifted v, a product tree, then one coefficient product per neuron).
+  bool fuse = true;
   // Completing the square shifts v by b/2a; beyond this magnitude the shift
   // would inflate the squared values (and the CKKS scale they need), so the
   // general form a·v² + b·v + c is kept instead.

@@ -185,8 +185,7 @@ absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level, bool 
                                            const std::vector<int>& levels,
                                            const std::vector<Layout>& layouts,
                                            const std::vector<int64_t>& periods,
-                                           int64_t slots,
-                                           const circuits::RotationCost& cost,
+                                           int64_t slots, const PackOptions& options,
                                            const std::string& where, bool batched) {
   runtime::PlanForm out;
   out.dim = f.dim;
@@ -212,10 +211,15 @@ absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level, bool 
       part.cols = m.cols;
       part.matrix = m.row;
       if (!batched) {
+        // The plain diagonal method: every diagonal offset a baby step (the
+        // offsets run below the output period when it is the smaller one,
+        // below the input period otherwise: circuits/linear_transform.h).
+        const int64_t baby_step =
+            options.plain_diagonals ? std::min(out.period, periods[term]) : 0;
         auto lt = circuits::PlanLinearTransform(
             m.rows, m.cols, m.row, periods[term],
             layouts[term].empty() ? nullptr : &layouts[term],
-            layout.empty() ? nullptr : &layout, slots, cost);
+            layout.empty() ? nullptr : &layout, slots, options.cost, baby_step);
         if (!lt.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat("Pack: ", where, ": ", lt.status().message()));
@@ -229,15 +233,17 @@ absl::StatusOr<runtime::PlanForm> PackForm(const LinearForm& f, int level, bool 
 }
 
 absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
-                                   const circuits::RotationCost& cost, bool batched,
-                                   InputPacking input_packing) {
+                                   const PackOptions& options, bool batched) {
+  const InputPacking input_packing = options.input_packing;
   runtime::Plan plan;
   plan.mode = batched ? runtime::PackingMode::kThroughput
                       : runtime::PackingMode::kLatency;
   plan.model = program.name;
   plan.input_shape = program.input_shape;
   plan.output_shape = program.output_shape;
-  plan.depth = program.depth();
+  // The input's level (plan.depth): the program's depth, or higher.
+  plan.depth = std::max(program.depth(), batched ? 0 : options.input_level);
+  const int extra_levels = plan.depth - program.depth();
   const size_t n = program.terms.size();
 
   // Layouts: plain, except the gather of the input and of its one reader.
@@ -291,9 +297,22 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
   // part's term (or at the term, for a bare term); both forms of a product
   // at the lower of their levels; a term one below its forms.
   std::vector<int> levels;
+  // A sum of terms costs no level in an unfused program (program.h):
+  // its lowest terms stay as they are.
+  auto free_sum = [&](const LinearForm& f, const Layout& layout) {
+    if (!(f.IsShiftedTerm() || (program.free_identity_sums && f.IsIdentitySum()))) {
+      return false;
+    }
+    for (const auto& [t, m] : f.parts) {
+      if (layouts[t] != layout) return false;
+    }
+    return true;
+  };
   auto natural = [&](const LinearForm& f, const Layout& layout) {
-    if (f.IsShiftedTerm() && layouts[f.parts.begin()->first] == layout) {
-      return levels[f.parts.begin()->first];
+    if (free_sum(f, layout)) {
+      int l = plan.depth;
+      for (const auto& [t, m] : f.parts) l = std::min(l, levels[t]);
+      return l;
     }
     int l = plan.depth;
     for (const auto& [t, m] : f.parts) l = std::min(l, levels[t] - 1);
@@ -314,10 +333,10 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
       int l = natural(t.a, layouts[k]);
       if (t.kind == Term::Kind::kProduct) l = std::min(l, natural(t.b, layouts[k]));
       BF_ASSIGN_OR_RETURN(pt.a, PackForm(t.a, l, true, layouts[k], levels, layouts,
-                                         periods, slots, cost, where, batched));
+                                         periods, slots, options, where, batched));
       if (t.kind == Term::Kind::kProduct) {
         BF_ASSIGN_OR_RETURN(pt.b, PackForm(t.b, l, true, layouts[k], levels, layouts,
-                                           periods, slots, cost, where, batched));
+                                           periods, slots, options, where, batched));
       }
       pt.level = t.kind == Term::Kind::kLinear ? l : l - 1;
     }
@@ -328,17 +347,15 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
   // its products, one above where a rescale would have put it. A bare
   // output term has nothing to skip.
   const int out_level = natural(program.output, output_layout);
-  const bool bare_output =
-      program.output.IsShiftedTerm() &&
-      layouts[program.output.parts.begin()->first] == output_layout;
+  const bool bare_output = free_sum(program.output, output_layout);
   BF_ASSIGN_OR_RETURN(plan.output,
                       PackForm(program.output, bare_output ? out_level : out_level + 1,
                                bare_output, output_layout, levels, layouts, periods,
-                               slots, cost, "the output", batched));
-  if (plan.output.level != (plan.output.rescale ? 0 : 1)) {
+                               slots, options, "the output", batched));
+  const int want_level = (plan.output.rescale ? 0 : 1) + extra_levels;
+  if (plan.output.level != want_level) {
     return absl::InternalError(absl::StrCat("Pack: output at level ", plan.output.level,
-                                            ", expected ",
-                                            plan.output.rescale ? 0 : 1));
+                                            ", expected ", want_level));
   }
   return plan;
 }
@@ -346,13 +363,21 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
 }  // namespace
 
 absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_slots,
+                                          const PackOptions& options) {
+  return Pack(program, max_slots, options, /*batched=*/false);
+}
+
+absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_slots,
                                           const circuits::RotationCost& cost,
                                           InputPacking input_packing) {
-  return Pack(program, max_slots, cost, /*batched=*/false, input_packing);
+  PackOptions o;
+  o.cost = cost;
+  o.input_packing = input_packing;
+  return Pack(program, max_slots, o, /*batched=*/false);
 }
 
 absl::StatusOr<runtime::Plan> PackThroughput(const Program& program, int64_t slots) {
-  return Pack(program, slots, {}, /*batched=*/true, InputPacking::kPlain);
+  return Pack(program, slots, PackOptions{}, /*batched=*/true);
 }
 
 const char* InputPackingName(InputPacking p) {

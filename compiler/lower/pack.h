@@ -32,10 +32,27 @@ namespace blindfold::compiler {
 enum class InputPacking { kPlain = 0, kIm2col = 1, kAlignedCopies = 2 };
 const char* InputPackingName(InputPacking p);
 
+struct PackOptions {
+  InputPacking input_packing = InputPacking::kPlain;
+  // Chooses each transform's baby step (baby-step/giant-step).
+  circuits::RotationCost cost;
+  // The plain diagonal method instead (docs/design/baseline.md): one giant
+  // step holding every diagonal, i.e. the baby step is the number of
+  // diagonal offsets and each diagonal costs one rotation of the input.
+  bool plain_diagonals = false;
+  // The input's level; 0 (or anything below the program's depth): the
+  // depth. Above it the plan starts at that level and the output stays as
+  // many levels higher (no modulus dropping: the input at the top of a
+  // chain longer than the program needs).
+  int input_level = 0;
+};
+
 // Errors (InvalidArgument, naming the term's source node): a vector whose
 // period exceeds `max_slots` (no ring up to N = 2 max_slots fits it); an
 // input packing other than kPlain when the input has no single reader whose
 // rows group (a dense first layer).
+absl::StatusOr<runtime::Plan> PackLatency(const Program& program, int64_t max_slots,
+                                          const PackOptions& options);
 absl::StatusOr<runtime::Plan> PackLatency(const Program& program,
                                           int64_t max_slots,
                                           const circuits::RotationCost& cost = {},

@@ -129,6 +129,13 @@ bool LinearForm::IsShiftedTerm() const {
   return parts.size() == 1 && parts.begin()->second.IsIdentity();
 }
 
+bool LinearForm::IsIdentitySum() const {
+  for (const auto& [t, m] : parts) {
+    if (!m.IsIdentity()) return false;
+  }
+  return !parts.empty();
+}
+
 int64_t LinearForm::nnz() const {
   int64_t n = 0;
   for (const auto& [t, m] : parts) n += m.nnz();
@@ -139,7 +146,8 @@ int Program::FormDepth(const LinearForm& f) const {
   if (f.IsConstant()) return 0;
   int deepest = 0;
   for (const auto& [t, m] : f.parts) deepest = std::max(deepest, terms[t].depth);
-  return f.IsShiftedTerm() ? deepest : deepest + 1;
+  const bool free = f.IsShiftedTerm() || (free_identity_sums && f.IsIdentitySum());
+  return free ? deepest : deepest + 1;
 }
 
 int Program::depth() const { return FormDepth(output); }

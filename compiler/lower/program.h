@@ -67,6 +67,8 @@ struct LinearForm {
   // True when the form is exactly t_j + bias for one term j, which costs no
   // level (adding a constant is free).
   bool IsShiftedTerm() const;
+  // True when every part is an identity matrix: a sum of terms plus bias.
+  bool IsIdentitySum() const;
   int64_t nnz() const;
 };
 
@@ -88,12 +90,21 @@ struct Program {
   ir::Shape output_shape;
   std::vector<Term> terms;  // terms[0] is the input
   LinearForm output;
+  // Set by the unfused lowering (LowerOptions::fuse false): a form whose
+  // parts are all identity matrices (a sum of terms plus a constant) costs
+  // no level, as an addition in a conventional pipeline does: its deepest
+  // terms are added as they are and the others are brought down to their
+  // level first (with canonical scales, circuits/ckks_backend.h, by a
+  // product with 1 where a conventional pipeline mod-switches and sets the
+  // scale). Fused programs never build such sums.
+  bool free_identity_sums = false;
 
   int64_t input_dim() const { return terms.empty() ? 0 : terms[0].dim; }
   // Levels consumed by the output: the program's multiplicative depth.
   int depth() const;
-  // Levels consumed by a form: 0 for a constant or a shifted term, else the
-  // deepest term it reads plus one (one plaintext product + rescale).
+  // Levels consumed by a form: 0 for a constant or a shifted term (or, with
+  // free_identity_sums, any sum of terms plus a constant), else the deepest
+  // term it reads plus one (one plaintext product + rescale).
   int FormDepth(const LinearForm& f) const;
 };
 
