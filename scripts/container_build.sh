@@ -148,6 +148,6 @@ say "building $redis_tag from deploy/redis/Containerfile"
 podman build --format docker --network host --layers --build-arg "BASE_IMAGE=$base_tag" \
   -f "$ctx/deploy/redis/Containerfile" -t "$redis_tag" "$ctx/deploy/redis" >&2
 bytes=$(podman image inspect --format '{{.Size}}' "$tag")
-healthcheck=$(podman image inspect --format '{{if .Healthcheck}}{{.Healthcheck.Test}}{{end}}' "$tag")
+healthcheck=$(podman image inspect --format '{{if .HealthCheck}}{{.HealthCheck.Test}}{{end}}' "$tag")
 [ -n "$healthcheck" ] || die "$tag has no HEALTHCHECK (was it built with --format docker?)"
 echo "image $tag: $(( bytes / 1000000 )) MB, built in $seconds s"
