@@ -35,6 +35,9 @@ OVERLAYS = {
     "dev": {"namespace": "blindfold-dev", "replicas": 1, "hpa": (1, 2)},
     "prod": {"namespace": "blindfold", "replicas": 3, "hpa": (3, 100)},
 }
+# Resident memory of a server before its caches fill (docs/inference-benchmarks.md:
+# 291 MB peak for cnn, one request, no caches).
+PROCESS_MB = 300
 SERVER = "blindfold-server"
 REDIS = "blindfold-redis"
 CLUSTER_SCOPED = {"Namespace"}
@@ -256,6 +259,14 @@ def check(r, expect):
     tls_secrets = [x for x in r.all("Secret") if x.get("type") == "kubernetes.io/tls"]
     if not tls_secrets:
         bad.append("no Secret of type kubernetes.io/tls")
+    # Memory: the process, the key cache and every model's diagonal cache
+    # must fit under the limit, or the kernel kills the replica under load.
+    lim = mem(((c.get("resources") or {}).get("limits") or {}).get("memory", "0"))
+    need = (PROCESS_MB + int(settings.get("BLINDFOLD_KEY_CACHE_MB", 1024)) +
+            expect["models"] * int(settings.get("BLINDFOLD_PLAINTEXT_CACHE_MB", 256))) * 2**20
+    if lim < need:
+        bad.append(f"server memory limit {lim / 2**20:.0f} MiB < {need / 2**20:.0f} MiB (process, "
+                   f"key cache, diagonal caches of {expect['models']} models)")
     drain = float(settings.get("BLINDFOLD_DRAIN_SECONDS", 30))
     if spec.get("terminationGracePeriodSeconds", 30) <= drain:
         bad.append("terminationGracePeriodSeconds is not longer than BLINDFOLD_DRAIN_SECONDS")
@@ -439,6 +450,10 @@ MUTATIONS = [
      "headless"),
     ("latest image", lambda r: _server(r)["containers"][0].update(image="blindfold:latest"),
      "pinned tag"),
+    ("caches above the memory limit", lambda r: [cm["data"].__setitem__("BLINDFOLD_KEY_CACHE_MB", "4096")
+                                                 for cm in r.all("ConfigMap")
+                                                 if "BLINDFOLD_KEY_CACHE_MB" in (cm.get("data") or {})],
+     "memory limit"),
 ]
 
 
@@ -484,6 +499,10 @@ def main():
                     help="a kubectl to render with (default: kubectl on PATH); give two to "
                          "compare kustomize versions")
     a = ap.parse_args()
+    models = len([d for d in os.listdir(os.path.join(a.source_dir, "models"))
+                  if os.path.exists(os.path.join(a.source_dir, "models", d, d + ".onnx"))])
+    for e in OVERLAYS.values():
+        e["models"] = models
     kubectls = a.kubectl or [k for k in [shutil.which("kubectl")] if k]
     usable = []
     for k in kubectls:
