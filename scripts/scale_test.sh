@@ -25,22 +25,20 @@
 #   SCALE_MODEL=cnn SCALE_REQUESTS=60 SCALE_ROUNDS=3 bash scripts/scale_test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD_DIR:-build}
-bf=$build/tools/blindfold
 model=${SCALE_MODEL:-cnn}
 requests=${SCALE_REQUESTS:-60}
 clients=${SCALE_CLIENTS:-4}
 rounds=${SCALE_ROUNDS:-2}
 fault_requests=${SCALE_FAULT_REQUESTS:-80}
 max_seconds=${SCALE_MAX_SECONDS:-240}  # per load run
-py=/usr/bin/python3
 say() { echo "scale_test.sh: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
-[ -x "$bf" ] || die "no $bf (build first: cmake --build $build --target blindfold)"
 command -v redis-server >/dev/null || die "no redis-server (Debian package redis-server)"
 command -v redis-cli >/dev/null || die "no redis-cli (Debian package redis-tools)"
+# bf, py, work (removed on exit), the compiled plan, a token in BLINDFOLD_TOKEN.
+. scripts/service_lib.sh
+service_setup scale-test "$model"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/blindfold-scale.XXXXXX")
 declare -A pids=()  # name -> pid of what this script started
 redis_pid=
 cleanup() {
@@ -85,16 +83,12 @@ rcli() { REDISCLI_AUTH=$redis_password redis-cli -h 127.0.0.1 -p "$redis_port" "
 start_redis
 
 # -- replicas -----------------------------------------------------------------
-mkdir -p "$work/plans"
-"$bf" compile "models/$model/$model.onnx" -o "$work/plans/$model.plan" >/dev/null
-token=$("$bf" token --client scale-test --tokens "$work/tokens" 2>/dev/null)
-export BLINDFOLD_TOKEN=$token
 declare -A port=() mport=()
 start_replica() {  # NAME [PORT]
   local n=$1 listen=127.0.0.1:${2:-0}
   rm -f "$work/$n.ready"
   BLINDFOLD_THREADS=1 BLINDFOLD_REDIS_PASSWORD=$redis_password \
-    "$bf" serve --models "$work/plans" --tokens "$work/tokens" --key-store redis \
+    "$bf" serve --models "$work/plans" --tokens "$work/tokens.txt" --key-store redis \
     --redis "127.0.0.1:$redis_port" --workers 1 --queue 64 --drain-seconds 30 \
     --listen "$listen" --metrics-listen 127.0.0.1:0 --ready-file "$work/$n.ready" \
     2>>"$work/$n.log" &
