@@ -16,7 +16,8 @@
 #   bash scripts/container_build.sh                 # compiles inside the image (build stage)
 #   bash scripts/container_build.sh --prebuilt build  # packages build/tools/blindfold (quick)
 #   options: --tag NAME (default localhost/blindfold:dev), --redis-tag NAME
-#            (default localhost/blindfold-redis:dev), --rebuild-base, --no-install
+#            (default localhost/blindfold-redis:dev), --rebuild-base, --no-install,
+#            --setup-only (steps 1 and 2 only)
 #
 # Also builds the Redis image of the key store (deploy/redis/Containerfile).
 # Prints "image TAG: N MB, built in S s" on its last line.
@@ -30,6 +31,7 @@ base_tag=localhost/blindfold-debian:bookworm
 prebuilt=""
 rebuild_base=0
 install=1
+setup_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --tag) tag=${2:?--tag needs a value}; shift 2 ;;
@@ -37,7 +39,8 @@ while [ $# -gt 0 ]; do
     --prebuilt) prebuilt=${2:?--prebuilt needs a build directory}; shift 2 ;;
     --rebuild-base) rebuild_base=1; shift ;;
     --no-install) install=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --setup-only) setup_only=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "container_build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -83,6 +86,11 @@ else
     grep -Eq "^[[:space:]]*$want" "$conf" ||
       die "$conf exists but has no line matching '$want' (needed: default_ulimits = [], runtime = \"runc\", network_backend = \"netavark\"; docs/deploy.md)"
   done
+fi
+
+if [ "$setup_only" = 1 ]; then
+  say "podman is set up"
+  exit 0
 fi
 
 # -- 3. base image -------------------------------------------------------------

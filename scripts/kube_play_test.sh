@@ -45,7 +45,8 @@ command -v kubectl >/dev/null || die "no kubectl (Debian's kubernetes-client has
 # Whether podman runs here at all (a machine without the kernel features or
 # privileges it needs is a skip; a broken Containerfile or manifest after
 # this point is a failure).
-if command -v podman >/dev/null && ! podman info >/dev/null 2>"$build/podman-info.log"; then
+bash scripts/container_build.sh --setup-only >&2 || die "scripts/container_build.sh --setup-only failed"
+if ! podman info >/dev/null 2>"$build/podman-info.log"; then
   skip "podman is installed but 'podman info' fails here: $(tail -1 "$build/podman-info.log")"
 fi
 case "$mode" in
