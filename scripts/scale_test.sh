@@ -166,6 +166,7 @@ fault() {  # PHASE SIGNAL VICTIM
     sleep 0.1
   done
   before=$(served "$victim")
+  kill -0 "$lp" 2>/dev/null || die "phase $phase: the load ended before the replica was stopped (raise SCALE_FAULT_REQUESTS)"
   stop_replica "$victim" "$sig"
   wait "$lp" || die "the load of phase $phase failed"
   echo "$before" >"$work/$phase.victim"
