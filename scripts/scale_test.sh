@@ -151,6 +151,8 @@ for r in $(seq "$rounds"); do
   a1=$(served a); b1=$(served b)
   c2=$(ticks); l2=$(cut -d' ' -f1 /proc/loadavg)
   echo "$((a1 - a0)) $((b1 - b0))" >"$work/split.$r"
+  [ $((a1 - a0)) -gt 0 ] && [ $((b1 - b0)) -gt 0 ] ||
+    die "round_robin left a replica idle (calls a/b: $((a1 - a0))/$((b1 - b0)))"
   echo "$((c1 - c0)) $((c2 - c1)) $(getconf CLK_TCK) $l0 $l1 $l2" >"$work/cpu.$r"
   say "round $r: 1 replica $(json_field "$work/one.$r.json" requests_per_second | cut -c1-6) req/s, 2 replicas $(json_field "$work/two.$r.json" requests_per_second | cut -c1-6) req/s (calls a/b: $((a1 - a0))/$((b1 - b0)))"
 done
