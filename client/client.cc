@@ -94,10 +94,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectionOpt
   if (o.chunk_bytes < 1024 || o.chunk_bytes > (size_t{32} << 20)) {
     return absl::InvalidArgumentError("chunk_bytes must be in 1 KiB..32 MiB");
   }
+  if (!o.lb_policy.empty() && o.lb_policy != "pick_first" && o.lb_policy != "round_robin") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("load-balancing policy '", o.lb_policy, "': expected pick_first or round_robin"));
+  }
   auto s = std::make_unique<State>();
   s->options = o;
   std::shared_ptr<grpc::ChannelCredentials> creds;
   grpc::ChannelArguments args;
+  if (!o.lb_policy.empty()) args.SetLoadBalancingPolicyName(o.lb_policy);
   args.SetMaxReceiveMessageSize(o.max_message_mb << 20);
   args.SetMaxSendMessageSize(o.max_message_mb << 20);
   if (o.tls || !o.tls_ca_file.empty()) {

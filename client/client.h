@@ -30,7 +30,8 @@
 namespace blindfold::client {
 
 struct ConnectionOptions {
-  std::string target;          // host:port
+  std::string target;          // host:port, or any gRPC target (dns:///name:port,
+                               // ipv4:127.0.0.1:5001,127.0.0.1:5002)
   std::string token;           // bearer token; empty: none sent
   bool tls = false;            // TLS (implied by tls_ca_file)
   std::string tls_ca_file;     // PEM roots to trust; empty: the system's
@@ -40,6 +41,11 @@ struct ConnectionOptions {
   std::chrono::milliseconds initial_backoff{100};  // doubled per retry
   size_t chunk_bytes = size_t{1} << 20;            // key upload chunks
   int max_message_mb = 64;
+  // gRPC load balancing over the addresses the target resolves to: empty
+  // (gRPC's pick_first: one address), "pick_first" or "round_robin" (each
+  // call to the next ready address; with a headless Kubernetes Service,
+  // calls spread over every replica: docs/deploy.md).
+  std::string lb_policy;
 };
 
 class Connection {

@@ -15,7 +15,15 @@ PACKAGES=(
   pybind11-dev python3-dev python3-grpcio python3-protobuf
   python3 python3-numpy python3-torch python3-onnx python3-sklearn python3-matplotlib
   dataset-fashion-mnist
+  python3-yaml
+  podman runc catatonit netavark aardvark-dns iptables mmdebstrap
 )
+# The deployment tests (docs/deploy.md) render Kustomize overlays with
+# `kubectl kustomize`: Debian's kubernetes-client, unless a kubectl is
+# already installed (a kubectl from another package owns /usr/bin/kubectl).
+if ! command -v kubectl >/dev/null; then
+  PACKAGES+=(kubernetes-client)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -30,6 +30,7 @@ absl::StatusOr<client::ConnectionOptions> ConnectionOptionsFromFlags(const Clien
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout_seconds * 1e3));
   if (f.attempts < 1) return absl::InvalidArgumentError("--attempts must be >= 1");
   o.max_attempts = f.attempts;
+  o.lb_policy = f.lb_policy;
   return o;
 }
 
@@ -41,12 +42,18 @@ void AddClientFlags(CLI::App* c, ClientFlags* f) {
   c->add_option("--tls-ca", f->tls_ca, "TLS, trusting the CA certificates in this PEM file")
       ->envname("BLINDFOLD_TLS_CA");
   c->add_option("--tls-server-name", f->tls_server_name,
-                "name expected in the server's certificate (default: the host)");
+                "name expected in the server's certificate (default: the host)")
+      ->envname("BLINDFOLD_TLS_SERVER_NAME");
   c->add_option("--timeout", f->timeout_seconds, "seconds per call attempt")
       ->capture_default_str();
   c->add_option("--attempts", f->attempts,
                 "attempts per call when the server is unavailable or busy")
       ->capture_default_str();
+  c->add_option("--lb", f->lb_policy,
+                "round_robin: spread calls over every address of --server (a headless "
+                "Service's pods, or ipv4:HOST:PORT,HOST:PORT); default pick_first")
+      ->check(CLI::IsMember({"pick_first", "round_robin"}))
+      ->envname("BLINDFOLD_LB_POLICY");
 }
 
 }  // namespace blindfold::tools

@@ -13,7 +13,7 @@
 namespace blindfold::tools {
 
 struct ClientFlags {
-  std::string server, token_file, tls_ca, tls_server_name;
+  std::string server, token_file, tls_ca, tls_server_name, lb_policy;
   bool tls = false;
   double timeout_seconds = 120;
   int attempts = 4;

@@ -238,6 +238,8 @@ absl::Status Load(const LoadArgs& a, std::ostream& out, std::ostream& err) {
       ratio.push_back(s.call_ms / s.local_ms);
     }
   }
+  int64_t retries = 0;  // calls retried by the clients (UNAVAILABLE, queue full)
+  for (const Worker& k : workers) retries += k.conn ? k.conn->retries() : 0;
   int sent = 0, errors = 0;
   for (const auto& [code, n] : codes) {
     sent += n;
@@ -251,6 +253,7 @@ absl::Status Load(const LoadArgs& a, std::ostream& out, std::ostream& err) {
             {"measured", samples.size()},
             {"codes", codes},
             {"errors", errors},
+            {"retries", retries},
             {"wrong_results", wrong},
             {"seconds", seconds},
             {"requests_per_second", seconds > 0 ? samples.size() / seconds : 0.0},

@@ -179,6 +179,31 @@ absl::Status Token(const TokenArgs& a, std::ostream& out, std::ostream& err) {
   return absl::OkStatus();
 }
 
+// ----------------------------------------------------------------- health --
+
+// grpc.health.v1 Check against a server: exit 0 when SERVING. For
+// container health checks and Kubernetes exec probes (which, unlike the
+// kubelet's own gRPC probe, also work when the server speaks TLS).
+struct HealthArgs {
+  ClientFlags c;
+  std::string service;
+  HealthArgs() {
+    c.timeout_seconds = 5;  // a probe wants an answer soon, or none
+    c.attempts = 1;
+  }
+};
+
+absl::Status Health(const HealthArgs& a, std::ostream& out) {
+  BF_ASSIGN_OR_RETURN(client::ConnectionOptions co, ConnectionOptionsFromFlags(a.c));
+  BF_ASSIGN_OR_RETURN(auto conn, client::Connection::Open(co));
+  BF_ASSIGN_OR_RETURN(bool serving, conn->Serving(a.service));
+  if (!serving) {
+    return absl::UnavailableError(absl::StrCat(a.c.server, " is NOT_SERVING"));
+  }
+  out << "SERVING\n";
+  return absl::OkStatus();
+}
+
 // ------------------------------------------------------------------ infer --
 
 struct InferArgs {
@@ -458,6 +483,14 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddServiceComman
   t->add_option("--client", token->client, "the client's id")->required();
   t->add_option("--tokens", token->tokens_file, "append the hash line to this tokens file");
 
+  auto health = std::make_shared<HealthArgs>();
+  CLI::App* h = app.add_subcommand(
+      "health", "Client: grpc.health.v1 check of a server (exit 0 when SERVING; for "
+                "container health checks and probes)");
+  AddClientFlags(h, &health->c);
+  h->add_option("--service", health->service,
+                "service to check (default: the whole server; blindfold.v1.Inference)");
+
   auto infer = std::make_shared<InferArgs>();
   CLI::App* i = app.add_subcommand(
       "infer", "Client: encrypt images, classify them on a server, decrypt the results");
@@ -484,6 +517,7 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddServiceComman
     };
     if (s->parsed()) return named(Serve(*serve), "serve");
     if (t->parsed()) return named(Token(*token, out, err), "token");
+    if (h->parsed()) return named(Health(*health, out), "health");
     if (i->parsed()) return named(Infer(*infer, out, err, tty), "infer");
     absl::Status l = load(out, err, tty);
     if (!(absl::IsNotFound(l) && l.message() == "no load subcommand")) return named(l, "load");
