@@ -198,6 +198,24 @@ std::string InferenceClient::SecretKeyFile() const {
   return out;
 }
 
+namespace {
+
+// A result as the server sends it: a compact ciphertext (plans whose output
+// ends at level 0 or 1, every optimized plan) or a full one (the
+// conventional baseline keeps its unused primes to the end).
+absl::StatusOr<ckks::Ciphertext> ParseOutput(const ckks::Parameters& params,
+                                             std::string_view bytes) {
+  constexpr size_t kTypeOffset = 6;  // ckks/serialization.h header
+  if (bytes.size() > kTypeOffset &&
+      static_cast<uint8_t>(bytes[kTypeOffset]) ==
+          static_cast<uint8_t>(ckks::ObjectType::kCiphertext)) {
+    return ckks::DeserializeCiphertext(params, bytes);
+  }
+  return ckks::DeserializeCompactCiphertext(params, bytes);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
   ckks::KeyGenerator keygen(s_->params);
   std::string relin;
@@ -305,7 +323,7 @@ absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
   std::vector<std::vector<double>> out(count, std::vector<double>(plan.output_dim));
   for (size_t e = 0; e < cts.size(); ++e) {
     BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
-                        ckks::DeserializeCompactCiphertext(*s_->params, cts[e]));
+                        ParseOutput(*s_->params, cts[e]));
     BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
     BF_ASSIGN_OR_RETURN(std::vector<double> v, s_->encoder->Decode(pt));
     if (static_cast<int>(v.size()) < count) {
@@ -324,11 +342,14 @@ const ckks::DecryptionOptions& InferenceClient::decryption_options() const {
 absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
     std::string_view bytes) const {
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
-                      ckks::DeserializeCompactCiphertext(*s_->params, bytes));
-  if (static_cast<int64_t>(ct.slots()) != s_->plan.output_period) {
+                      ParseOutput(*s_->params, bytes));
+  // A compact result has the output's period as its slots, a full one the
+  // plan's slots (the layout repeats with the period, so both decode).
+  const int64_t ct_slots = static_cast<int64_t>(ct.slots());
+  if (ct_slots != s_->plan.output_period && ct_slots != s_->plan.slots) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DecryptOutput: output has period ", ct.slots(), ", the plan's output ",
-        s_->plan.output_period));
+        "DecryptOutput: output has ", ct_slots, " slots, the plan's output has period ",
+        s_->plan.output_period, " in ", s_->plan.slots, " slots"));
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
   BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
@@ -447,6 +468,9 @@ absl::StatusOr<std::string> SerializeOutput(const ckks::Parameters& params, cons
   const double target_log2 = -(plan.input_scale_log2 - 15);
   const int drop = std::max(
       0, static_cast<int>(std::floor(ct.scale().log2() + target_log2 - rounding_log2)));
+  // Above level 1 (a baseline plan keeps its unused primes): the full
+  // ciphertext, as a conventional pipeline sends it.
+  if (ct.level() > 1) return ckks::SerializeCiphertext(params, ct, /*seeded=*/false);
   // log2(Q_level) - 1 <= the bits below: never drop the whole modulus.
   int q_bits = 0;
   for (int i = 0; i <= ct.level(); ++i) q_bits += std::bit_width(params.q(i)) - 1;
