@@ -69,9 +69,14 @@ codes = r["codes"]; ok = codes.get("OK", 0); rejected = codes.get("RESOURCE_EXHA
 print(f"  {r['requests_sent']} calls: {ok} OK (all checked: {r['wrong_results']} wrong), "
       f"{rejected} RESOURCE_EXHAUSTED, other codes {set(codes) - {'OK', 'RESOURCE_EXHAUSTED'} or 'none'}; "
       f"the server counted {counted:.0f} rejections")
+# Every rejection the queue counted reached a client as RESOURCE_EXHAUSTED.
+# A few more may come from gRPC itself: the sync server's thread quota
+# (service/server.cc, queue + workers + uploads + 16 threads) answers
+# RESOURCE_EXHAUSTED before the handler runs, which the queue's counter
+# cannot see (seen in CI: 386 at the client, 383 counted).
 good = (set(codes) <= {"OK", "RESOURCE_EXHAUSTED"} and rejected > 0 and ok > 0
         and ok + rejected == r["requests_sent"] == 400 and r["wrong_results"] == 0
-        and counted == rejected)
+        and counted <= rejected and rejected - counted <= 0.05 * r["requests_sent"])
 if not good:
     sys.exit("load_test.sh: phase 2 FAILED")
 PY
