@@ -43,11 +43,17 @@ std::vector<int64_t> LinearTransformPlan::BabySteps() const {
 }
 
 std::vector<int64_t> LinearTransformPlan::GiantSteps() const {
-  std::vector<int64_t> g;
-  for (const auto& [s, d] : blocks) {
-    if (s != 0) g.push_back(s * baby_step);
+  // Horner order (linear_transform.h): from the largest giant index down,
+  // each step rotates by the gap to the next index, the last by the
+  // smallest index itself when it is not 0.
+  std::vector<int64_t> steps;
+  int64_t previous = -1;
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
+    if (previous >= 0) steps.push_back((previous - it->first) * baby_step);
+    previous = it->first;
   }
-  return g;
+  if (previous > 0) steps.push_back(previous * baby_step);
+  return steps;
 }
 
 std::vector<int64_t> LinearTransformPlan::SumSteps() const {

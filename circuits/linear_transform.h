@@ -62,7 +62,12 @@ struct LinearTransformPlan {
   int64_t sum_count = 1;
 
   int64_t num_diagonals() const;
-  // Baby rotations (b != 0), giant rotations (g != 0), inner-sum rotations.
+  // Baby rotations (b != 0), giant rotations, inner-sum rotations. The giant
+  // sums are combined Horner-style, sum_g rot(inner_g, g B) = rot(... rot(
+  // inner_gmax, (gmax - g') B) + inner_g' ...), so GiantSteps() is that
+  // sequence of gaps: as many rotations as non-zero giant indices, but for
+  // consecutive indices all by the same B -- one Galois key instead of one
+  // per giant step.
   std::vector<int64_t> BabySteps() const;
   std::vector<int64_t> GiantSteps() const;
   std::vector<int64_t> SumSteps() const;
@@ -191,25 +196,24 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
       }
     }
   }
+  // Horner over the giant indices, largest first (see GiantSteps()).
   std::optional<Ct> acc;
-  for (const auto& [g, diags] : plan.blocks) {
-    std::optional<Ct> inner;
+  int64_t previous = 0;
+  for (auto it = plan.blocks.rbegin(); it != plan.blocks.rend(); ++it) {
+    const auto& [g, diags] = *it;
+    if (acc) *acc = rotate(*acc, (previous - g) * plan.baby_step);
     for (const auto& [b, d] : diags) {
       Ct p = b == 0 ? product(x, d)
                     : stream ? product(rotate(x, b), d) : product(rotated.at(b), d);
-      if (inner) {
-        backend.AddInPlace(*inner, p);
+      if (acc) {
+        backend.AddInPlace(*acc, p);
       } else {
-        inner = std::move(p);
+        acc = std::move(p);
       }
     }
-    Ct giant = g == 0 ? std::move(*inner) : rotate(*inner, g * plan.baby_step);
-    if (acc) {
-      backend.AddInPlace(*acc, giant);
-    } else {
-      acc = std::move(giant);
-    }
+    previous = g;
   }
+  if (previous != 0) *acc = rotate(*acc, previous * plan.baby_step);
   Ct y = rescale && !eager ? backend.Finish(*acc) : std::move(*acc);
   for (int64_t s : plan.SumSteps()) {
     Ct r = rotate(y, s);

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ class MetaBackend {
           "Multiply of different levels or degrees");
     ++key_switches;  // relinearization
     ++ciphertext_products;
+    relin_level_ = std::max(relin_level_, a.level);
     Ct p = a;
     p.scale = a.scale * b.scale;
     return Rescaled(p);
@@ -96,6 +98,10 @@ class MetaBackend {
 
   const absl::Status& status() const { return status_; }
   const std::set<int64_t>& rotations_used() const { return used_; }
+  // The highest level each rotation / the relinearization ran at (the
+  // level each key must reach); relin_level -1 when none ran.
+  const std::map<int64_t, int>& rotation_levels() const { return levels_; }
+  int relin_level() const { return relin_level_; }
   int64_t rotations = 0, hoisted_rotations = 0, key_switches = 0,
           ciphertext_products = 0;
 
@@ -107,6 +113,8 @@ class MetaBackend {
   void Rotated(const Ct& x, int64_t s) {
     Check(x.degree == 1, "rotation of a degree-2 ciphertext");
     used_.insert(s);
+    int& l = levels_.emplace(s, x.level).first->second;
+    l = std::max(l, x.level);
   }
   Ct Rescaled(const Ct& x) {
     Ct y = x;
@@ -120,6 +128,8 @@ class MetaBackend {
   std::vector<double> q_;
   std::vector<double> scales_;
   std::set<int64_t> used_;
+  std::map<int64_t, int> levels_;
+  int relin_level_ = -1;
   absl::Status status_;
 };
 

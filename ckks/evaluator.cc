@@ -398,7 +398,14 @@ absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = ext[0].num_q(), np = params_->num_p();
-  const int L = params_->num_q();
+  // A key made for a lower level (keys.h) has fewer Q limbs: its P limbs
+  // start at its own |Q|.
+  const int L = key.b.empty() ? 0 : key.b[0].num_q();
+  if (L < nq) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "KeySwitch: the key switches ciphertexts up to level ", L - 1,
+        ", this one is at level ", nq - 1));
+  }
   const int digits = static_cast<int>(ext.size());
   if (digits < 1 || digits > kMaxDnum ||
       key.b.size() < ext.size() || key.a.size() < ext.size()) {
@@ -512,6 +519,42 @@ absl::Status Evaluator::DropLevel(const Ciphertext& a, int level,
   for (auto& p : Access::polys(r)) p.TruncateQ(level + 1);
   if (level != a.level()) Access::c1_seed(r).reset();
   *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::DropLevel(const Plaintext& a, int level, Plaintext* out) const {
+  BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, a, "DropLevel"));
+  if (level < 0 || level > a.level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DropLevel: target level ", level, " outside [0, ", a.level(), "]"));
+  }
+  Plaintext r = a;
+  Access::poly(r).TruncateQ(level + 1);
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::SetScale(const Ciphertext& a, Scale target, Ciphertext* out) const {
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, "SetScale"));
+  if (a.level() < 1) {
+    return absl::InvalidArgumentError("SetScale: ciphertext at level 0 (it costs a level)");
+  }
+  if (!(target.value() > 0) || !std::isfinite(target.value())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SetScale: target scale ", target.value(), " is not positive"));
+  }
+  BF_RETURN_IF_ERROR(CheckScaleFits(target, a.level() - 1, "SetScale"));
+  const double multiplier =
+      target.value() * static_cast<double>(params_->q(a.level())) / a.scale().value();
+  if (!(multiplier >= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SetScale: target 2^", target.log2(), " from 2^", a.scale().log2(), " at level ",
+        a.level(), " needs a multiplier below 1"));
+  }
+  Ciphertext scaled;
+  BF_RETURN_IF_ERROR(MultiplyConst(a, 1.0, Scale(multiplier), &scaled));
+  BF_RETURN_IF_ERROR(Rescale(scaled, out));
+  Access::scale(*out) = target;  // equal up to the float rounding of the product
   return absl::OkStatus();
 }
 

@@ -77,6 +77,16 @@ class Evaluator {
   absl::Status Rescale(const Ciphertext& a, Ciphertext* out) const;
   // Drops primes down to `level` (<= a's level); the scale is unchanged.
   absl::Status DropLevel(const Ciphertext& a, int level, Ciphertext* out) const;
+  // The same for a plaintext: one encoded for a higher level, reused lower
+  // (exact: the coefficients of a plaintext encoded for level l at a scale
+  // that fits q_0 stay below q_0 / 2).
+  absl::Status DropLevel(const Plaintext& a, int level, Plaintext* out) const;
+  // Brings a to exactly `target` at level - 1: multiplies by the integer
+  // round(target q_level / a.scale) and rescales (one level; the relative
+  // error of the integer rounding is below 2^-(log2(target q / scale) + 1)).
+  // Errors: level 0, a target so small the multiplier would be below 1, or
+  // a target that does not fit level - 1.
+  absl::Status SetScale(const Ciphertext& a, Scale target, Ciphertext* out) const;
 
   // Rotates slots left by `steps` (negative: right) within a.slots.
   absl::Status Rotate(const Ciphertext& a, int steps, Ciphertext* out) const;

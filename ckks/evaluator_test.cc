@@ -241,6 +241,42 @@ TEST_P(EvaluatorTest, DropLevelThenCombine) {
   EXPECT_LT(Log2MaxError(ctx_->Decrypt(out), Map2(a, b, std::plus<>())), kFresh);
 }
 
+// A plaintext encoded once at the top and dropped to where it is used
+// multiplies as one encoded there; SetScale lands exactly on its target.
+TEST_P(EvaluatorTest, PlaintextDropLevelAndSetScale) {
+  SCOPED_TRACE(Trace());
+  const Parameters& p = *ctx_->params;
+  auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);
+  Plaintext top, low_direct, low_dropped;
+  ASSERT_TRUE(ctx_->encoder->Encode(b, slots_, p.max_level(), p.default_scale(), &top).ok());
+  ASSERT_TRUE(ctx_->encoder->Encode(b, slots_, 1, p.default_scale(), &low_direct).ok());
+  ASSERT_TRUE(ev().DropLevel(top, 1, &low_dropped).ok());
+  EXPECT_EQ(low_dropped.level(), 1);
+  EXPECT_TRUE(internal::Access::poly(low_dropped) == internal::Access::poly(low_direct));
+  Ciphertext ca = ctx_->Encrypt(a), low, prod;
+  ASSERT_TRUE(ev().DropLevel(ca, 1, &low).ok());
+  ASSERT_TRUE(ev().MultiplyPlain(low, low_dropped, &prod).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(prod), Map2(a, b, std::multiplies<>())), kAfterMul);
+  auto bad = ev().DropLevel(top, p.max_level() + 1, &low_dropped);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("outside [0, "), std::string::npos) << bad;
+
+  // SetScale: from 2^40 to 2^35 one level down, values unchanged.
+  const Scale target(std::ldexp(1.0, 35));
+  Ciphertext set;
+  ASSERT_TRUE(ev().SetScale(ca, target, &set).ok());
+  EXPECT_EQ(set.level(), ca.level() - 1);
+  EXPECT_EQ(set.scale().value(), target.value());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(set), a), kAfterMul);
+  // A wrong scale label would be off by 2^5 = 32 times: the check above
+  // catches it. Level 0 has nothing to rescale into.
+  Ciphertext at0;
+  ASSERT_TRUE(ev().DropLevel(ca, 0, &at0).ok());
+  auto s = ev().SetScale(at0, target, &set);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("SetScale: ciphertext at level 0"), std::string::npos) << s;
+}
+
 TEST_P(EvaluatorTest, RotationsAndConjugation) {
   SCOPED_TRACE(Trace());
   auto a = RandomComplex(slots_, rng_);

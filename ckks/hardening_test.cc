@@ -110,7 +110,7 @@ TEST_F(KeyValidationTest, EvaluationKeysRejectWrongDigitCount) {
   rk.key.b.pop_back();
   rk.key.a.pop_back();
   ExpectInvalid(EvaluationKeys::Create(big_, rk, {}).status(),
-                "a digits, expected dnum = 3");
+                "a digits, expected 3 for level 5");
   RelinKey wrong_shape = Must(big_gen_.GenRelinKey(big_sk_));
   wrong_shape.key.a[0] = ring::RnsPoly(big_->n(), big_->num_q(), 0, true);
   ExpectInvalid(EvaluationKeys::Create(big_, wrong_shape, {}).status(),

@@ -1,5 +1,7 @@
 #include "ckks/keys.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
@@ -68,29 +70,45 @@ void internal::ExpandPublicKeyA(const Parameters& params, const Seed& seed,
 }
 
 void internal::ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
-                         ring::RnsPoly* a) {
-  *a = ring::RnsPoly(params.n(), params.num_q(), params.num_p(), true);
+                         int num_q, ring::RnsPoly* a) {
+  *a = ring::RnsPoly(params.n(), num_q, params.num_p(), true);
   ring::SampleUniform(internal::Access::ring(params), seed, kDomainSwitchingKeyA + digit, a);
 }
 
+absl::StatusOr<int> KeyGenerator::KeyLevel(int level, absl::string_view op) const {
+  if (level == -1) return params_->max_level();
+  if (level < 0 || level > params_->max_level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": key level ", level, " outside [0, ", params_->max_level(), "]"));
+  }
+  return level;
+}
+
 SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
-                                           const ring::RnsPoly& s_prime) const {
+                                           const ring::RnsPoly& s_prime,
+                                           int level) const {
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
-  const int L = params_->num_q(), K = params_->num_p();
+  const int L = level + 1, K = params_->num_p(), full_q = params_->num_q();
   const std::size_t n = params_->n();
   SwitchingKey key;
   key.fingerprint = params_->fingerprint();
   key.seed = Seed::FromOs();
   Prng prng(Seed::FromOs(), 0);
-  const int dnum = dec.dnum();
+  const int dnum = dec.NumDigits(level);
   key.a.resize(dnum);
   key.b.resize(dnum);
+  // s over q_0..q_level and P (wiped below).
+  ring::RnsPoly s(n, L, K, true, ring::RnsPoly::Uninitialized{});
+  for (int i = 0; i < L + K; ++i) {
+    const int from = i < L ? i : full_q + (i - L);
+    std::copy_n(sk.poly().limb(from), n, s.limb(i));
+  }
   for (int j = 0; j < dnum; ++j) {
-    internal::ExpandSwitchingKeyA(*params_, key.seed, j, &key.a[j]);
+    internal::ExpandSwitchingKeyA(*params_, key.seed, j, L, &key.a[j]);
     ring::RnsPoly b = SampleErrorNtt(prng, L, K);
     ring::RnsPoly as(n, L, K, true);
-    ring::MulPointwise(ring, key.a[j], sk.poly(), &as);
+    ring::MulPointwise(ring, key.a[j], s, &as);
     ring::Sub(ring, b, as, &b);
     as.SecureWipe();  // a_j s with a_j public gives s
     // + P s' on the limbs of digit j (g_j is 1 there, 0 on other Q limbs and
@@ -107,22 +125,26 @@ SwitchingKey KeyGenerator::GenSwitchingKey(const SecretKey& sk,
     });
     key.b[j] = std::move(b);
   }
+  s.SecureWipe();
   return key;
 }
 
-absl::StatusOr<RelinKey> KeyGenerator::GenRelinKey(const SecretKey& sk) const {
+absl::StatusOr<RelinKey> KeyGenerator::GenRelinKey(const SecretKey& sk,
+                                                   int level) const {
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenRelinKey"));
+  BF_ASSIGN_OR_RETURN(const int key_level, KeyLevel(level, "GenRelinKey"));
   ring::RnsPoly s2(params_->n(), params_->num_q(), params_->num_p(), true);
   ring::MulPointwise(internal::Access::ring(*params_), sk.poly(), sk.poly(), &s2);
-  RelinKey rk{GenSwitchingKey(sk, s2)};
+  RelinKey rk{GenSwitchingKey(sk, s2, key_level)};
   s2.SecureWipe();
   return rk;
 }
 
 absl::StatusOr<SwitchingKey> KeyGenerator::GenGaloisKey(
-    const SecretKey& sk, uint64_t galois_element) const {
+    const SecretKey& sk, uint64_t galois_element, int level) const {
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenGaloisKey"));
   BF_RETURN_IF_ERROR(ValidateGaloisElement(*params_, galois_element, "GenGaloisKey"));
+  BF_ASSIGN_OR_RETURN(const int key_level, KeyLevel(level, "GenGaloisKey"));
   // Key switching s into sigma_g^-1(s): b_j = -a_j sigma_g^-1(s) + e_j +
   // P g_j s. This is the usual key for sigma_g(s) with sigma_g^-1 applied to
   // both halves, so the evaluator switches the *unrotated* c_1 and applies
@@ -137,12 +159,14 @@ absl::StatusOr<SwitchingKey> KeyGenerator::GenGaloisKey(
   ring::ApplyAutomorphismNtt(
       sk.poly(), ring::AutomorphismNttIndex(params_->log_n(), g_inv), &rotated);
   const SecretKey encrypting(std::move(rotated), sk.fingerprint());  // wiped
-  return GenSwitchingKey(encrypting, sk.poly());
+  return GenSwitchingKey(encrypting, sk.poly(), key_level);
 }
 
 absl::StatusOr<GaloisKeys> KeyGenerator::GenGaloisKeys(
-    const SecretKey& sk, std::span<const int> rotations, bool conjugation) const {
+    const SecretKey& sk, std::span<const int> rotations, bool conjugation,
+    int level) const {
   BF_RETURN_IF_ERROR(ValidateSecretKey(*params_, sk, "GenGaloisKeys"));
+  BF_RETURN_IF_ERROR(KeyLevel(level, "GenGaloisKeys").status());
   GaloisKeys gk;
   gk.fingerprint = params_->fingerprint();
   std::vector<uint64_t> elements;
@@ -154,7 +178,7 @@ absl::StatusOr<GaloisKeys> KeyGenerator::GenGaloisKeys(
   }
   for (uint64_t g : elements) {
     if (g == 1 || gk.Has(g)) continue;
-    BF_ASSIGN_OR_RETURN(SwitchingKey key, GenGaloisKey(sk, g));
+    BF_ASSIGN_OR_RETURN(SwitchingKey key, GenGaloisKey(sk, g, level));
     gk.keys.emplace(g, std::move(key));
   }
   return gk;

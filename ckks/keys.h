@@ -74,10 +74,17 @@ struct PublicKey {
   uint64_t fingerprint = 0;
 };
 
+// A key may be generated for a level below the top (Galois keys for
+// rotations a plan only applies low in the chain): then it has the digits
+// of that level over q_0..q_level and P, and switches ciphertexts at that
+// level or below. Its limbs are the full key's limbs (a_j expands per
+// prime), so it is the full key with the upper primes dropped.
 struct SwitchingKey {
-  std::vector<ring::RnsPoly> b, a;  // dnum pairs over Q P, NTT form
+  std::vector<ring::RnsPoly> b, a;  // one pair per digit over Q_level P, NTT form
   Seed seed;                        // a_j = SampleUniform(seed, domain j)
   uint64_t fingerprint = 0;
+  // The highest ciphertext level the key switches (-1: empty key).
+  int level() const { return b.empty() ? -1 : b[0].num_q() - 1; }
 };
 
 struct RelinKey {
@@ -137,21 +144,27 @@ class KeyGenerator {
   SecretKey GenSecretKeyFromSeed(const Seed& seed) const;
   // Errors (InvalidArgument): sk from other parameters or malformed.
   absl::StatusOr<PublicKey> GenPublicKey(const SecretKey& sk) const;
-  absl::StatusOr<RelinKey> GenRelinKey(const SecretKey& sk) const;
+  // `level`: the highest level the key will switch (-1: the top level);
+  // lower levels make smaller keys. Errors also for a level out of range.
+  absl::StatusOr<RelinKey> GenRelinKey(const SecretKey& sk, int level = -1) const;
   // Keys for left rotations by each of `rotations` (negative: right) and,
   // if `conjugation`, for complex conjugation. Duplicates collapse.
   absl::StatusOr<GaloisKeys> GenGaloisKeys(const SecretKey& sk,
                                            std::span<const int> rotations,
-                                           bool conjugation) const;
+                                           bool conjugation, int level = -1) const;
   // Key for one Galois element (odd, < 2N), in the permuted form above.
   // Errors also for an even or out-of-range element.
   absl::StatusOr<SwitchingKey> GenGaloisKey(const SecretKey& sk,
-                                            uint64_t galois_element) const;
+                                            uint64_t galois_element,
+                                            int level = -1) const;
 
  private:
   // Switching key from s' (NTT form over Q P) to sk. REQUIRES: both valid.
-  SwitchingKey GenSwitchingKey(const SecretKey& sk,
-                               const ring::RnsPoly& s_prime) const;
+  // The key for ciphertexts up to `level` (validated by the caller).
+  SwitchingKey GenSwitchingKey(const SecretKey& sk, const ring::RnsPoly& s_prime,
+                               int level) const;
+  // -1 -> the top level; errors for anything outside [0, top].
+  absl::StatusOr<int> KeyLevel(int level, absl::string_view op) const;
 
   // e in NTT form over the given layout.
   ring::RnsPoly SampleErrorNtt(Prng& prng, int num_q, int num_p) const;

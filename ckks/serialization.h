@@ -27,9 +27,11 @@
 // the operation, e.g. "DeserializeCiphertext: level 9 exceeds max level 2".
 // Serialization validates its input the same way.
 //
-// Version 1 stores what keys.h generates: switching keys as seed + b_j, and
-// Galois keys in their sigma_g^-1-permuted form. A change of what a stored
-// key or ciphertext means must bump kSerializationVersion.
+// Version 2 stores what keys.h generates: switching keys as seed + b_j, each
+// with its own level (a key for a lower level has fewer digits and limbs),
+// and Galois keys in their sigma_g^-1-permuted form. (Version 1 had every
+// key at the top level.) A change of what a stored key or ciphertext means
+// must bump kSerializationVersion.
 //
 // The encoding is canonical: an accepted buffer re-serializes to the same
 // bytes (reserved fields and padding bits must be zero, Galois elements
@@ -48,7 +50,7 @@
 
 namespace blindfold::ckks {
 
-inline constexpr uint16_t kSerializationVersion = 1;
+inline constexpr uint16_t kSerializationVersion = 2;
 inline constexpr std::size_t kSerializationHeaderSize = 24;
 
 enum class ObjectType : uint8_t {
@@ -58,6 +60,7 @@ enum class ObjectType : uint8_t {
   kPublicKey = 4,
   kRelinKey = 5,
   kGaloisKeys = 6,
+  kCompactCiphertext = 7,
 };
 
 // Parameters: log_n, the resolved q and p primes, default scale, secret and
@@ -103,6 +106,33 @@ absl::StatusOr<std::string> SerializeGaloisKeys(const Parameters& params,
                                                 const GaloisKeys& gk);
 absl::StatusOr<GaloisKeys> DeserializeGaloisKeys(const Parameters& params,
                                                  std::string_view bytes);
+
+// Compact ciphertexts: a result on its way to the client, as few bytes as
+// its message needs. Two savings, both exact in what they keep:
+// - A message whose slots repeat with `period` has its polynomial in
+//   Z[X^g], g = N / (2 period), so decryption needs only the 2 period
+//   coefficients of c0 at multiples of g (and all of c1); the others are
+//   dropped.
+// - Every kept coefficient, as an integer v in [0, Q_level), is rounded to a
+//   multiple of 2^drop_bits: the message gains an error e (c1) s of about
+//   2^drop_bits sqrt(h / 12) per coefficient (h: the secret's weight),
+//   ~2^(drop_bits + 4.4) for a uniform ternary secret at N = 2^13.
+// Level 0 or 1 only (two primes of at most 61 bits: 128-bit arithmetic),
+// degree 1, and at most 61 bits per stored value (drop_bits is raised to
+// that if needed). The period must divide the ciphertext's slots.
+struct CompactOptions {
+  int period = 0;
+  int drop_bits = 0;
+};
+absl::StatusOr<std::string> SerializeCompactCiphertext(const Parameters& params,
+                                                       const Ciphertext& ct,
+                                                       const CompactOptions& options);
+// The ciphertext to decrypt: c1, and c0 with the kept coefficients (zero
+// elsewhere), with `period` slots, so decoding reads exactly the kept
+// coefficients. Errors: anything malformed (shape, level, a value out of
+// range, nonzero padding or reserved bits, wrong length).
+absl::StatusOr<Ciphertext> DeserializeCompactCiphertext(const Parameters& params,
+                                                        std::string_view bytes);
 
 }  // namespace blindfold::ckks
 

@@ -357,7 +357,7 @@ TEST(SerializationTest, GaloisKeysRoundTrip) {
   EXPECT_EQ(bytes->size(),
             24 + 16 +
                 gk.keys.size() *
-                    (8 + 32 + p.dnum() * PolyBytes(p, p.num_q(), p.num_p())));
+                    (16 + 32 + p.dnum() * PolyBytes(p, p.num_q(), p.num_p())));
   auto back = DeserializeGaloisKeys(p, *bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->fingerprint, gk.fingerprint);
@@ -516,6 +516,11 @@ bool TryLoad(const Parameters& p, ObjectType type, const std::string& bytes) {
       return check(DeserializeGaloisKeys(p, bytes), [&](const GaloisKeys& x) {
         return SerializeGaloisKeys(p, x);
       });
+    case ObjectType::kCompactCiphertext:  // re-serialized with its stored drop_bits
+      return check(DeserializeCompactCiphertext(p, bytes), [&](const Ciphertext& x) {
+        return SerializeCompactCiphertext(
+            p, x, {static_cast<int>(x.slots()), static_cast<uint8_t>(bytes[24 + 16])});
+      });
   }
   return false;
 }
@@ -590,9 +595,9 @@ TEST(MalformedTest, RejectsBadMagicVersionTypeFlags) {
   ExpectError(DeserializeCiphertext(p, s), "DeserializeCiphertext",
               "bad magic 0x5846434b, expected 0x4246434b (\"BFCK\")");
   s = o.seeded;
-  Put(s, kOffVersion, 2, 2);
+  Put(s, kOffVersion, 1, 2);  // keys were all top-level in version 1
   ExpectError(DeserializeCiphertext(p, s), "DeserializeCiphertext",
-              "format version 2, expected 1");
+              "format version 1, expected 2");
   ExpectError(DeserializeCiphertext(p, o.plaintext), "DeserializeCiphertext",
               "object type 2 (plaintext), expected 3 (ciphertext)");
   ExpectError(DeserializeRelinKey(p, o.galois), "DeserializeRelinKey",
@@ -741,13 +746,14 @@ TEST(MalformedTest, RejectsAbsurdCounts) {
               "key count 4294967295 exceeds N = 1024");
   Put(s, kOffFields + 8, p.n(), 4);  // allowed count, but no bytes for it
   ExpectError(DeserializeGaloisKeys(p, s), "DeserializeGaloisKeys",
-              "for 1024 Galois keys (truncated)");
+              "1024 Galois keys need at least");
   // Key shape fields must match the parameters.
   s = o.relin;
   Put(s, kOffFields + 4, 60000, 2);  // dnum
   ExpectError(
       DeserializeRelinKey(p, s), "DeserializeRelinKey",
-      "key has 4 Q primes, 1 P primes and dnum 60000, expected 4, 1 and 4");
+      "key has 4 Q primes, 1 P primes and 60000 digits, expected at most 4, 1 and the "
+      "digits of that level");
   s = o.public_key;
   Put(s, kOffFields, 300, 2);
   ExpectError(DeserializePublicKey(p, s), "DeserializePublicKey",
@@ -772,7 +778,7 @@ TEST(MalformedTest, RejectsBadGaloisElements) {
   const Parameters& p = *c.params;
   const Objects o = MakeObjects(c);
   const std::size_t entry =
-      8 + 32 + p.dnum() * PolyBytes(p, p.num_q(), p.num_p());
+      16 + 32 + p.dnum() * PolyBytes(p, p.num_q(), p.num_p());
   const std::size_t first = 40, second = 40 + entry;
   const uint64_t g0 = Get(o.galois, first, 8), g1 = Get(o.galois, second, 8);
   ASSERT_LT(g0, g1);

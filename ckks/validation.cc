@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "ckks/internal/access.h"
 
 namespace blindfold::ckks {
 
@@ -110,17 +111,24 @@ absl::Status ValidateSwitchingKey(const Parameters& params,
                                   const SwitchingKey& key, absl::string_view op,
                                   absl::string_view what) {
   BF_RETURN_IF_ERROR(CheckFingerprint(params, key.fingerprint, op, what));
-  const std::size_t dnum = static_cast<std::size_t>(params.dnum());
+  const int level = key.level();
+  if (level < 0 || level > params.max_level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": ", what, " has ", key.b.size(), " digits and level ", level,
+        ", expected a level in [0, ", params.max_level(), "]"));
+  }
+  const std::size_t dnum = static_cast<std::size_t>(
+      internal::Access::decomposition(params).NumDigits(level));
   if (key.b.size() != dnum || key.a.size() != dnum) {
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": ", what, " has ", key.b.size(), " b and ", key.a.size(),
-        " a digits, expected dnum = ", dnum));
+        " a digits, expected ", dnum, " for level ", level));
   }
   for (std::size_t j = 0; j < dnum; ++j) {
-    BF_RETURN_IF_ERROR(ValidatePolyShape(params, key.b[j], params.num_q(),
+    BF_RETURN_IF_ERROR(ValidatePolyShape(params, key.b[j], level + 1,
                                          params.num_p(), op,
                                          absl::StrCat(what, " b_", j)));
-    BF_RETURN_IF_ERROR(ValidatePolyShape(params, key.a[j], params.num_q(),
+    BF_RETURN_IF_ERROR(ValidatePolyShape(params, key.a[j], level + 1,
                                          params.num_p(), op,
                                          absl::StrCat(what, " a_", j)));
   }

@@ -3,7 +3,7 @@
 // plus a few malformed ones. Usage (see fuzz/README.md):
 //   build-fuzz/fuzz/make_corpus fuzz/corpus
 // writes <dir>/<target>/<name> for the targets parameters, plaintext,
-// ciphertext, public_key, relin_key and galois_keys. Keys come from fresh
+// ciphertext, compact_ciphertext, public_key, relin_key and galois_keys. Keys come from fresh
 // OS randomness, so every run writes different (equally good) bytes.
 #include <complex>
 #include <cstdio>
@@ -175,6 +175,23 @@ void WriteObjects(Out& out) {
     s[kFields + 16 + i] = static_cast<char>(0xff);  // c0[0] >= q_0
   out.Write("ciphertext", "bad_residue", s);
 
+  // Compact ciphertexts (a server's result): level 0 and level 1, a short
+  // period and every slot.
+  ckks::Ciphertext at1, at0;
+  Must(ev.DropLevel(full, 1, &at1), "drop");
+  Must(ev.DropLevel(full, 0, &at0), "drop");
+  const std::string compact =
+      Must(ckks::SerializeCompactCiphertext(p, at1, {2, 10}), "compact");
+  out.Write("compact_ciphertext", "valid_level1_period2", compact);
+  out.Write("compact_ciphertext", "valid_level0_all_slots",
+            Must(ckks::SerializeCompactCiphertext(
+                     p, at0, {static_cast<int>(p.max_slots()), 0}),
+                 "compact"));
+  s = compact;
+  s[kFields + 17] = 5;  // value_bits
+  out.Write("compact_ciphertext", "bad_value_bits", s);
+  out.Write("compact_ciphertext", "bad_truncated", compact.substr(0, compact.size() - 3));
+
   // Public key.
   const std::string pk_bytes = Must(ckks::SerializePublicKey(p, pk), "pk");
   out.Write("public_key", "valid", pk_bytes);
@@ -190,6 +207,8 @@ void WriteObjects(Out& out) {
   out.Write("relin_key", "bad_dnum", s);
   out.Write("relin_key", "bad_truncated",
             rk_bytes.substr(0, rk_bytes.size() / 2));
+  out.Write("relin_key", "valid_level_0",
+            Must(ckks::SerializeRelinKey(p, Must(keygen.GenRelinKey(sk, 0), "rk")), "rk"));
 
   // Galois keys.
   const std::vector<int> two = {1, -1};
@@ -202,6 +221,14 @@ void WriteObjects(Out& out) {
       Must(ckks::SerializeGaloisKeys(
                p, Must(keygen.GenGaloisKeys(sk, one, true), "gk")),
            "gk"));
+  // Keys at different levels in one set (keys.h: a key for a low level).
+  const std::vector<int> three = {3};
+  ckks::GaloisKeys mixed = Must(keygen.GenGaloisKeys(sk, three, false, 0), "gk");
+  for (auto& [g, key] : Must(keygen.GenGaloisKeys(sk, one, false), "gk").keys) {
+    mixed.keys.emplace(g, std::move(key));
+  }
+  out.Write("galois_keys", "valid_mixed_levels",
+            Must(ckks::SerializeGaloisKeys(p, mixed), "gk"));
   ckks::GaloisKeys empty;
   empty.fingerprint = p.fingerprint();
   out.Write("galois_keys", "valid_empty",

@@ -17,7 +17,6 @@ fuse into one plaintext multiplication; additions and reshapes are free.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -244,10 +243,6 @@ def main():
         },
         "fixture": "fixture.json",
     }
-    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-
     fixture = {
         "model": args.model,
         "source": "PyTorch float64 evaluation of the exported weights",
@@ -256,9 +251,7 @@ def main():
         "logits": [[float(v) for v in row]
                    for row in logits64[:FIXTURE_IMAGES].tolist()],
     }
-    with open(os.path.join(out_dir, "fixture.json"), "w") as f:
-        json.dump(fixture, f)
-        f.write("\n")
+    common.write_model_files(out_dir, manifest, fixture)
     print(f"{args.model}: accuracy {acc64:.4f} (float32 {acc32:.4f}), "
           f"{params} parameters, trained in {train_seconds:.0f} s -> "
           f"{onnx_path}")

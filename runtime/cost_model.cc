@@ -1,6 +1,7 @@
 // File: runtime/cost_model.cc
 #include "runtime/cost_model.h"
 
+#include <bit>
 #include <cmath>
 
 namespace blindfold::runtime {
@@ -58,6 +59,33 @@ CostBreakdown PredictLatency(const Plan& plan) {
   }
   form(plan.output);
   return c;
+}
+
+int64_t EvaluationKeyBytes(const Plan& plan) {
+  const ckks::ParametersLiteral& p = plan.params;
+  // Bit lengths of the primes (resolved) or of the requested sizes.
+  auto bits_of = [](const std::vector<uint64_t>& primes, const std::vector<int>& sizes) {
+    std::vector<int> out;
+    for (uint64_t q : primes) out.push_back(static_cast<int>(std::bit_width(q)));
+    if (primes.empty()) out = sizes;
+    return out;
+  };
+  const std::vector<int> q_bits = bits_of(p.q, p.log_q), p_sizes = bits_of(p.p, p.log_p);
+  const int alpha = static_cast<int>(p_sizes.size());
+  if (q_bits.empty() || alpha == 0) return 0;
+  int p_bits = 0;
+  for (int b : p_sizes) p_bits += b;
+  const int64_t n = int64_t{1} << p.log_n;
+  auto key = [&](int level) {
+    int bits = p_bits;
+    for (int i = 0; i <= level; ++i) bits += q_bits[i];
+    const int64_t digits = level / alpha + 1;  // ring::HybridDecomposition
+    return digits * (n * bits / 8) + 48;       // + element, level, seed
+  };
+  int64_t total = 0;
+  for (const auto& [r, level] : plan.RotationLevels()) total += key(level);
+  if (plan.RelinLevel() >= 0) total += key(plan.RelinLevel());
+  return total;
 }
 
 }  // namespace blindfold::runtime

@@ -24,6 +24,11 @@ struct CostBreakdown {
 // Per input (latency mode) or per batch (throughput mode).
 CostBreakdown PredictLatency(const Plan& plan);
 
+// Bytes of the plan's serialized evaluation keys (InferenceClient::
+// EvaluationKeys): per key, digits(level) seeded b_j over q_0..q_level and
+// P at the primes' bit lengths, each key at the level the plan needs.
+int64_t EvaluationKeyBytes(const Plan& plan);
+
 }  // namespace blindfold::runtime
 
 #endif  // BLINDFOLD_RUNTIME_COST_MODEL_H_

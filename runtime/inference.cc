@@ -1,7 +1,9 @@
 // File: runtime/inference.cc
 #include "runtime/inference.h"
 
+#include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -16,6 +18,7 @@
 #include "ckks/evaluator.h"
 #include "ckks/keys.h"
 #include "ckks/serialization.h"
+#include "ring/automorphism.h"
 
 namespace blindfold::runtime {
 namespace {
@@ -81,7 +84,8 @@ uint64_t GetU64(std::string_view b, size_t at) {
   return v;
 }
 
-absl::StatusOr<ckks::ParametersPtr> PlanParameters(const Plan& plan) {
+template <typename P>
+absl::StatusOr<ckks::ParametersPtr> PlanParameters(const P& plan) {
   auto p = ckks::Parameters::Create(plan.params);
   if (!p.ok()) {
     return absl::Status(p.status().code(),
@@ -102,7 +106,8 @@ size_t PlaintextCacheBudget() {
   return static_cast<size_t>(mb) << 20;
 }
 
-ckks::Scale InputScale(const Plan& plan) {
+template <typename P>
+ckks::Scale InputScale(const P& plan) {
   return ckks::Scale::FromLog2(plan.input_scale_log2);
 }
 
@@ -111,7 +116,7 @@ ckks::Scale InputScale(const Plan& plan) {
 // ---------------------------------------------------------------- client --
 
 struct InferenceClient::State {
-  Plan plan;
+  PlanInterface plan;
   ckks::ParametersPtr params;
   Seed seed;
   ckks::SecretKey sk;
@@ -126,7 +131,7 @@ InferenceClient::~InferenceClient() = default;
 namespace {
 
 absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
-    const Plan& plan, const Seed& seed) {
+    const PlanInterface& plan, const Seed& seed) {
   auto s = std::make_unique<InferenceClient::State>();
   s->plan = plan;
   BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
@@ -147,12 +152,22 @@ absl::StatusOr<std::unique_ptr<InferenceClient::State>> MakeClientState(
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
     const Plan& plan) {
+  return Create(InterfaceOf(plan));
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
+    const PlanInterface& plan) {
   BF_ASSIGN_OR_RETURN(auto s, MakeClientState(plan, Seed::FromOs()));
   return std::unique_ptr<InferenceClient>(new InferenceClient(std::move(s)));
 }
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::FromSecretKeyFile(
     const Plan& plan, std::string_view bytes) {
+  return FromSecretKeyFile(InterfaceOf(plan), bytes);
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::FromSecretKeyFile(
+    const PlanInterface& plan, std::string_view bytes) {
   const size_t want = sizeof(kSecretMagic) + 8 + Seed::kSize;
   if (bytes.size() != want ||
       std::memcmp(bytes.data(), kSecretMagic, sizeof(kSecretMagic)) != 0) {
@@ -183,17 +198,43 @@ std::string InferenceClient::SecretKeyFile() const {
   return out;
 }
 
+namespace {
+
+// A result as the server sends it: a compact ciphertext (plans whose output
+// ends at level 0 or 1, every optimized plan) or a full one (the
+// conventional baseline keeps its unused primes to the end).
+absl::StatusOr<ckks::Ciphertext> ParseOutput(const ckks::Parameters& params,
+                                             std::string_view bytes) {
+  constexpr size_t kTypeOffset = 6;  // ckks/serialization.h header
+  if (bytes.size() > kTypeOffset &&
+      static_cast<uint8_t>(bytes[kTypeOffset]) ==
+          static_cast<uint8_t>(ckks::ObjectType::kCiphertext)) {
+    return ckks::DeserializeCiphertext(params, bytes);
+  }
+  return ckks::DeserializeCompactCiphertext(params, bytes);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
   ckks::KeyGenerator keygen(s_->params);
   std::string relin;
-  if (s_->plan.CiphertextProductCount() > 0) {
-    BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk, keygen.GenRelinKey(s_->sk));
+  // Each key reaches only the highest level the plan uses it at: a
+  // rotation applied late in the chain gets a key over fewer primes with
+  // fewer digits (cnn: 41.5 MB -> see docs/inference-benchmarks.md).
+  if (s_->plan.relin_level >= 0) {
+    BF_ASSIGN_OR_RETURN(const ckks::RelinKey rk,
+                        keygen.GenRelinKey(s_->sk, s_->plan.relin_level));
     BF_ASSIGN_OR_RETURN(relin, ckks::SerializeRelinKey(*s_->params, rk));
   }
-  const std::vector<int64_t> steps = s_->plan.Rotations();
-  const std::vector<int> rotations(steps.begin(), steps.end());
-  BF_ASSIGN_OR_RETURN(const ckks::GaloisKeys gk,
-                      keygen.GenGaloisKeys(s_->sk, rotations, false));
+  ckks::GaloisKeys gk;
+  gk.fingerprint = s_->params->fingerprint();
+  for (const auto& [r, level] : s_->plan.rotation_levels) {
+    const uint64_t g = ring::GaloisElementForRotation(static_cast<int>(r),
+                                                      s_->params->log_n());
+    BF_ASSIGN_OR_RETURN(ckks::SwitchingKey key, keygen.GenGaloisKey(s_->sk, g, level));
+    gk.keys.emplace(g, std::move(key));
+  }
   BF_ASSIGN_OR_RETURN(std::string galois, ckks::SerializeGaloisKeys(*s_->params, gk));
   std::string out(kEvkMagic, sizeof(kEvkMagic));
   PutU64(&out, relin.size());
@@ -205,11 +246,11 @@ absl::StatusOr<std::string> InferenceClient::EvaluationKeys() const {
 
 absl::StatusOr<std::string> InferenceClient::EncryptInput(
     std::span<const double> x) const {
-  const Plan& plan = s_->plan;
-  if (static_cast<int64_t>(x.size()) != plan.terms[0].dim) {
+  const PlanInterface& plan = s_->plan;
+  if (static_cast<int64_t>(x.size()) != plan.input_dim) {
     return absl::InvalidArgumentError(absl::StrCat(
         "EncryptInput: ", x.size(), " values, the plan's input has ",
-        plan.terms[0].dim));
+        plan.input_dim));
   }
   for (double v : x) {
     if (!std::isfinite(v)) {
@@ -221,8 +262,8 @@ absl::StatusOr<std::string> InferenceClient::EncryptInput(
   // The input's layout (possibly a gather that repeats values: the
   // client-side im2col of compiler/lower/pack.h), tiled.
   BF_RETURN_IF_ERROR(s_->encoder->Encode(
-      circuits::Tile(LaidOut(values, plan.terms[0].layout, plan.terms[0].period),
-                     plan.terms[0].period, plan.slots),
+      circuits::Tile(LaidOut(values, plan.input_layout, plan.input_period),
+                     plan.input_period, plan.slots),
       static_cast<std::size_t>(plan.slots), plan.depth, InputScale(plan), &pt));
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, s_->encryptor->EncryptNew(pt));
   return ckks::SerializeCiphertext(*s_->params, ct, /*seeded=*/true);
@@ -230,7 +271,7 @@ absl::StatusOr<std::string> InferenceClient::EncryptInput(
 
 absl::StatusOr<std::string> InferenceClient::EncryptBatch(
     const std::vector<std::vector<double>>& inputs) const {
-  const Plan& plan = s_->plan;
+  const PlanInterface& plan = s_->plan;
   if (plan.mode != PackingMode::kThroughput) {
     return absl::FailedPreconditionError(
         "EncryptBatch: the plan is in latency mode; use EncryptInput");
@@ -239,7 +280,7 @@ absl::StatusOr<std::string> InferenceClient::EncryptBatch(
     return absl::InvalidArgumentError(absl::StrCat(
         "EncryptBatch: ", inputs.size(), " inputs, expected 1 to ", plan.slots));
   }
-  const int64_t dim = plan.terms[0].dim;
+  const int64_t dim = plan.input_dim;
   for (const auto& x : inputs) {
     if (static_cast<int64_t>(x.size()) != dim) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -268,20 +309,21 @@ absl::StatusOr<std::string> InferenceClient::EncryptBatch(
 
 absl::StatusOr<std::vector<std::vector<double>>> InferenceClient::DecryptBatch(
     std::string_view batch, int count) const {
-  const Plan& plan = s_->plan;
+  const PlanInterface& plan = s_->plan;
   if (count < 1 || count > plan.slots) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DecryptBatch: count ", count, ", expected 1 to ", plan.slots));
   }
   BF_ASSIGN_OR_RETURN(std::vector<std::string_view> cts, UnpackBatch(batch));
-  if (static_cast<int64_t>(cts.size()) != plan.output.dim) {
+  if (static_cast<int64_t>(cts.size()) != plan.output_dim) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DecryptBatch: ", cts.size(), " ciphertexts, the plan has ", plan.output.dim,
+        "DecryptBatch: ", cts.size(), " ciphertexts, the plan has ", plan.output_dim,
         " outputs"));
   }
-  std::vector<std::vector<double>> out(count, std::vector<double>(plan.output.dim));
+  std::vector<std::vector<double>> out(count, std::vector<double>(plan.output_dim));
   for (size_t e = 0; e < cts.size(); ++e) {
-    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, cts[e]));
+    BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
+                        ParseOutput(*s_->params, cts[e]));
     BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
     BF_ASSIGN_OR_RETURN(std::vector<double> v, s_->encoder->Decode(pt));
     if (static_cast<int>(v.size()) < count) {
@@ -300,15 +342,18 @@ const ckks::DecryptionOptions& InferenceClient::decryption_options() const {
 absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
     std::string_view bytes) const {
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct,
-                      ckks::DeserializeCiphertext(*s_->params, bytes));
-  if (static_cast<int64_t>(ct.slots()) != s_->plan.slots) {
+                      ParseOutput(*s_->params, bytes));
+  // A compact result has the output's period as its slots, a full one the
+  // plan's slots (the layout repeats with the period, so both decode).
+  const int64_t ct_slots = static_cast<int64_t>(ct.slots());
+  if (ct_slots != s_->plan.output_period && ct_slots != s_->plan.slots) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DecryptOutput: ciphertext has ", ct.slots(), " slots, the plan uses ",
-        s_->plan.slots));
+        "DecryptOutput: output has ", ct_slots, " slots, the plan's output has period ",
+        s_->plan.output_period, " in ", s_->plan.slots, " slots"));
   }
   BF_ASSIGN_OR_RETURN(ckks::Plaintext pt, s_->decryptor->DecryptNew(ct));
   BF_ASSIGN_OR_RETURN(std::vector<double> slots, s_->encoder->Decode(pt));
-  std::vector<double> y = Gathered(slots, s_->plan.output.layout, s_->plan.output.dim);
+  std::vector<double> y = Gathered(slots, s_->plan.output_layout, s_->plan.output_dim);
   ckks::RoundToBits(y, kOutputBits);
   return y;
 }
@@ -316,8 +361,8 @@ absl::StatusOr<std::vector<double>> InferenceClient::DecryptOutput(
 // ---------------------------------------------------------------- server --
 
 struct InferenceServer::State {
-  Plan plan;
-  std::unique_ptr<circuits::PlaintextCache> cache;
+  std::shared_ptr<const Plan> plan;
+  std::shared_ptr<circuits::PlaintextCache> cache;
   ckks::ParametersPtr params;
   std::shared_ptr<const ckks::EvaluationKeys> keys;
   std::unique_ptr<ckks::Encoder> encoder;
@@ -330,6 +375,16 @@ InferenceServer::~InferenceServer() = default;
 
 absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
     Plan plan, std::string_view evk, std::optional<size_t> plaintext_cache_bytes) {
+  return Create(std::make_shared<const Plan>(std::move(plan)),
+                std::make_shared<circuits::PlaintextCache>(
+                    plaintext_cache_bytes.value_or(PlaintextCacheBudget())),
+                evk);
+}
+
+absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
+    std::shared_ptr<const Plan> shared_plan, std::shared_ptr<circuits::PlaintextCache> cache,
+    std::string_view evk) {
+  const Plan& plan = *shared_plan;
   auto s = std::make_unique<State>();
   BF_ASSIGN_OR_RETURN(s->params, PlanParameters(plan));
   const size_t head = sizeof(kEvkMagic);
@@ -366,26 +421,64 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Create(
                                                             std::move(galois)));
   BF_ASSIGN_OR_RETURN(ckks::Evaluator evaluator, ckks::Evaluator::Create(s->params, s->keys));
   s->evaluator = std::make_unique<ckks::Evaluator>(std::move(evaluator));
-  for (int64_t r : plan.Rotations()) {
+  for (const auto& [r, level] : plan.RotationLevels()) {
     const uint64_t g = s->evaluator->GaloisElementForRotation(static_cast<int>(r));
-    if (!s->keys->HasGalois(g)) {
+    const ckks::SwitchingKey* key = s->keys->galois(g);
+    if (key == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "LoadEvaluationKeys: no Galois key for rotation ", r, " (element ", g,
           ") that the plan uses"));
     }
+    if (key->level() < level) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LoadEvaluationKeys: the Galois key for rotation ", r, " reaches level ",
+          key->level(), ", the plan rotates at level ", level));
+    }
+  }
+  if (s->keys->relin() != nullptr && s->keys->relin()->key.level() < plan.RelinLevel()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LoadEvaluationKeys: the relinearization key reaches level ",
+        s->keys->relin()->key.level(), ", the plan multiplies at level ",
+        plan.RelinLevel()));
   }
   s->encoder = std::make_unique<ckks::Encoder>(s->params);
   s->key_bytes = static_cast<int64_t>(evk.size());
-  s->cache = std::make_unique<circuits::PlaintextCache>(
-      plaintext_cache_bytes.value_or(PlaintextCacheBudget()));
-  s->plan = std::move(plan);
+  s->cache = std::move(cache);
+  s->plan = std::move(shared_plan);
   return std::unique_ptr<InferenceServer>(new InferenceServer(std::move(s)));
 }
 
-const Plan& InferenceServer::plan() const { return s_->plan; }
+const Plan& InferenceServer::plan() const { return *s_->plan; }
 int64_t InferenceServer::evaluation_key_bytes() const { return s_->key_bytes; }
 
 namespace {
+
+// The output as a compact ciphertext (ckks/serialization.h): only the c0
+// coefficients its period needs, and the low bits of each coefficient that
+// lie far below the output's precision rounded away. The rounding adds an
+// error of ~2^(drop + 4.4 + log2(2 period)/2) / scale per output (uniform
+// ternary secret at N = 2^13; more generally sqrt(N/18)); drop is chosen so
+// that this stays near 2^-(input scale bits - 15), well below the error
+// the plan's own arithmetic leaves at that scale (cnn at 2^28: ~2^-8;
+// docs/inference-benchmarks.md).
+absl::StatusOr<std::string> SerializeOutput(const ckks::Parameters& params, const Plan& plan,
+                                            const ckks::Ciphertext& ct, int64_t period) {
+  const double rounding_log2 = 0.5 * std::log2(static_cast<double>(params.n()) / 18.0) +
+                               0.5 * std::log2(2.0 * static_cast<double>(period));
+  const double target_log2 = -(plan.input_scale_log2 - 15);
+  const int drop = std::max(
+      0, static_cast<int>(std::floor(ct.scale().log2() + target_log2 - rounding_log2)));
+  // Above level 1 (a baseline plan keeps its unused primes): the full
+  // ciphertext, as a conventional pipeline sends it.
+  if (ct.level() > 1) return ckks::SerializeCiphertext(params, ct, /*seeded=*/false);
+  // log2(Q_level) - 1 <= the bits below: never drop the whole modulus.
+  int q_bits = 0;
+  for (int i = 0; i <= ct.level(); ++i) q_bits += std::bit_width(params.q(i)) - 1;
+  ckks::CompactOptions o;
+  o.period = static_cast<int>(period);
+  o.drop_bits = std::min(drop, q_bits - 2);
+  return ckks::SerializeCompactCiphertext(params, ct, o);
+}
 
 absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
   if (ct.level() != plan.depth || static_cast<int64_t>(ct.slots()) != plan.slots ||
@@ -404,7 +497,7 @@ absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
 absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
                                                  RunStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
-  const Plan& plan = s_->plan;
+  const Plan& plan = *s_->plan;
   circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
                                 InputScale(plan), plan.slots, s_->cache.get());
   auto finish = [&] {
@@ -442,7 +535,7 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
     finish();
     std::vector<std::string> bytes;
     for (const auto& ct : out) {
-      BF_ASSIGN_OR_RETURN(std::string b, ckks::SerializeCiphertext(*s_->params, ct, false));
+      BF_ASSIGN_OR_RETURN(std::string b, SerializeOutput(*s_->params, plan, ct, plan.slots));
       bytes.push_back(std::move(b));
     }
     return PackBatch(bytes);
@@ -452,7 +545,7 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
   ckks::Ciphertext out = ExecutePlan(backend, plan, std::move(ct));
   BF_RETURN_IF_ERROR(backend.status());
   finish();
-  return ckks::SerializeCiphertext(*s_->params, out, /*seeded=*/false);
+  return SerializeOutput(*s_->params, plan, out, plan.output.period);
 }
 
 }  // namespace blindfold::runtime

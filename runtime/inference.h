@@ -28,6 +28,11 @@
 #include "ckks/noise_flooding.h"
 #include "ckks/parameters.h"
 #include "runtime/plan.h"
+#include "runtime/plan_interface.h"
+
+namespace blindfold::circuits {
+class PlaintextCache;
+}  // namespace blindfold::circuits
 
 namespace blindfold::runtime {
 
@@ -38,12 +43,17 @@ struct RunStats {
 
 class InferenceClient {
  public:
-  // A fresh secret key from the OS CSPRNG.
+  // A fresh secret key from the OS CSPRNG. A client needs only the plan's
+  // interface (runtime/plan_interface.h), which a server publishes.
   static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(const Plan& plan);
+  static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(
+      const PlanInterface& plan);
   // From a secret-key file written by SecretKeyFile(). Errors: bad magic or
   // version, wrong length, a key for other parameters.
   static absl::StatusOr<std::unique_ptr<InferenceClient>> FromSecretKeyFile(
       const Plan& plan, std::string_view bytes);
+  static absl::StatusOr<std::unique_ptr<InferenceClient>> FromSecretKeyFile(
+      const PlanInterface& plan, std::string_view bytes);
   ~InferenceClient();
 
   // The secret key as file bytes (keep them private: mode 0600).
@@ -87,6 +97,12 @@ class InferenceServer {
   static absl::StatusOr<std::unique_ptr<InferenceServer>> Create(
       Plan plan, std::string_view evaluation_keys,
       std::optional<size_t> plaintext_cache_bytes = std::nullopt);
+  // Many servers over one plan (a service makes one per client's keys):
+  // they share the plan and its cache of encoded diagonals, whose keys are
+  // addresses inside that plan.
+  static absl::StatusOr<std::unique_ptr<InferenceServer>> Create(
+      std::shared_ptr<const Plan> plan, std::shared_ptr<circuits::PlaintextCache> cache,
+      std::string_view evaluation_keys);
   ~InferenceServer();
 
   // Runs the plan on one serialized input ciphertext (latency plans) or one

@@ -99,6 +99,49 @@ std::vector<int64_t> Plan::Rotations() const {
   return {all.begin(), all.end()};
 }
 
+std::map<int64_t, int> Plan::RotationLevels() const {
+  // ApplyLinearTransform rotates its input (babies, giants) at the level
+  // the products need and the inner sums after the optional rescale (with
+  // eager rescales the giants run one lower: the key still reaches them).
+  // Power-of-two key sets are made whole, at the top.
+  std::map<int64_t, int> out;
+  if (execution.power_of_two_rotations) {
+    for (int64_t r : Rotations()) out.emplace(r, depth);
+    return out;
+  }
+  auto note = [&](int64_t r, int level) {
+    int& l = out.emplace(r, level).first->second;
+    l = std::max(l, level);
+  };
+  auto form = [&](const PlanForm& f) {
+    const int in_level = f.level + (f.rescale ? 1 : 0);
+    for (const PlanPart& p : f.parts) {
+      if (p.identity) continue;
+      for (int64_t r : p.lt.BabySteps()) note(r, in_level);
+      for (int64_t r : p.lt.GiantSteps()) note(r, in_level);
+      for (int64_t r : p.lt.SumSteps()) note(r, f.level);
+    }
+  };
+  for (const PlanTerm& t : terms) {
+    if (t.kind == PlanTerm::Kind::kInput) continue;
+    form(t.a);
+    if (t.kind == PlanTerm::Kind::kProduct) form(t.b);
+  }
+  form(output);
+  return out;
+}
+
+int Plan::RelinLevel() const {
+  int level = -1;
+  for (const PlanTerm& t : terms) {
+    // Products of the forms' level (one above the term's).
+    if (t.kind == PlanTerm::Kind::kSquare || t.kind == PlanTerm::Kind::kProduct) {
+      level = std::max(level, t.level + 1);
+    }
+  }
+  return level;
+}
+
 int64_t Plan::RotationCount() const {
   int64_t n = 0;
   ForEachTransform(*this, [&](const circuits::LinearTransformPlan& lt) {

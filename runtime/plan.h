@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -104,6 +105,12 @@ struct Plan {
   // or, when its rotations are composed of powers of two, all of those for
   // N/2 slots (circuits::PowerOfTwoRotations).
   std::vector<int64_t> Rotations() const;
+  // The highest level each rotation of the key set runs at: its key need
+  // only reach that level (ckks/keys.h), which makes keys used late in the
+  // chain smaller. Power-of-two key sets (the baseline) are all at the top.
+  std::map<int64_t, int> RotationLevels() const;
+  // The highest level a ciphertext product is relinearized at; -1: none.
+  int RelinLevel() const;
   // Rotations performed per evaluation (hoisted ones counted apart), under
   // the plan's execution options.
   int64_t RotationCount() const;

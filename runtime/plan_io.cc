@@ -475,6 +475,23 @@ absl::Status SimulatePlan(const Plan& plan) {
         " distinct rotations, its key set lists ", want.size(),
         plan.execution.power_of_two_rotations ? " (not all of them)" : ""));
   }
+  // Every key reaches the highest level its rotation runs at; the
+  // optimized plans' levels are exactly those, the baseline's (all keys at
+  // the top, eager rescales) may be higher.
+  const std::map<int64_t, int> levels = plan.RotationLevels();
+  for (const auto& [r, level] : meta.rotation_levels()) {
+    auto it = levels.find(r);
+    if (it == levels.end() || it->second < level) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "SimulatePlan: rotation ", r, " runs at level ", level,
+          ", its key is made for level ", it == levels.end() ? -1 : it->second));
+    }
+  }
+  if (meta.relin_level() > plan.RelinLevel()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SimulatePlan: a product is relinearized at level ", meta.relin_level(),
+        ", the relinearization key is made for level ", plan.RelinLevel()));
+  }
   return absl::OkStatus();
 }
 

@@ -28,7 +28,8 @@ for arg in "$@"; do
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parameters plaintext ciphertext public_key relin_key galois_keys onnx_import plan)
+  targets=(parameters plaintext ciphertext compact_ciphertext public_key relin_key galois_keys
+           onnx_import plan request_decoding)
 fi
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paper's table (docs/results.md) from a clean checkout, in one command:
+# The paper's table (docs/results/paper_table.md) from a clean checkout, in one command:
 # installs the dependencies, builds `blindfold`, runs `blindfold bench` over
 # every shipped model (baseline, optimized, each optimization off alone;
 # threads 1 and 2) and writes docs/results/paper_table.json, paper_table.md

@@ -10,9 +10,20 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
   libcli11-dev nlohmann-json3-dev
-  python3 python3-numpy python3-torch python3-onnx python3-matplotlib
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc grpc-proto
+  libsqlite3-dev libhiredis-dev redis-server openssl
+  pybind11-dev python3-dev python3-grpcio python3-protobuf
+  python3 python3-numpy python3-torch python3-onnx python3-sklearn python3-matplotlib
   dataset-fashion-mnist
+  python3-yaml
+  podman runc catatonit netavark aardvark-dns iptables mmdebstrap
 )
+# The deployment tests (docs/deploy.md) render Kustomize overlays with
+# `kubectl kustomize`: Debian's kubernetes-client, unless a kubectl is
+# already installed (a kubectl from another package owns /usr/bin/kubectl).
+if ! command -v kubectl >/dev/null; then
+  PACKAGES+=(kubernetes-client)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -32,5 +43,18 @@ fi
 
 echo "setup.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# redis-server is installed for its binary: the service tests start their
+# own on loopback ports in temporary directories. Keep the package from
+# starting a system-wide one (policy-rc.d, the Debian way; only when the
+# machine has no policy of its own).
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+fi
+cleanup() { if [ "$own_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
+trap cleanup EXIT
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"

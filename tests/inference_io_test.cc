@@ -5,6 +5,8 @@
 // never a crash, never a wrong answer.
 #include <string>
 
+#include "ckks/evaluator.h"
+#include "ckks/serialization.h"
 #include "compiler/lower/compile.h"
 #include "compiler/onnx/importer.h"
 #include "data/fashion_mnist.h"
@@ -112,11 +114,29 @@ TEST(InferenceIoTest, InputsAndResultsRejectDamage) {
   std::vector<double> nan = x;
   nan[5] = std::nan("");
   EXPECT_FALSE(f.client->EncryptInput(nan).ok());
-  // A ciphertext of the right parameters at the wrong level: a result.
+  // A result (a compact ciphertext) is not an input.
   const std::string result = *f.server->Run(ct);
   auto again = f.server->Run(result);
   ASSERT_FALSE(again.ok());
-  EXPECT_NE(Message(again.status()).find("the plan takes level"), std::string::npos);
+  EXPECT_NE(Message(again.status()).find("object type 7 (compact ciphertext), expected 3"),
+            std::string::npos)
+      << again.status();
+  // A ciphertext of the right parameters at the wrong level.
+  {
+    auto params = ckks::Parameters::Create(f.plan.params);
+    ASSERT_TRUE(params.ok());
+    auto in = ckks::DeserializeCiphertext(**params, ct);
+    ASSERT_TRUE(in.ok());
+    auto ev = ckks::Evaluator::Create(
+        *params, *ckks::EvaluationKeys::Create(*params, std::nullopt, {}));
+    ASSERT_TRUE(ev.ok()) << ev.status();
+    ckks::Ciphertext low;
+    ASSERT_TRUE(ev->DropLevel(*in, 0, &low).ok());
+    auto wrong = f.server->Run(*ckks::SerializeCiphertext(**params, low, false));
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_NE(Message(wrong.status()).find("the plan takes level"), std::string::npos)
+        << wrong.status();
+  }
   // Results: damaged bytes are refused by the client.
   EXPECT_FALSE(f.client->DecryptOutput(result.substr(0, result.size() - 1)).ok());
   // Batches on a latency plan, and malformed batches on a throughput plan.

@@ -744,7 +744,7 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddBenchCommands
   auto bench = std::make_shared<BenchArgs>();
   CLI::App* b = app.add_subcommand(
       "bench", "The paper's table: baseline vs optimized vs each optimization off, "
-               "per model and thread count (docs/results.md)");
+               "per model and thread count (docs/results/paper_table.md)");
   b->add_option("--models", bench->models, "comma-separated model names")
       ->capture_default_str();
   b->add_option("--configs", bench->configs,

@@ -19,11 +19,13 @@
 #include "compiler/ir/dump.h"
 #include "compiler/ir/graph.h"
 #include "compiler/onnx/importer.h"
-#include "data/fashion_mnist.h"
+#include "data/dataset.h"
 #include "nlohmann/json.hpp"
 #include "runtime/reference_executor.h"
+#include "tools/datasets.h"
 #include "tools/bench_command.h"
 #include "tools/he_commands.h"
+#include "tools/service_commands.h"
 
 namespace blindfold::tools {
 namespace {
@@ -38,7 +40,8 @@ struct InspectArgs {
 
 struct EvalArgs {
   std::string model;
-  std::string data_dir{data::kDefaultFashionMnistDir};
+  std::string dataset;   // empty: the manifest's, or by input size
+  std::string data_dir;  // empty: the dataset's installed location
   int limit = 0;  // 0: all images
   bool json = false;
   std::string logits_out;
@@ -111,40 +114,32 @@ absl::Status EvalPlain(const EvalArgs& args, std::ostream& out,
                        std::ostream& err, bool err_is_terminal) {
   BF_ASSIGN_OR_RETURN(ir::Graph g, compiler::ImportOnnxFile(args.model));
   const ir::Shape input_shape = g.value(g.inputs()[0]).shape;
-  if (ir::NumElements(input_shape) != data::kFashionMnistPixels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model input ", ir::ShapeString(input_shape), " has ",
-        ir::NumElements(input_shape), " values, expected ",
-        data::kFashionMnistPixels, " (one 28x28 Fashion-MNIST image)"));
-  }
+  BF_ASSIGN_OR_RETURN(
+      const data::DatasetKind kind,
+      ChooseDataset(args.dataset, args.model, ir::NumElements(input_shape)));
   const ir::Shape output_shape = g.value(g.outputs()[0]).shape;
-  if (ir::NumElements(output_shape) != data::kFashionMnistClasses) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model output ", ir::ShapeString(output_shape), " has ",
-        ir::NumElements(output_shape), " values, expected ",
-        data::kFashionMnistClasses, " class scores"));
-  }
-  BF_ASSIGN_OR_RETURN(data::FashionMnist test,
-                      data::LoadFashionMnist(args.data_dir, data::Split::kTest));
   if (args.limit < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--limit is ", args.limit, ", expected >= 0"));
   }
+  BF_ASSIGN_OR_RETURN(data::Examples test,
+                      data::LoadExamples(kind, args.data_dir, data::Split::kTest));
+  BF_RETURN_IF_ERROR(CheckOutputs(ir::NumElements(output_shape),
+                                  static_cast<int>(test.class_names.size())));
   const int n = args.limit == 0 ? test.count : std::min(args.limit, test.count);
   std::vector<double> logits;
-  logits.reserve(static_cast<size_t>(n) * data::kFashionMnistClasses);
+  logits.reserve(static_cast<size_t>(n) * ir::NumElements(output_shape));
   int correct = 0;
   double seconds = 0;
   for (int i = 0; i < n; ++i) {
-    ir::Tensor x{input_shape, test.Preprocessed(i)};
+    ir::Tensor x{input_shape, test.input(i)};
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<ir::Tensor> y = runtime::RunReference(g, x);
     seconds += std::chrono::duration<double>(
                    std::chrono::steady_clock::now() - start)
                    .count();
-    if (!y.ok()) return AnnotateStatus(y.status(), absl::StrCat("image ", i));
-    const auto best = std::max_element(y->data.begin(), y->data.end());
-    correct += (best - y->data.begin()) == test.labels[i];
+    if (!y.ok()) return AnnotateStatus(y.status(), absl::StrCat(test.unit, " ", i));
+    correct += PredictedLabel(y->data) == test.labels[i];
     logits.insert(logits.end(), y->data.begin(), y->data.end());
     if (err_is_terminal && (i % 50 == 0 || i + 1 == n)) {
       DrawProgress(err, i + 1, n, correct);
@@ -161,21 +156,23 @@ absl::Status EvalPlain(const EvalArgs& args, std::ostream& out,
     }
   }
   const double accuracy = n ? static_cast<double>(correct) / n : 0.0;
+  const std::string from =
+      args.data_dir.empty() ? data::DefaultDataPath(kind) : args.data_dir;
   if (args.json) {
-    json j = {{"model", args.model},        {"images", n},
-              {"correct", correct},         {"accuracy", accuracy},
-              {"seconds", seconds},
+    json j = {{"model", args.model},        {"dataset", data::DatasetName(kind)},
+              {"images", n},                {"correct", correct},
+              {"accuracy", accuracy},       {"seconds", seconds},
               {"ms_per_image", n ? 1e3 * seconds / n : 0.0}};
     out << j.dump() << "\n";
   } else {
     out << "model: " << args.model << "\n"
-        << "images: " << n << " (Fashion-MNIST test, " << args.data_dir
+        << test.unit << "s: " << n << " (" << test.description << ", " << from
         << ")\n"
         << absl::StrFormat("accuracy: %.2f %% (%d/%d)\n", 100 * accuracy,
                            correct, n)
         << absl::StrFormat("time: %.3f s in the reference executor (%.3f "
-                           "ms/image)\n",
-                           seconds, n ? 1e3 * seconds / n : 0.0);
+                           "ms/%s)\n",
+                           seconds, n ? 1e3 * seconds / n : 0.0, test.unit);
   }
   return absl::OkStatus();
 }
@@ -207,11 +204,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     EvalArgs eval;
     CLI::App* eval_cmd = app.add_subcommand(
         "eval-plain", "Accuracy of the float64 reference executor on the "
-                      "Fashion-MNIST test set");
+                      "test set (Fashion-MNIST or breast cancer)");
     eval_cmd->add_option("model", eval.model, "model.onnx")->required();
     eval_cmd->add_option("--data", eval.data_dir,
-                         "directory with the IDX files")
-        ->capture_default_str();
+                         "Fashion-MNIST IDX directory or breast-cancer CSV "
+                         "(default: where Debian installs it)");
+    eval_cmd->add_option("--dataset", eval.dataset,
+                         "fashion-mnist or breast-cancer (default: the "
+                         "model's manifest, else by input size)");
     eval_cmd->add_option("--limit", eval.limit,
                          "evaluate only the first K images (0: all)");
     eval_cmd->add_flag("--json", eval.json,
@@ -219,9 +219,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
                        "accuracy, seconds, ms_per_image)");
     eval_cmd->add_option("--logits-out", eval.logits_out,
                          "write the logits as raw little-endian float64, "
-                         "images x 10");
+                         "inputs x outputs");
 
     auto he = AddHeCommands(app);
+    auto service = AddServiceCommands(app);
     auto bench = AddBenchCommands(app);
 
     try {
@@ -238,6 +239,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     }
     absl::Status s = he(out, err, err_is_terminal);
     if (absl::IsNotFound(s) && s.message() == "no encrypted-inference subcommand") {
+      s = service(out, err, err_is_terminal);
+    }
+    if (absl::IsNotFound(s) && s.message() == "no service subcommand") {
       s = bench(out, err, err_is_terminal);
     }
     if (!s.ok()) {

@@ -2,9 +2,10 @@
 // The `blindfold` command line, as a library so tests can run it in-process.
 // Subcommands:
 //   inspect MODEL.onnx [--json]   the imported graph, shapes, depth, weights
-//   eval-plain MODEL.onnx [--data DIR] [--limit K] [--json]
+//   eval-plain MODEL.onnx [--dataset NAME] [--data PATH] [--limit K] [--json]
 //              [--logits-out FILE] accuracy and timing of the float64
-//                                  reference executor on Fashion-MNIST test
+//                                  reference executor on the test split
+//                                  (Fashion-MNIST or breast cancer)
 #ifndef BLINDFOLD_TOOLS_CLI_H_
 #define BLINDFOLD_TOOLS_CLI_H_
 

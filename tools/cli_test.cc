@@ -1,15 +1,19 @@
 // File: tools/cli_test.cc
-// The `blindfold` CLI in-process (inspect, eval-plain, errors) and the real
-// binary on a committed model.
+// The `blindfold` CLI in-process (inspect, eval-plain, errors, the encrypted
+// flow on an image and a tabular model) and the real binary on a committed
+// model.
 #include "tools/cli.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -51,8 +55,8 @@ TEST(CliTest, InspectText) {
 }
 
 TEST(CliTest, InspectJsonMatchesEveryManifest) {
-  for (const char* name :
-       {"logreg", "mlp", "cnn-small", "cnn", "cnn-deep", "mlp-relu"}) {
+  for (const char* name : {"logreg", "mlp", "cnn-small", "cnn", "cnn-deep", "mlp-relu",
+                           "bc-logreg", "bc-mlp"}) {
     const std::string dir = kModels + name + "/";
     Result r = Cli({"inspect", dir + name + ".onnx", "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
@@ -213,13 +217,114 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
   EXPECT_THAT(r.err, HasSubstr("give exactly one input"));
   r = Cli({"run", plan, "--eval-keys", evk, dir + "out.ct", "-o", dir + "y.ct"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("the plan takes level"));
+  EXPECT_THAT(r.err, HasSubstr("object type 7 (compact ciphertext), expected 3 (ciphertext)"));
   r = Cli({"decrypt", plan, "--secret-key", evk, dir + "out.ct"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("secret-key"));
   r = Cli({"compile", kModels + "logreg/logreg.onnx", "-o", plan, "--mode", "fast"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("expected latency or throughput"));
+}
+
+// The tabular models through the CLI: the manifest makes eval-plain read the
+// breast-cancer split; one patient's encrypted diagnosis decrypts to the
+// plaintext class and probability; eval-enc scores the whole split.
+TEST(CliTest, TabularModelsThroughTheCli) {
+  const std::string model = kModels + "bc-logreg/bc-logreg.onnx";
+  std::ifstream mf(kModels + "bc-logreg/manifest.json"), ff(kModels + "bc-logreg/fixture.json");
+  const json manifest = json::parse(mf, nullptr, false);
+  const json fixture = json::parse(ff, nullptr, false);
+  ASSERT_FALSE(manifest.is_discarded());
+  ASSERT_FALSE(fixture.is_discarded());
+
+  Result r = Cli({"eval-plain", model, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = json::parse(r.out, nullptr, false);
+  EXPECT_EQ(j["dataset"], "breast-cancer");
+  EXPECT_EQ(j["images"], 142);
+  EXPECT_EQ(j["correct"], manifest["test_correct"]);
+  r = Cli({"eval-plain", model});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("patients: 142 (breast-cancer test"));
+
+  const std::string dir = ::testing::TempDir() + "/cli_bc/";
+  std::filesystem::create_directories(dir);
+  const std::string plan = dir + "bc.plan", sk = dir + "sk.bin", evk = dir + "bc.evk";
+  r = Cli({"compile", model, "-o", plan});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("latency mode"));
+  r = Cli({"keygen", plan, "--secret-key", sk, "--eval-keys", evk});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Test patient 1 (CSV row 3), and the same 30 values as raw float64.
+  r = Cli({"encrypt", plan, "--secret-key", sk, "--patient", "1", "-o", dir + "in.ct"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto test = data::LoadExamples(data::DatasetKind::kBreastCancer, "", data::Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status();
+  {
+    const std::vector<double> x = test->input(1);
+    std::ofstream raw(dir + "patient.f64", std::ios::binary);
+    raw.write(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(double));
+  }
+  r = Cli({"encrypt", plan, "--secret-key", sk, "--raw", dir + "patient.f64", "-o",
+           dir + "in2.ct"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* in : {"in.ct", "in2.ct"}) {
+    r = Cli({"run", plan, "--eval-keys", evk, dir + in, "-o", dir + "out.ct"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = Cli({"decrypt", plan, "--secret-key", sk, dir + "out.ct", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    j = json::parse(r.out, nullptr, false);
+    const double logit = fixture["logits"][1][0].get<double>();
+    EXPECT_EQ(j["class"], logit > 0 ? 1 : 0);
+    EXPECT_EQ(j["label"], logit > 0 ? "malignant" : "benign");
+    EXPECT_NEAR(j["probability"].get<double>(), 1 / (1 + std::exp(-logit)), 1e-4);
+  }
+  r = Cli({"decrypt", plan, "--secret-key", sk, dir + "out.ct"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("P(malignant) = "));
+
+  r = Cli({"eval-enc", plan, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = json::parse(r.out, nullptr, false);
+  EXPECT_EQ(j["dataset"], "breast-cancer");
+  EXPECT_EQ(j["images"], 142);
+  EXPECT_EQ(j["agreement"], 1.0);
+  EXPECT_EQ(j["accuracy"], j["plaintext_accuracy"]);
+  EXPECT_LE(j["max_probability_error"].get<double>(), 1e-4);
+  EXPECT_LE(j["input_bytes"].get<double>(), 100 * 1024);
+
+  // Errors name what was wrong.
+  r = Cli({"encrypt", plan, "--secret-key", sk, "--patient", "142", "-o", dir + "x.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--patient is 142, the breast-cancer test split has 142 patients"));
+  {
+    std::ofstream raw(dir + "bytes.raw", std::ios::binary);
+    raw << std::string(30, '\x10');  // one byte per value is only for images
+  }
+  r = Cli({"encrypt", plan, "--secret-key", sk, "--raw", dir + "bytes.raw", "-o", dir + "x.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has 30 bytes; expected 240 (30 float64 values"));
+  r = Cli({"eval-enc", plan, "--dataset", "fashion-mnist"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the model takes 30 input values, fashion-mnist inputs (from "
+                               "--dataset) have 784"));
+  r = Cli({"eval-plain", model, "--dataset", "iris"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("dataset 'iris' is unknown"));
+  r = Cli({"eval-plain", model, "--data", "/nonexistent.csv"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("LoadBreastCancer: cannot open /nonexistent.csv"));
+  {
+    std::ofstream bad(dir + "bad.csv", std::ios::binary);
+    bad << "1,30,malignant,benign\n" << std::string(29, '1') << "\n";
+  }
+  r = Cli({"eval-plain", model, "--data", dir + "bad.csv"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("line 2: 1 fields, expected 31"));
+  // An image model on the patients, and a patient model on the images.
+  r = Cli({"eval-plain", kModels + "logreg/logreg.onnx", "--dataset", "breast-cancer"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the model takes 784 input values, breast-cancer inputs"));
 }
 
 }  // namespace

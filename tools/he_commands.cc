@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -23,47 +25,19 @@
 #include "ckks/parameters.h"
 #include "compiler/lower/compile.h"
 #include "compiler/onnx/importer.h"
-#include "data/fashion_mnist.h"
+#include "data/dataset.h"
 #include "data/idx.h"
 #include "nlohmann/json.hpp"
 #include "runtime/cost_model.h"
 #include "runtime/inference.h"
 #include "runtime/plan_io.h"
+#include "tools/datasets.h"
+#include "tools/file_io.h"
 
 namespace blindfold::tools {
 namespace {
 
 using nlohmann::json;
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes,
-                                     const char* what = "file") {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.good()) return absl::NotFoundError(absl::StrCat("cannot open ", what, " ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " ", path, " has ", s.str().size(), " bytes, more than the ", max_bytes,
-        " accepted"));
-  }
-  return s.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& bytes,
-                       bool secret = false) {
-  if (secret) {
-    // Created 0600 before any secret byte is written.
-    std::ofstream touch(path, std::ios::binary | std::ios::trunc);
-    touch.close();
-    if (chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) {
-      return absl::PermissionDeniedError(absl::StrCat("cannot chmod 0600 ", path));
-    }
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.good()) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 constexpr size_t kMaxKeyFile = size_t{4} << 30;
 constexpr size_t kMaxCiphertextFile = size_t{256} << 20;
@@ -80,38 +54,62 @@ std::string Bytes(double b) {
   return absl::StrFormat("%.0f B", b);
 }
 
-void DrawProgress(std::ostream& err, int done, int total, int agree, double ms) {
+void DrawProgress(std::ostream& err, int done, int total, int agree, double ms,
+                  const std::string& unit) {
   const int width = 30;
   const int filled = total ? done * width / total : width;
   err << "\r[" << std::string(filled, '#') << std::string(width - filled, '.')
       << "] " << done << "/" << total << "  agree " << agree << "/" << done
-      << absl::StrFormat("  %.0f ms/image", ms) << std::flush;
-}
-
-// Class names from manifest.json beside the model, if there is one.
-std::vector<std::string> ManifestLabels(const std::string& model) {
-  const auto manifest = std::filesystem::path(model).parent_path() / "manifest.json";
-  std::ifstream in(manifest);
-  if (!in.good()) return {};
-  const json j = json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.contains("output") || !j["output"].contains("classes")) {
-    return {};
-  }
-  std::vector<std::string> labels;
-  for (const auto& c : j["output"]["classes"]) {
-    if (c.is_string()) labels.push_back(c.get<std::string>());
-  }
-  return labels;
+      << absl::StrFormat("  %.1f ms/%s", ms, unit) << std::flush;
 }
 
 // --------------------------------------------------------------- compile --
 
 struct CompileArgs {
-  std::string model, out, mode = "latency", data_dir{data::kDefaultFashionMnistDir};
+  std::string model, out, mode = "latency", dataset, data_dir;
   int calibration = 256, log_n = 0, scale_bits = 0;
-  bool json = false, baseline = false;
+  bool json = false, verbose = false, baseline = false;
   std::vector<std::string> disable;
 };
+
+// One line per linear transform: where it runs and what it rotates by.
+std::string DescribeTransforms(const runtime::Plan& plan) {
+  std::string out;
+  auto steps = [](const std::vector<int64_t>& v) {
+    std::string s;
+    for (int64_t x : v) absl::StrAppend(&s, s.empty() ? "" : ",", x);
+    return s.empty() ? std::string("-") : s;
+  };
+  auto form = [&](const runtime::PlanForm& f, const std::string& what) {
+    for (const runtime::PlanPart& p : f.parts) {
+      if (p.identity) continue;
+      absl::StrAppend(&out, "  ", what, " <- term ", p.term, ": level ",
+                      f.level + (f.rescale ? 1 : 0), ", ", p.rows, "x", p.cols, ", ",
+                      p.lt.num_diagonals(), " diagonals, period ", p.lt.period,
+                      ", baby step ", p.lt.baby_step, "; babies ", steps(p.lt.BabySteps()),
+                      "; giants ", steps(p.lt.GiantSteps()), "; sums ",
+                      steps(p.lt.SumSteps()), "\n");
+    }
+  };
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    const runtime::PlanTerm& t = plan.terms[k];
+    form(t.a, absl::StrCat("term ", k));
+    if (t.kind == runtime::PlanTerm::Kind::kProduct) form(t.b, absl::StrCat("term ", k, " (b)"));
+  }
+  form(plan.output, "output");
+  return out;
+}
+
+// " (k to level l, ...)": how many rotation keys reach each level.
+std::string RotationLevelsText(const runtime::Plan& plan) {
+  std::map<int, int, std::greater<int>> by_level;
+  for (const auto& [r, level] : plan.RotationLevels()) ++by_level[level];
+  std::string s;
+  for (const auto& [level, n] : by_level) {
+    absl::StrAppend(&s, s.empty() ? " (" : ", ", n, " to level ", level);
+  }
+  return s.empty() ? s : s + ")";
+}
 
 absl::Status Compile(const CompileArgs& a, std::ostream& out) {
   compiler::CompileOptions o = a.baseline ? compiler::BaselineOptions()
@@ -130,31 +128,29 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
   }
   o.log_n = a.log_n;
   o.scale_bits = a.scale_bits;
-  o.labels = ManifestLabels(a.model);
+  o.labels = ReadManifest(a.model).classes;
   if (a.calibration < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--calibration is ", a.calibration,
                                                    ", expected >= 1"));
   }
   BF_ASSIGN_OR_RETURN(compiler::ir::Graph g, compiler::ImportOnnxFile(a.model));
-  BF_ASSIGN_OR_RETURN(data::FashionMnist train,
-                      data::LoadFashionMnist(a.data_dir, data::Split::kTrain));
+  // Calibration reads the training split of the model's dataset, never test.
+  BF_ASSIGN_OR_RETURN(
+      const data::DatasetKind kind,
+      ChooseDataset(a.dataset, a.model,
+                    compiler::ir::NumElements(g.value(g.inputs()[0]).shape)));
+  BF_ASSIGN_OR_RETURN(data::Examples train,
+                      data::LoadExamples(kind, a.data_dir, data::Split::kTrain));
   std::vector<std::vector<double>> cal;
   for (int i = 0; i < std::min(a.calibration, train.count); ++i) {
-    cal.push_back(train.Preprocessed(i));
+    cal.push_back(train.input(i));
   }
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, compiler::Compile(g, cal, o));
   plan.model = std::filesystem::path(a.model).stem().string();
   BF_RETURN_IF_ERROR(runtime::WritePlanFile(plan, a.out));
   BF_ASSIGN_OR_RETURN(ckks::ParametersPtr params, ckks::Parameters::Create(plan.params));
-  // Key bytes: one seeded Galois key and the relinearization key are the
-  // same size (dnum digits of b over Q P), so count them.
-  const int64_t keys = static_cast<int64_t>(plan.Rotations().size()) +
-                       (plan.CiphertextProductCount() > 0 ? 1 : 0);
-  int bits_qp = 0;
-  for (int b : params->literal().log_q) bits_qp += b;
-  for (int b : params->literal().log_p) bits_qp += b;
-  const double key_bytes = static_cast<double>(keys) * params->dnum() *
-                           static_cast<double>(params->n()) * bits_qp / 8.0;
+  // Each key at the level the plan uses it (runtime/cost_model.h).
+  const double key_bytes = static_cast<double>(runtime::EvaluationKeyBytes(plan));
   std::string chain;
   for (int b : params->literal().log_q) absl::StrAppend(&chain, chain.empty() ? "" : "+", b);
   std::string special;
@@ -189,8 +185,10 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
                          params->dnum(), plan.input_scale_log2)
       << "levels: depth " << plan.depth << " (input at level " << plan.depth
       << ", output at level 0), " << plan.slots << " slots\n"
-      << "key set: relinearization " << (plan.CiphertextProductCount() > 0 ? "yes" : "no") << ", "
-      << plan.Rotations().size() << " rotation keys, about " << Bytes(key_bytes) << "\n"
+      << "key set: relinearization "
+      << (plan.RelinLevel() >= 0 ? absl::StrCat("to level ", plan.RelinLevel()) : "no") << ", "
+      << plan.Rotations().size() << " rotation keys" << RotationLevelsText(plan) << ", about "
+      << Bytes(key_bytes) << "\n"
       << "work per input: " << plan.RotationCount() << " rotations + "
       << plan.HoistedRotationCount() << " hoisted, " << plan.PlainProductCount()
       << " plaintext products, " << plan.CiphertextProductCount()
@@ -205,6 +203,7 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
                  : std::string("input"),
              cost.rotations_ms, cost.hoisted_ms, cost.encode_ms, cost.plain_mul_ms,
              cost.ciphertext_mul_ms, cost.rescale_ms);
+  if (a.verbose) out << "linear transforms:\n" << DescribeTransforms(plan);
   return absl::OkStatus();
 }
 
@@ -229,16 +228,16 @@ absl::Status Keygen(const KeygenArgs& a, std::ostream& out) {
 // --------------------------------------------------------------- encrypt --
 
 struct EncryptArgs {
-  std::string plan, secret_key, out, idx, raw, data_dir{data::kDefaultFashionMnistDir};
-  int image = -1, index = 0;
+  std::string plan, secret_key, out, idx, raw, dataset, data_dir;
+  int image = -1, index = 0;  // image: a test-split index (image or patient)
 };
 
 absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t dim) {
   const int sources = (a.image >= 0) + !a.idx.empty() + !a.raw.empty();
   if (sources != 1) {
     return absl::InvalidArgumentError(
-        "give exactly one input: --image K (test set), --idx FILE [--index K] "
-        "or --raw FILE");
+        "give exactly one input: --image/--patient K (test split), --idx FILE "
+        "[--index K] or --raw FILE");
   }
   auto pixels = [&](const uint8_t* p, int64_t n) {
     std::vector<double> v(n);
@@ -246,13 +245,15 @@ absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t di
     return v;
   };
   if (a.image >= 0) {
-    BF_ASSIGN_OR_RETURN(data::FashionMnist test,
-                        data::LoadFashionMnist(a.data_dir, data::Split::kTest));
+    BF_ASSIGN_OR_RETURN(const data::DatasetKind kind, ChooseDataset(a.dataset, "", dim));
+    BF_ASSIGN_OR_RETURN(data::Examples test,
+                        data::LoadExamples(kind, a.data_dir, data::Split::kTest));
     if (a.image >= test.count) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--image is ", a.image, ", the test set has ", test.count, " images"));
+          "--", test.unit, " is ", a.image, ", the ", test.description, " split has ",
+          test.count, " ", test.unit, "s"));
     }
-    return test.Preprocessed(a.image);
+    return test.input(a.image);
   }
   if (!a.idx.empty()) {
     BF_ASSIGN_OR_RETURN(data::IdxArray arr, data::ReadIdxFile(a.idx, data::kIdxImagesMagic));
@@ -268,13 +269,20 @@ absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t di
     return pixels(arr.values.data() + a.index * per, per);
   }
   BF_ASSIGN_OR_RETURN(std::string raw, ReadFile(a.raw, 64 << 20, "raw input"));
-  if (static_cast<int64_t>(raw.size()) == dim) {
+  // One byte per value is an image's pixels; other inputs only as float64.
+  const bool images = dim == data::kFashionMnistPixels;
+  if (images && static_cast<int64_t>(raw.size()) == dim) {
     return pixels(reinterpret_cast<const uint8_t*>(raw.data()), dim);
   }
   if (static_cast<int64_t>(raw.size()) == 8 * dim) {
     std::vector<double> v(dim);
     std::memcpy(v.data(), raw.data(), raw.size());
     return v;
+  }
+  if (!images) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        a.raw, " has ", raw.size(), " bytes; expected ", 8 * dim, " (", dim,
+        " float64 values, little-endian)"));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       a.raw, " has ", raw.size(), " bytes; expected ", dim, " (uint8 pixels, "
@@ -338,9 +346,23 @@ absl::Status Run(const RunArgs& a, std::ostream& out) {
 // --------------------------------------------------------------- decrypt --
 
 struct DecryptArgs {
-  std::string plan, secret_key, in;
+  std::string plan, secret_key, in, dataset;
   bool json = false;
 };
+
+// Names of the classes a plan's outputs predict (PredictedLabel): the plan's
+// labels, except for a one-logit plan, whose label 0 is named by its
+// dataset (`dataset`, or the one with the plan's input size) when known.
+std::vector<std::string> ClassNames(const runtime::Plan& plan, const std::string& dataset) {
+  if (plan.output.dim == 1) {
+    auto kind = ChooseDataset(dataset, "", plan.terms[0].dim);
+    if (kind.ok() && data::DatasetClassNames(*kind).size() == 2) {
+      return data::DatasetClassNames(*kind);
+    }
+    if (!plan.labels.empty()) return {absl::StrCat("not ", plan.labels[0]), plan.labels[0]};
+  }
+  return plan.labels;
+}
 
 absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
@@ -348,14 +370,22 @@ absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
   BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile, "ciphertext file"));
   BF_ASSIGN_OR_RETURN(std::vector<double> y, client->DecryptOutput(ct));
-  const int best = static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
-  const std::string name = best < static_cast<int>(plan.labels.size())
-                               ? plan.labels[best]
+  const int best = PredictedLabel(y);
+  const std::vector<std::string> names = ClassNames(plan, a.dataset);
+  const std::string name = best < static_cast<int>(names.size())
+                               ? names[best]
                                : absl::StrCat("class ", best);
+  // Two-class models: the probability of label 1 (sigmoid of the logit).
+  const std::optional<double> p = PositiveProbability(y);
+  const std::string positive = names.size() == 2 ? names[1] : "class 1";
   if (a.json) {
-    out << json{{"class", best}, {"label", name}, {"logits", y}}.dump() << "\n";
+    json j = {{"class", best}, {"label", name}, {"logits", y}};
+    if (p) j["probability"] = *p;
+    out << j.dump() << "\n";
   } else {
-    out << "class: " << best << " (" << name << ")\nlogits:";
+    out << "class: " << best << " (" << name << ")\n";
+    if (p) out << absl::StrFormat("P(%s) = %.6f\n", positive, *p);
+    out << "logits:";
     for (double v : y) out << absl::StrFormat(" %.4f", v);
     out << "\n";
   }
@@ -365,48 +395,46 @@ absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
 // -------------------------------------------------------------- eval-enc --
 
 struct EvalEncArgs {
-  std::string plan, data_dir{data::kDefaultFashionMnistDir};
-  int images = 100, first = 0;
+  std::string plan, dataset, data_dir;
+  int images = 0, first = 0;  // images 0: the whole split up to 1,000, else 100
   bool json = false;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(std::ceil(p * v.size())) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
 
 absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
                      bool tty) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
-  BF_ASSIGN_OR_RETURN(data::FashionMnist test,
-                      data::LoadFashionMnist(a.data_dir, data::Split::kTest));
-  if (plan.terms[0].dim != data::kFashionMnistPixels) {
+  BF_ASSIGN_OR_RETURN(const data::DatasetKind kind,
+                      ChooseDataset(a.dataset, "", plan.terms[0].dim));
+  BF_ASSIGN_OR_RETURN(data::Examples test,
+                      data::LoadExamples(kind, a.data_dir, data::Split::kTest));
+  BF_RETURN_IF_ERROR(CheckOutputs(plan.output.dim, static_cast<int>(test.class_names.size())));
+  const int images = a.images != 0 ? a.images
+                     : test.count <= 1000 ? test.count - std::max(0, a.first)
+                                          : 100;
+  if (images < 1 || a.first < 0 || a.first + images > test.count) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the plan takes ", plan.terms[0].dim, " inputs, Fashion-MNIST images have ",
-        data::kFashionMnistPixels));
+        "--images ", images, " from --first ", a.first, " leave the ", test.description,
+        " split of ", test.count));
   }
-  if (a.images < 1 || a.first < 0 || a.first + a.images > test.count) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--images ", a.images, " from --first ", a.first, " leave the test set of ",
-        test.count));
-  }
+  // Two-class models: the probability of label 1 as well as the class.
+  const bool binary = PositiveProbability(std::vector<double>(plan.output.dim)).has_value() &&
+                      test.class_names.size() == 2;
   BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::Create(plan));
   BF_ASSIGN_OR_RETURN(std::string evk, client->EvaluationKeys());
   BF_ASSIGN_OR_RETURN(auto server, runtime::InferenceServer::Create(plan, evk));
   int agree = 0, correct = 0, plain_correct = 0;
-  double max_err = 0;
+  double max_err = 0, max_prob_err = 0;
   std::vector<double> ms;
   size_t in_bytes = 0, out_bytes = 0;
   runtime::RunStats stats;
   auto score = [&](int i, const std::vector<double>& y, const std::vector<double>& ys) {
-    int be = 0, bp = 0;
-    for (int k = 0; k < plan.output.dim; ++k) {
-      max_err = std::max(max_err, std::abs(y[k] - ys[k]));
-      if (y[k] > y[be]) be = k;
-      if (ys[k] > ys[bp]) bp = k;
+    for (int k = 0; k < plan.output.dim; ++k) max_err = std::max(max_err, std::abs(y[k] - ys[k]));
+    if (binary) {
+      max_prob_err = std::max(max_prob_err,
+                              std::abs(*PositiveProbability(y) - *PositiveProbability(ys)));
     }
+    const int be = PredictedLabel(y), bp = PredictedLabel(ys);
     agree += be == bp;
     correct += be == test.labels[i];
     plain_correct += bp == test.labels[i];
@@ -418,12 +446,12 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
     return runtime::EvaluatePlanInSlots(plan, x);
   };
   const int batch = plan.mode == runtime::PackingMode::kThroughput
-                        ? static_cast<int>(std::min<int64_t>(plan.slots, a.images))
+                        ? static_cast<int>(std::min<int64_t>(plan.slots, images))
                         : 1;
-  for (int i = a.first; i < a.first + a.images; i += batch) {
-    const int count = std::min(batch, a.first + a.images - i);
+  for (int i = a.first; i < a.first + images; i += batch) {
+    const int count = std::min(batch, a.first + images - i);
     std::vector<std::vector<double>> xs;
-    for (int j = 0; j < count; ++j) xs.push_back(test.Preprocessed(i + j));
+    for (int j = 0; j < count; ++j) xs.push_back(test.input(i + j));
     std::vector<std::vector<double>> ys;
     if (plan.mode == runtime::PackingMode::kThroughput) {
       BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptBatch(xs));
@@ -443,23 +471,25 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
     for (int j = 0; j < count; ++j) ms.push_back(stats.seconds * 1e3 / count);
     for (int j = 0; j < count; ++j) score(i + j, ys[j], plain(xs[j]));
     const int done = i - a.first + count;
-    if (tty || done == a.images || done % 10 == 0 || count > 1) {
-      DrawProgress(err, done, a.images, agree, Percentile(ms, 0.5));
+    if (tty || done == images || done % 10 == 0 || count > 1) {
+      DrawProgress(err, done, images, agree, Percentile(ms, 0.5), test.unit);
       if (!tty) err << "\n";
     }
   }
   if (tty) err << "\n";
-  const double n = a.images;
+  const double n = images;
   double total_ms = 0;
   for (double v : ms) total_ms += v;
   const double images_per_second = total_ms > 0 ? 1e3 * n / total_ms : 0.0;
   json j = {{"model", plan.model},
+            {"dataset", data::DatasetName(kind)},
             {"mode", runtime::PackingModeName(plan.mode)},
-            {"images", a.images},
+            {"images", images},
             {"agreement", agree / n},
             {"accuracy", correct / n},
             {"plaintext_accuracy", plain_correct / n},
             {"max_logit_error", max_err},
+            {"max_probability_error", binary ? json(max_prob_err) : json(nullptr)},
             {"latency_ms", {{"p50", Percentile(ms, 0.5)}, {"p90", Percentile(ms, 0.9)}}},
             {"peak_rss_mb", PeakRssMb()},
             {"input_bytes", in_bytes},
@@ -469,24 +499,34 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
             {"key_switches", stats.key_switches},
             {"log_n", plan.params.log_n},
             {"batch", batch},
+            {"slots", plan.slots},
             {"images_per_second", images_per_second},
             {"threads", ThreadCount()},
             {"kernel", std::string(KernelPathName(ActiveKernelPath()))}};
   if (a.json) {
     out << j.dump() << "\n";
   } else {
+    const char* unit = test.unit.c_str();
     out << absl::StrFormat(
-        "model %s (%s mode), %d test images from #%d\n"
+        "model %s (%s mode), %d %s %ss from #%d\n"
         "agreement with plaintext top-1: %.2f %% (%d/%d)\n"
         "accuracy: %.2f %% encrypted, %.2f %% plaintext\n"
-        "max |logit error|: %.3g\n"
-        "server latency: p50 %.1f ms, p90 %.1f ms per image\n"
+        "max |logit error|: %.3g\n",
+        plan.model, runtime::PackingModeName(plan.mode), images, test.description, unit,
+        a.first, 100 * agree / n, agree, images, 100 * correct / n, 100 * plain_correct / n,
+        max_err);
+    if (binary) {
+      out << absl::StrFormat("max |P(%s) error|: %.3g\n", test.class_names[1], max_prob_err);
+    }
+    out << absl::StrFormat(
+        "server latency: p50 %.2f ms, p90 %.2f ms per %s%s\n"
         "bytes: input %s, output %s, evaluation keys %s; peak RSS %.0f MB\n"
-        "per image: %lld rotations (%lld hoisted), %lld key switches\n",
-        plan.model, runtime::PackingModeName(plan.mode), a.images, a.first,
-        100 * agree / n, agree, a.images, 100 * correct / n, 100 * plain_correct / n,
-        max_err, Percentile(ms, 0.5), Percentile(ms, 0.9), Bytes(in_bytes),
-        Bytes(out_bytes), Bytes(evk.size()), PeakRssMb(),
+        "per request: %lld rotations (%lld hoisted), %lld key switches\n",
+        Percentile(ms, 0.5), Percentile(ms, 0.9), unit,
+        batch > 1 ? absl::StrFormat(" (batches of %d in %lld slots)", batch,
+                                    static_cast<long long>(plan.slots))
+                  : std::string(),
+        Bytes(in_bytes), Bytes(out_bytes), Bytes(evk.size()), PeakRssMb(),
         static_cast<long long>(stats.rotations + stats.hoisted_rotations),
         static_cast<long long>(stats.hoisted_rotations),
         static_cast<long long>(stats.key_switches));
@@ -507,11 +547,17 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   c->add_option("--mode", compile->mode, "latency (one input per ciphertext) or throughput")
       ->capture_default_str();
   c->add_option("--calibration", compile->calibration,
-                "training images used to measure value ranges")
+                "training inputs used to measure value ranges")
       ->capture_default_str();
-  c->add_option("--data", compile->data_dir, "Fashion-MNIST IDX directory")
-      ->capture_default_str();
+  c->add_option("--dataset", compile->dataset,
+                "fashion-mnist or breast-cancer (default: the model's manifest, else by "
+                "input size)");
+  c->add_option("--data", compile->data_dir,
+                "Fashion-MNIST IDX directory or breast-cancer CSV (default: where Debian "
+                "installs it)");
   c->add_option("--log-n", compile->log_n, "force the ring degree 2^k (still 128-bit)");
+  c->add_flag("-v,--verbose", compile->verbose,
+              "also print every linear transform: level, diagonals, rotations");
   c->add_option("--scale-bits", compile->scale_bits, "force the scale 2^k");
   c->add_flag("--json", compile->json, "print one JSON object");
   c->add_flag("--baseline", compile->baseline,
@@ -536,9 +582,13 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   e->add_option("plan", encrypt->plan, "plan file")->required();
   e->add_option("--secret-key", encrypt->secret_key, "secret-key file")->required();
   e->add_option("-o,--out", encrypt->out, "ciphertext file to write")->required();
-  e->add_option("--image", encrypt->image, "test-set image index");
-  e->add_option("--data", encrypt->data_dir, "Fashion-MNIST IDX directory")
-      ->capture_default_str();
+  e->add_option("--image,--patient", encrypt->image,
+                "index in the test split (a Fashion-MNIST image, a breast-cancer patient)");
+  e->add_option("--dataset", encrypt->dataset,
+                "fashion-mnist or breast-cancer (default: by the plan's input size)");
+  e->add_option("--data", encrypt->data_dir,
+                "Fashion-MNIST IDX directory or breast-cancer CSV (default: where Debian "
+                "installs it)");
   e->add_option("--idx", encrypt->idx, "an IDX images file (with --index)");
   e->add_option("--index", encrypt->index, "image index in --idx")->capture_default_str();
   e->add_option("--raw", encrypt->raw,
@@ -554,25 +604,34 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   r->add_flag("--json", run->json, "print one JSON object");
 
   auto decrypt = std::make_shared<DecryptArgs>();
-  CLI::App* d = app.add_subcommand("decrypt", "Client: decrypt a result: class and logits");
+  CLI::App* d = app.add_subcommand(
+      "decrypt", "Client: decrypt a result: class, logits (and a two-class model's probability)");
   d->add_option("plan", decrypt->plan, "plan file")->required();
   d->add_option("--secret-key", decrypt->secret_key, "secret-key file")->required();
   d->add_option("input", decrypt->in, "result ciphertext file")->required();
+  d->add_option("--dataset", decrypt->dataset,
+                "names a one-logit plan's classes (default: by the plan's input size)");
   d->add_flag("--json", decrypt->json, "print one JSON object");
 
   auto eval = std::make_shared<EvalEncArgs>();
   CLI::App* v = app.add_subcommand(
-      "eval-enc", "Whole flow (keys, encrypt, run, decrypt) over test images, "
-                  "against the plaintext plan");
+      "eval-enc", "Whole flow (keys, encrypt, run, decrypt) over the test split "
+                  "(images or patients), against the plaintext plan");
   v->add_option("plan", eval->plan, "plan file")->required();
-  v->add_option("--images", eval->images, "number of test images")->capture_default_str();
-  v->add_option("--first", eval->first, "first test image")->capture_default_str();
-  v->add_option("--data", eval->data_dir, "Fashion-MNIST IDX directory")
-      ->capture_default_str();
+  v->add_option("--images,--patients", eval->images,
+                "number of test inputs (default: the whole split when it has at most "
+                "1,000, else 100)");
+  v->add_option("--first", eval->first, "first test input")->capture_default_str();
+  v->add_option("--dataset", eval->dataset,
+                "fashion-mnist or breast-cancer (default: by the plan's input size)");
+  v->add_option("--data", eval->data_dir,
+                "Fashion-MNIST IDX directory or breast-cancer CSV (default: where Debian "
+                "installs it)");
   v->add_flag("--json", eval->json,
-              "print one JSON object (model, mode, images, agreement, accuracy, "
-              "plaintext_accuracy, max_logit_error, latency_ms, peak_rss_mb, "
-              "input_bytes, output_bytes, eval_key_bytes, rotations, key_switches)");
+              "print one JSON object (model, dataset, mode, images, agreement, accuracy, "
+              "plaintext_accuracy, max_logit_error, max_probability_error, latency_ms, "
+              "peak_rss_mb, input_bytes, output_bytes, eval_key_bytes, rotations, "
+              "key_switches)");
 
   return [=](std::ostream& out, std::ostream& err, bool tty) -> absl::Status {
     auto named = [](const absl::Status& s, const char* cmd) {

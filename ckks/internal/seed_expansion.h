@@ -14,9 +14,11 @@ namespace blindfold::ckks::internal {
 // The uniform polynomial a of a public key (over Q).
 void ExpandPublicKeyA(const Parameters& params, const Seed& seed,
                       ring::RnsPoly* a);
-// The uniform polynomial a_j of digit j of a switching key (over Q P).
+// The uniform polynomial a_j of digit j of a switching key over
+// q_0..q_{num_q-1} and P (each prime's limb expands on its own, so a key for
+// a lower level holds the same limbs as the full key).
 void ExpandSwitchingKeyA(const Parameters& params, const Seed& seed, int digit,
-                         ring::RnsPoly* a);
+                         int num_q, ring::RnsPoly* a);
 // The c1 of a seeded symmetric encryption at `level`, from its seed.
 void ExpandCiphertextC1(const Parameters& params, const Seed& seed, int level,
                         ring::RnsPoly* c1);

@@ -32,6 +32,8 @@ const char* TypeName(uint8_t type) {
       return "relinearization key";
     case static_cast<uint8_t>(ObjectType::kGaloisKeys):
       return "Galois keys";
+    case static_cast<uint8_t>(ObjectType::kCompactCiphertext):
+      return "compact ciphertext";
   }
   return "unknown";
 }

@@ -32,6 +32,8 @@ struct Groups {
   size_t max_columns = 0;
 };
 
+std::optional<Groups> GroupRows(const SparseMatrix& a);
+
 std::optional<Groups> ReaderGroups(const Program& p) {
   std::vector<std::pair<int, const LinearForm*>> readers;
   for (size_t k = 1; k < p.terms.size(); ++k) {
@@ -50,9 +52,13 @@ std::optional<Groups> ReaderGroups(const Program& p) {
       p.terms[reader].kind == Term::Kind::kProduct) {
     return std::nullopt;
   }
-  const SparseMatrix& a = readers[0].second->parts.at(0);
+  std::optional<Groups> out = GroupRows(readers[0].second->parts.at(0));
+  if (out) out->reader = reader;
+  return out;
+}
+
+std::optional<Groups> GroupRows(const SparseMatrix& a) {
   Groups out;
-  out.reader = reader;
   std::map<std::vector<int32_t>, int> group_of;
   std::vector<int64_t> size;
   out.group.resize(a.rows);
@@ -100,15 +106,20 @@ Gather Im2col(const Groups& gr) {
 // kernel footprint): every row of every member then reads its columns at
 // the same few offsets, one diagonal per kernel tap, and the input costs
 // one plain copy per member instead of one slot per (tap, position).
-std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
-  // The most common pattern, as offsets from its first column.
-  std::map<std::vector<int32_t>, int> count;
-  for (const auto& c : gr.columns) {
-    std::vector<int32_t> shape;
-    for (int32_t x : c) shape.push_back(x - c[0]);
+// Anchors that place each group's positions (ascending) on the most common
+// pattern of positions (a kernel footprint): a group missing some of it (a
+// border: padding taps) may fit at several anchors, and any of them reads
+// its positions at pattern offsets (no new diagonal), so full groups go
+// first and each later one takes the first fitting anchor no other group
+// holds (its own first position when none fits).
+std::vector<int64_t> FitAnchors(const std::vector<std::vector<int64_t>>& positions) {
+  std::map<std::vector<int64_t>, int> count;
+  for (const auto& c : positions) {
+    std::vector<int64_t> shape;
+    for (int64_t x : c) shape.push_back(x - c[0]);
     ++count[shape];
   }
-  std::vector<int32_t> pattern;
+  std::vector<int64_t> pattern;
   int best = 0;
   for (const auto& [shape, n] : count) {
     if (n > best || (n == best && shape.size() > pattern.size())) {
@@ -116,7 +127,32 @@ std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
       pattern = shape;
     }
   }
-  const std::set<int32_t> in_pattern(pattern.begin(), pattern.end());
+  const std::set<int64_t> in_pattern(pattern.begin(), pattern.end());
+  std::vector<size_t> order(positions.size());
+  for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return positions[x].size() > positions[y].size();
+  });
+  std::vector<int64_t> anchor(positions.size());
+  std::set<int64_t> taken;
+  for (size_t g : order) {
+    const auto& c = positions[g];
+    anchor[g] = c[0];
+    for (int64_t o : pattern) {
+      const int64_t a = c[0] - o;
+      if (!taken.count(a) && std::all_of(c.begin(), c.end(), [&](int64_t v) {
+            return in_pattern.count(v - a) > 0;
+          })) {
+        anchor[g] = a;
+        break;
+      }
+    }
+    taken.insert(anchor[g]);
+  }
+  return anchor;
+}
+
+std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
   const int64_t x = cols;
   const int64_t period = NextPowerOfTwo(gr.members * x);
   Gather out;
@@ -125,19 +161,9 @@ std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
   for (int64_t m = 0; m < gr.members; ++m) {
     for (int64_t j = 0; j < cols; ++j) out.input[m * x + j] = static_cast<int32_t>(j);
   }
-  std::vector<int64_t> anchor(gr.columns.size());
-  for (size_t g = 0; g < gr.columns.size(); ++g) {
-    const auto& c = gr.columns[g];
-    anchor[g] = c[0];  // fallback: the group's own first column
-    for (int32_t o : pattern) {
-      const int64_t a = c[0] - o;
-      if (std::all_of(c.begin(), c.end(),
-                      [&](int32_t v) { return in_pattern.count(static_cast<int32_t>(v - a)); })) {
-        anchor[g] = a;
-        break;
-      }
-    }
-  }
+  std::vector<std::vector<int64_t>> positions;
+  for (const auto& c : gr.columns) positions.emplace_back(c.begin(), c.end());
+  const std::vector<int64_t> anchor = FitAnchors(positions);
   out.output.assign(period, -1);
   for (size_t r = 0; r < gr.group.size(); ++r) {
     int64_t s = (gr.member[r] * x + anchor[gr.group[r]]) % period;
