@@ -15,6 +15,7 @@
 #include "compiler/onnx/importer.h"
 #include "data/fashion_mnist.h"
 #include "gtest/gtest.h"
+#include "runtime/cost_model.h"
 #include "runtime/plan_io.h"
 
 namespace blindfold {
@@ -275,6 +276,7 @@ TEST(AblationTest, KeySetIsThePowerOfTwoSetOnlyWhenMuchSmallerAtAboutTheSameSpee
   runtime::Plan exact = deep;
   exact.execution.power_of_two_rotations = false;
   EXPECT_GT(exact.Rotations().size(), 2 * deep.Rotations().size());
+  EXPECT_GE(runtime::EvaluationKeyBytes(exact), 2 * runtime::EvaluationKeyBytes(deep));
   EXPECT_LT(exact.RotationCount() + exact.HoistedRotationCount(),
             deep.RotationCount() + deep.HoistedRotationCount());
   // Every other shipped model keeps its exact key set.

@@ -351,14 +351,8 @@ std::vector<double> LoadAverage() {
 // What the plan does per input and holds, from the plan alone.
 json PlanFacts(const runtime::Plan& plan, const ckks::Parameters& params,
                double compile_s) {
-  const int64_t keys = static_cast<int64_t>(plan.Rotations().size()) +
-                       (plan.CiphertextProductCount() > 0 ? 1 : 0);
-  int bits_qp = 0;
-  for (int b : params.literal().log_q) bits_qp += b;
-  for (int b : params.literal().log_p) bits_qp += b;
-  // Seeded keys: dnum digits of one polynomial over Q P each.
-  const double key_bytes = static_cast<double>(keys) * params.dnum() *
-                           static_cast<double>(params.n()) * bits_qp / 8.0;
+  // Seeded keys, each at the level the plan needs it.
+  const double key_bytes = static_cast<double>(runtime::EvaluationKeyBytes(plan));
   const int program_depth = plan.depth - plan.output.level + (plan.output.rescale ? 0 : 1);
   return {{"log_n", plan.params.log_n},
           {"q_primes", params.literal().log_q.size()},

@@ -113,15 +113,16 @@ absl::StatusOr<Chosen> FixedParameters(int depth, int64_t slots, double max_outp
 }
 
 // The key set (Optimization::kMinimalKeys): a key for exactly each rotation
-// the plan performs, unless that is more than twice as many keys as the
-// power-of-two set and composing its rotations from powers of two costs at
-// most 10 % more predicted time (a plan with many distinct rotations, such
-// as cnn-deep's 203: 27 keys then serve it at about the same speed, and
-// keys are most of a server's memory).
+// the plan performs (each made for the highest level it runs at), unless
+// the power-of-two set takes at most half the bytes and composing the
+// plan's rotations from it costs at most 10 % more predicted time (a plan
+// with many distinct rotations, such as cnn-deep's 203: its 27 power-of-two
+// keys serve it at about the same speed, and keys are most of a server's
+// memory).
 void ChooseKeySet(runtime::Plan& plan) {
   runtime::Plan composed = plan;
   composed.execution.power_of_two_rotations = true;
-  if (2 * composed.Rotations().size() <= plan.Rotations().size() &&
+  if (2 * runtime::EvaluationKeyBytes(composed) <= runtime::EvaluationKeyBytes(plan) &&
       runtime::PredictLatency(composed).total_ms() <=
           1.1 * runtime::PredictLatency(plan).total_ms()) {
     plan.execution.power_of_two_rotations = true;

@@ -37,10 +37,10 @@ enum class Optimization {
   kParameterSelection = 4,  // N, chain and scale chosen per model
   kMinimalKeys = 5,         // the smaller key set at about the same speed:
                             // a Galois key per rotation the plan performs,
-                            // or the power-of-two set when that is less
-                            // than half as many keys and costs at most
-                            // 10 % more predicted time. Off: always the
-                            // power-of-two set (SEAL's default).
+                            // or the power-of-two set when it takes at most
+                            // half the bytes and costs at most 10 % more
+                            // predicted time. Off: always the power-of-two
+                            // set (SEAL's default).
 };
 inline constexpr Optimization kAllOptimizations[] = {
     Optimization::kFusion,        Optimization::kInputLayout,
