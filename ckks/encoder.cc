@@ -1,5 +1,6 @@
 #include "ckks/encoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -10,6 +11,7 @@
 #include "ckks/internal/encoding.h"
 #include "ckks/validation.h"
 #include "math/modarith.h"
+#include "math/vec_ops.h"
 
 namespace blindfold::ckks {
 
@@ -19,16 +21,84 @@ using math::u128;
 
 namespace {
 
-void BitReversePermute(std::span<std::complex<double>> v) {
-  const std::size_t n = v.size();
+// Bit-reversal permutation of two parallel arrays of length n.
+void BitReversePermute(double* re, double* im, std::size_t n) {
   for (std::size_t i = 1, j = 0; i < n; ++i) {
     std::size_t bit = n >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
-    if (i < j) std::swap(v[i], v[j]);
+    if (i < j) {
+      std::swap(re[i], re[j]);
+      std::swap(im[i], im[j]);
+    }
   }
 }
 
+// r[k] = -r[k] mod q where negative[k] is all ones (r[k] < q < 2^63):
+// q - r[k] for r[k] != 0, by masks alone so that it vectorises.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void NegateWhere(uint64_t* r, const uint64_t* negative, std::size_t n, uint64_t q) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const uint64_t x = r[k];
+    const uint64_t nonzero = uint64_t{0} - ((uint64_t{0} - x) >> 63);
+    r[k] = x ^ ((x ^ (q - x)) & negative[k] & nonzero);
+  }
+}
+
+// The special FFT's butterflies on split real/imaginary arrays, one stage
+// table (tw_re, tw_im: the forward twiddles of stage len at offset
+// len/2 - 1) for every length. Plain double arithmetic (no std::complex
+// product, whose NaN check keeps it from vectorising), cloned per ISA.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void EmbedStages(double* re, double* im, std::size_t size, const double* tw_re,
+                 const double* tw_im) {
+  for (std::size_t len = 2; len <= size; len <<= 1) {
+    const std::size_t lenh = len >> 1;
+    const double* wr = tw_re + lenh - 1;
+    const double* wi = tw_im + lenh - 1;
+    for (std::size_t i = 0; i < size; i += len) {
+      double* ar = re + i;
+      double* ai = im + i;
+      double* br = re + i + lenh;
+      double* bi = im + i + lenh;
+      for (std::size_t j = 0; j < lenh; ++j) {
+        const double vr = br[j] * wr[j] - bi[j] * wi[j];
+        const double vi = br[j] * wi[j] + bi[j] * wr[j];
+        const double ur = ar[j], ui = ai[j];
+        ar[j] = ur + vr;
+        ai[j] = ui + vi;
+        br[j] = ur - vr;
+        bi[j] = ui - vi;
+      }
+    }
+  }
+}
+
+// The inverse butterflies (conjugate twiddles), stages in reverse.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void EmbedInverseStages(double* re, double* im, std::size_t size, const double* tw_re,
+                        const double* tw_im) {
+  for (std::size_t len = size; len >= 2; len >>= 1) {
+    const std::size_t lenh = len >> 1;
+    const double* wr = tw_re + lenh - 1;
+    const double* wi = tw_im + lenh - 1;
+    for (std::size_t i = 0; i < size; i += len) {
+      double* ar = re + i;
+      double* ai = im + i;
+      double* br = re + i + lenh;
+      double* bi = im + i + lenh;
+      for (std::size_t j = 0; j < lenh; ++j) {
+        const double ur = ar[j] + br[j], ui = ai[j] + bi[j];
+        const double dr = ar[j] - br[j], di = ai[j] - bi[j];
+        ar[j] = ur;
+        ai[j] = ui;
+        // (dr + i di) * conj(w)
+        br[j] = dr * wr[j] + di * wi[j];
+        bi[j] = di * wr[j] - dr * wi[j];
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -55,6 +125,18 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
     rot_group_[j] = g;
     g = g * 5 % m;
   }
+  // Stage len (2 .. N/2) of the special FFT multiplies by
+  // xi^(5^j) = ksi_[(5^j mod 4 len) (2N / 4 len)], j < len/2.
+  tw_re_.resize(n / 2);
+  tw_im_.resize(n / 2);
+  for (std::size_t len = 2; len <= n / 2; len <<= 1) {
+    const std::size_t lenh = len >> 1, lenq = len << 2, step = m / lenq;
+    for (std::size_t j = 0; j < lenh; ++j) {
+      const std::complex<double> w = ksi_[(rot_group_[j] % lenq) * step];
+      tw_re_[lenh - 1 + j] = w.real();
+      tw_im_[lenh - 1 + j] = w.imag();
+    }
+  }
   const ring::RingContext& ring = internal::Access::ring(*params_);
   auto crt = std::make_shared<std::vector<CrtLevel>>(params_->num_q());
   for (int l = 0; l < params_->num_q(); ++l) {
@@ -80,43 +162,39 @@ Encoder::Encoder(ParametersPtr params) : params_(std::move(params)) {
   crt_ = std::move(crt);
 }
 
-void Encoder::Embed(std::span<std::complex<double>> vals) const {
-  const std::size_t size = vals.size();
-  const std::size_t m = 2 * params_->n();
-  BitReversePermute(vals);
-  for (std::size_t len = 2; len <= size; len <<= 1) {
-    const std::size_t lenh = len >> 1, lenq = len << 2, step = m / lenq;
-    for (std::size_t i = 0; i < size; i += len) {
-      for (std::size_t j = 0; j < lenh; ++j) {
-        const std::size_t idx = (rot_group_[j] % lenq) * step;
-        const std::complex<double> u = vals[i + j];
-        const std::complex<double> v = vals[i + j + lenh] * ksi_[idx];
-        vals[i + j] = u + v;
-        vals[i + j + lenh] = u - v;
-      }
-    }
+void Encoder::EmbedSplit(double* re, double* im, std::size_t size) const {
+  BitReversePermute(re, im, size);
+  EmbedStages(re, im, size, tw_re_.data(), tw_im_.data());
+}
+
+void Encoder::EmbedInverseSplit(double* re, double* im, std::size_t size) const {
+  EmbedInverseStages(re, im, size, tw_re_.data(), tw_im_.data());
+  BitReversePermute(re, im, size);
+  const double inv = 1.0 / static_cast<double>(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    re[i] *= inv;
+    im[i] *= inv;
   }
 }
 
-void Encoder::EmbedInverse(std::span<std::complex<double>> vals) const {
-  const std::size_t size = vals.size();
-  const std::size_t m = 2 * params_->n();
-  for (std::size_t len = size; len >= 2; len >>= 1) {
-    const std::size_t lenh = len >> 1, lenq = len << 2, step = m / lenq;
-    for (std::size_t i = 0; i < size; i += len) {
-      for (std::size_t j = 0; j < lenh; ++j) {
-        const std::size_t idx = (lenq - (rot_group_[j] % lenq)) * step;
-        const std::complex<double> u = vals[i + j] + vals[i + j + lenh];
-        const std::complex<double> v =
-            (vals[i + j] - vals[i + j + lenh]) * ksi_[idx];
-        vals[i + j] = u;
-        vals[i + j + lenh] = v;
-      }
-    }
+void Encoder::Embed(std::span<std::complex<double>> vals) const {
+  AlignedVector<double> re(vals.size()), im(vals.size());
+  for (std::size_t i = 0; i < vals.size(); ++i) {
+    re[i] = vals[i].real();
+    im[i] = vals[i].imag();
   }
-  BitReversePermute(vals);
-  const double inv = 1.0 / static_cast<double>(size);
-  for (auto& v : vals) v *= inv;
+  EmbedSplit(re.data(), im.data(), vals.size());
+  for (std::size_t i = 0; i < vals.size(); ++i) vals[i] = {re[i], im[i]};
+}
+
+void Encoder::EmbedInverse(std::span<std::complex<double>> vals) const {
+  AlignedVector<double> re(vals.size()), im(vals.size());
+  for (std::size_t i = 0; i < vals.size(); ++i) {
+    re[i] = vals[i].real();
+    im[i] = vals[i].imag();
+  }
+  EmbedInverseSplit(re.data(), im.data(), vals.size());
+  for (std::size_t i = 0; i < vals.size(); ++i) vals[i] = {re[i], im[i]};
 }
 
 absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
@@ -139,44 +217,67 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
     return absl::InvalidArgumentError(
         absl::StrCat("Encode: scale ", scale.value(), " is not >= 1"));
   }
-  AlignedVector<std::complex<double>> w(slots);  // zero padded
+  AlignedVector<double> re(slots, 0.0), im(slots, 0.0);  // zero padded
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i].real()) || !std::isfinite(values[i].imag())) {
       return absl::InvalidArgumentError(
           absl::StrCat("Encode: value ", i, " is not finite"));
     }
-    w[i] = values[i];
+    re[i] = values[i].real();
+    im[i] = values[i].imag();
   }
-  EmbedInverse(w);
+  EmbedInverseSplit(re.data(), im.data(), slots);
 
-  // Scaled, rounded coefficients; only multiples of gap are nonzero.
+  // Scaled, rounded coefficients (exact integers in doubles); only
+  // multiples of gap are nonzero.
   const std::size_t gap = n / (2 * slots);
   const double delta = scale.value();
-  AlignedVector<__int128> coeff(2 * slots);  // every entry written below
-  constexpr __int128 kSmall = __int128{1} << 62;
-  bool small = true;
+  AlignedVector<double> rounded(2 * slots);
+  double max_abs = 0;
   for (std::size_t k = 0; k < slots; ++k) {
-    if (!internal::ScaleAndRound(w[k].real(), delta, &coeff[k]) ||
-        !internal::ScaleAndRound(w[k].imag(), delta, &coeff[k + slots])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Encode: |value x scale| reaches 2^120 (scale ", scale.ToString(), ")"));
-    }
-    small &= coeff[k] < kSmall && coeff[k] > -kSmall &&
-             coeff[k + slots] < kSmall && coeff[k + slots] > -kSmall;
+    rounded[k] = std::round(re[k] * delta);
+    rounded[k + slots] = std::round(im[k] * delta);
+    max_abs = std::max(max_abs, std::max(std::abs(rounded[k]), std::abs(rounded[k + slots])));
   }
-
+  if (!(max_abs < internal::kMaxScaledMagnitude)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Encode: |value x scale| reaches 2^120 (scale ", scale.ToString(), ")"));
+  }
+  auto pos = [&](std::size_t k) { return k < slots ? k * gap : n / 2 + (k - slots) * gap; };
   const ring::RingContext& ring = internal::Access::ring(*params_);
   Access::poly(*out) = ring::RnsPoly(n, level + 1, 0, false);
-  ParallelFor(level + 1, [&](std::size_t i) {
-    const math::Modulus& q = ring.q(i);
-    uint64_t* dst = Access::poly(*out).limb(i);
+  if (max_abs < 0x1p62) {
+    // Magnitudes below 2^62: one vector reduction per limb, then the signs.
+    const int bits = std::max(1, static_cast<int>(std::ceil(std::log2(max_abs + 1))));
+    AlignedVector<uint64_t> mag(2 * slots), negative(2 * slots);
     for (std::size_t k = 0; k < 2 * slots; ++k) {
-      const std::size_t pos = k < slots ? k * gap : n / 2 + (k - slots) * gap;
-      dst[pos] = small ? math::FromSigned(static_cast<int64_t>(coeff[k]), q.value)
-                       : internal::ReduceSigned128(coeff[k], q);
+      mag[k] = static_cast<uint64_t>(std::abs(rounded[k]));
+      negative[k] = rounded[k] < 0 ? ~uint64_t{0} : 0;
     }
-    ring.ntt(i).Forward(dst);
-  });
+    ParallelFor(level + 1, [&](std::size_t i) {
+      const math::Modulus& q = ring.q(i);
+      uint64_t* dst = Access::poly(*out).limb(i);
+      AlignedVector<uint64_t> r(gap == 1 ? 0 : 2 * slots);
+      uint64_t* red = gap == 1 ? dst : r.data();
+      math::ReduceVec(mag.data(), red, 2 * slots, q, bits);
+      NegateWhere(red, negative.data(), 2 * slots, q.value);
+      if (gap != 1) {
+        for (std::size_t k = 0; k < 2 * slots; ++k) dst[pos(k)] = red[k];
+      }
+      ring.ntt(i).Forward(dst);
+    });
+  } else {
+    AlignedVector<__int128> coeff(2 * slots);
+    for (std::size_t k = 0; k < 2 * slots; ++k) coeff[k] = static_cast<__int128>(rounded[k]);
+    ParallelFor(level + 1, [&](std::size_t i) {
+      const math::Modulus& q = ring.q(i);
+      uint64_t* dst = Access::poly(*out).limb(i);
+      for (std::size_t k = 0; k < 2 * slots; ++k) {
+        dst[pos(k)] = internal::ReduceSigned128(coeff[k], q);
+      }
+      ring.ntt(i).Forward(dst);
+    });
+  }
   Access::poly(*out).set_ntt(true);
   Access::scale(*out) = scale;
   Access::slots(*out) = slots;
@@ -235,12 +336,15 @@ absl::StatusOr<std::vector<std::complex<double>>> Encoder::DecodeComplex(
   AlignedVector<long double> c;
   ComposeCrt(coeff, gap, &c);
   const long double inv_scale = 1.0L / Access::scale(pt).value();
-  std::vector<std::complex<double>> w(Access::slots(pt));
-  for (std::size_t k = 0; k < Access::slots(pt); ++k) {
-    w[k] = {static_cast<double>(c[k] * inv_scale),
-            static_cast<double>(c[k + Access::slots(pt)] * inv_scale)};
+  const std::size_t slots = Access::slots(pt);
+  AlignedVector<double> re(slots), im(slots);
+  for (std::size_t k = 0; k < slots; ++k) {
+    re[k] = static_cast<double>(c[k] * inv_scale);
+    im[k] = static_cast<double>(c[k + slots] * inv_scale);
   }
-  Embed(w);
+  EmbedSplit(re.data(), im.data(), slots);
+  std::vector<std::complex<double>> w(slots);
+  for (std::size_t k = 0; k < slots; ++k) w[k] = {re[k], im[k]};
   return w;
 }
 

@@ -59,6 +59,9 @@ class Encoder {
   // EmbedInverse is its exact inverse.
   void Embed(std::span<std::complex<double>> vals) const;
   void EmbedInverse(std::span<std::complex<double>> vals) const;
+  // The same on split real and imaginary parts (what Encode and Decode use).
+  void EmbedSplit(double* re, double* im, std::size_t size) const;
+  void EmbedInverseSplit(double* re, double* im, std::size_t size) const;
 
   // Signed coefficients of a plaintext at `level` (CRT-composed).
   void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
@@ -67,6 +70,8 @@ class Encoder {
   ParametersPtr params_;
   std::vector<std::complex<double>> ksi_;  // exp(2 pi i k / 2N), k <= 2N
   std::vector<uint64_t> rot_group_;        // 5^j mod 2N
+  // The special FFT's twiddles by stage: stage len at [len/2 - 1, len - 1).
+  AlignedVector<double> tw_re_, tw_im_;
   // Per level: CRT tables for composing m mod Q_l as a signed 128-bit int
   // (defined in encoder.cc; shared read-only by copies of the encoder).
   struct CrtLevel;
