@@ -349,6 +349,104 @@ TEST(LowerTest, AveragePoolWithPaddingAndBroadcastConstants) {
   }
 }
 
+// Max diagonals of any transform that builds term k, over its forms.
+int64_t TermDiagonals(const runtime::Plan& plan, size_t k) {
+  int64_t d = 0;
+  for (const runtime::PlanForm* f : {&plan.terms[k].a, &plan.terms[k].b}) {
+    for (const auto& part : f->parts) {
+      if (!part.identity) d += part.lt.num_diagonals();
+    }
+  }
+  return d;
+}
+
+// Fitted layouts (PackOptions::fit_layouts) on a second convolution after a
+// pooling, with several channel counts, sizes that are not powers of two
+// and strides: the packed plan on exact slot vectors computes what the
+// program computes, and the second convolution needs far fewer diagonals
+// than in the tiled layout.
+TEST(LowerTest, FittedLayoutsForLaterConvolutionsAreExactAndCheaper) {
+  std::mt19937 rng(23);
+  struct Case {
+    int c_in, h, w, c1, c2, k2, stride2;
+    bool much_cheaper;  // the tiled layout has many diagonals to save
+  };
+  for (const Case& c : {Case{1, 20, 20, 8, 16, 3, 1, true}, Case{1, 12, 12, 4, 8, 3, 1, false},
+                        Case{1, 10, 14, 3, 5, 3, 1, false}, Case{2, 9, 9, 4, 6, 2, 2, false}}) {
+    ir::Graph g;
+    ValueId v = g.AddInput("x", {1, c.c_in, c.h, c.w});
+    auto conv = [&](ValueId in, int cin, int cout, int k, int stride, int pad,
+                    const std::string& name) {
+      return g.AddNode(OpKind::kConv, name, {in, Const(g, name + "w", Random({cout, cin, k, k}, rng))},
+                       name, {{"strides", std::vector<int64_t>{stride, stride}},
+                              {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                              {"dilations", std::vector<int64_t>{1, 1}},
+                              {"group", int64_t{1}}});
+    };
+    v = conv(v, c.c_in, c.c1, 3, 1, 1, "conv1");
+    v = g.AddNode(OpKind::kSquare, "sq1", {v}, "sq1");
+    v = g.AddNode(OpKind::kAveragePool, "pool", {v}, "pool",
+                  {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                   {"strides", std::vector<int64_t>{2, 2}},
+                   {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                   {"count_include_pad", int64_t{0}}});
+    v = conv(v, c.c1, c.c2, c.k2, c.stride2, 1, "conv2");
+    v = g.AddNode(OpKind::kSquare, "sq2", {v}, "sq2");
+    v = g.AddNode(OpKind::kFlatten, "flat", {v}, "flat", {{"axis", int64_t{1}}});
+    const int64_t h3 = (c.h / 2 + 2 - c.k2) / c.stride2 + 1;
+    const int64_t w3 = (c.w / 2 + 2 - c.k2) / c.stride2 + 1;
+    const int64_t features = c.c2 * h3 * w3;
+    v = g.AddNode(OpKind::kMatMul, "fc", {v, Const(g, "fcw", Random({features, 7}, rng))}, "out");
+    g.AddOutput(v);
+    ASSERT_TRUE(ir::InferShapes(g).ok()) << ir::InferShapes(g);
+    auto p = Lower(g);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ExpectSameAsReference(g, *p, 29);
+    for (auto packing : {compiler::InputPacking::kAlignedCopies, compiler::InputPacking::kIm2col}) {
+      compiler::PackOptions tiled_options, fitted_options;
+      tiled_options.input_packing = fitted_options.input_packing = packing;
+      tiled_options.fit_layouts = false;
+      auto tiled = compiler::PackLatency(*p, 1 << 15, tiled_options);
+      auto fitted = compiler::PackLatency(*p, 1 << 15, fitted_options);
+      ASSERT_TRUE(tiled.ok()) << tiled.status();
+      ASSERT_TRUE(fitted.ok()) << fitted.status();
+      // Term 1 is the first square (gathered), term 2 the second.
+      ASSERT_EQ(fitted->terms.size(), 3u);
+      EXPECT_TRUE(tiled->terms[2].layout.empty());
+      std::printf("%dx%d, %d -> %d -> %d channels, %s input: second convolution %lld "
+                  "diagonals tiled, %lld %s\n",
+                  c.h, c.w, c.c_in, c.c1, c.c2, compiler::InputPackingName(packing),
+                  static_cast<long long>(TermDiagonals(*tiled, 2)),
+                  static_cast<long long>(TermDiagonals(*fitted, 2)),
+                  fitted->terms[2].layout.empty() ? "(kept tiled)" : "fitted");
+      if (c.much_cheaper) {
+        EXPECT_FALSE(fitted->terms[2].layout.empty()) << compiler::InputPackingName(packing);
+        EXPECT_LT(3 * TermDiagonals(*fitted, 2), TermDiagonals(*tiled, 2))
+            << compiler::InputPackingName(packing);
+      }
+      EXPECT_LE(TermDiagonals(*fitted, 2), TermDiagonals(*tiled, 2));
+      std::uniform_real_distribution<double> u(-1, 1);
+      std::vector<double> x(p->input_dim());
+      for (double& e : x) e = u(rng);
+      auto want = compiler::EvaluatePlain(*p, x);
+      ASSERT_TRUE(want.ok());
+      circuits::SlotBackend backend(fitted->slots);
+      const auto y = runtime::ExecutePlan(
+          backend, *fitted,
+          circuits::Tile(runtime::LaidOut(x, fitted->terms[0].layout, fitted->terms[0].period),
+                         fitted->terms[0].period, fitted->slots));
+      for (int64_t j = 0; j < fitted->slots; ++j) {
+        const int64_t at = j % fitted->output.period;
+        const int64_t r = fitted->output.layout.empty()
+                              ? (at < fitted->output.dim ? at : -1)
+                              : fitted->output.layout[at];
+        const double w = r >= 0 ? (*want)[r] : 0.0;
+        ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j;
+      }
+    }
+  }
+}
+
 TEST(LowerTest, SigmoidRefusedAndBatchAboveOneRefused) {
   ir::Graph g;
   ValueId v = g.AddInput("x", {1, 4});

@@ -231,6 +231,7 @@ absl::StatusOr<runtime::Plan> Compile(const ir::Graph& graph,
     PackOptions po;
     po.input_packing = packing;
     po.plain_diagonals = !options.bsgs;
+    po.fit_layouts = options.gather_input;
     auto packed = batched ? PackThroughput(program, 2)
                           : PackLatency(program, max_slots, po);
     if (!packed.ok()) {

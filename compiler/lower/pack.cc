@@ -100,19 +100,18 @@ Gather Im2col(const Groups& gr) {
   return out;
 }
 
-// Aligned copies: copy m of the plain input at slots [m·X, m·X + X) and
-// member m of group g at slot m·X + anchor(g), where the anchor places the
-// group's columns on the most common column pattern (a convolution's
-// kernel footprint): every row of every member then reads its columns at
-// the same few offsets, one diagonal per kernel tap, and the input costs
-// one plain copy per member instead of one slot per (tap, position).
-// Anchors that place each group's positions (ascending) on the most common
-// pattern of positions (a kernel footprint): a group missing some of it (a
-// border: padding taps) may fit at several anchors, and any of them reads
-// its positions at pattern offsets (no new diagonal), so full groups go
-// first and each later one takes the first fitting anchor no other group
-// holds (its own first position when none fits).
-std::vector<int64_t> FitAnchors(const std::vector<std::vector<int64_t>>& positions) {
+// Group placement, shared by the aligned-copies input layout and the fitted
+// layouts of later terms. A group is a set of rows reading the same slots
+// (a convolution: the output channels at one position), `positions` its
+// slots ascending; member m of a group anchored at a sits in slot
+// (a + delta[m]) mod period and reads its slots at offsets (slot - a -
+// delta[m]). Anchoring every group on the most common shape of positions
+// (a kernel footprint) gives all members one diagonal per shape element
+// and delta.
+
+// The most common shape (positions minus the first) among the groups; the
+// larger on a tie.
+std::vector<int64_t> MostCommonShape(const std::vector<std::vector<int64_t>>& positions) {
   std::map<std::vector<int64_t>, int> count;
   for (const auto& c : positions) {
     std::vector<int64_t> shape;
@@ -127,34 +126,80 @@ std::vector<int64_t> FitAnchors(const std::vector<std::vector<int64_t>>& positio
       pattern = shape;
     }
   }
+  return pattern;
+}
+
+int64_t Wrap(int64_t x, int64_t period) { return ((x % period) + period) % period; }
+
+// Anchors the groups whose shape is `pattern` at their first position
+// (`full` true) or the others (`full` false), each with all its members'
+// slots free in `occupied`, which it marks. A group missing part of the
+// pattern (a border: padding taps) fits at several anchors, any of which
+// reads its positions at pattern offsets (no new diagonal); it takes the
+// free one with its first position at the largest pattern offset (for a
+// convolution's top and left borders the anchor a full footprint would
+// have), else the first free anchor from its first position on (new
+// diagonals). Groups go largest first. Nothing when a group finds no free
+// anchor.
+bool PlaceGroups(const std::vector<std::vector<int64_t>>& positions,
+                 const std::vector<int64_t>& pattern, const std::vector<size_t>& sizes,
+                 const std::vector<int64_t>& delta, int64_t period, bool full,
+                 std::vector<char>& occupied, std::vector<int64_t>& anchor) {
   const std::set<int64_t> in_pattern(pattern.begin(), pattern.end());
-  std::vector<size_t> order(positions.size());
-  for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+  auto is_full = [&](size_t g) {
+    const auto& c = positions[g];
+    if (c.size() != pattern.size()) return false;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (c[i] - c[0] != pattern[i]) return false;
+    }
+    return true;
+  };
+  auto free_at = [&](size_t g, int64_t a) {
+    for (size_t m = 0; m < sizes[g]; ++m) {
+      if (occupied[Wrap(a + delta[m], period)]) return false;
+    }
+    return true;
+  };
+  std::vector<size_t> order;
+  for (size_t g = 0; g < positions.size(); ++g) {
+    if (is_full(g) == full) order.push_back(g);
+  }
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
     return positions[x].size() > positions[y].size();
   });
-  std::vector<int64_t> anchor(positions.size());
-  std::set<int64_t> taken;
   for (size_t g : order) {
     const auto& c = positions[g];
-    anchor[g] = c[0];
-    for (int64_t o : pattern) {
-      const int64_t a = c[0] - o;
-      if (!taken.count(a) && std::all_of(c.begin(), c.end(), [&](int64_t v) {
-            return in_pattern.count(v - a) > 0;
-          })) {
-        anchor[g] = a;
-        break;
-      }
+    int64_t a = c[0];
+    bool placed = full && free_at(g, a);
+    for (auto o = pattern.rbegin(); !full && !placed && o != pattern.rend(); ++o) {
+      a = c[0] - *o;
+      placed = free_at(g, a) && std::all_of(c.begin(), c.end(), [&](int64_t v) {
+                 return in_pattern.count(v - a) > 0;
+               });
     }
-    taken.insert(anchor[g]);
+    for (int64_t i = 0; !full && !placed && i < period; ++i) {
+      a = c[0] + i;
+      placed = free_at(g, a);
+    }
+    if (!placed) return false;
+    anchor[g] = a;
+    for (size_t m = 0; m < sizes[g]; ++m) occupied[Wrap(a + delta[m], period)] = 1;
   }
-  return anchor;
+  return true;
 }
 
+// Aligned copies: copy m of the plain input at slots [m·X, m·X + X) and
+// member m of group g at slot m·X + anchor(g) (PlaceGroups with delta[m] =
+// m·X): every row of every member reads its columns at the same few
+// offsets, one diagonal per kernel tap, and the input costs one plain copy
+// per member instead of one slot per (tap, position). X is the input's
+// size, or the next power of two when that fits the same period: a later
+// map then finds each copy's values one rotation by a multiple of X away,
+// cyclically (FitLayout lines whole blocks up).
 std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
-  const int64_t x = cols;
-  const int64_t period = NextPowerOfTwo(gr.members * x);
+  const int64_t period = NextPowerOfTwo(gr.members * cols);
+  const int64_t x =
+      gr.members * NextPowerOfTwo(cols) <= period ? NextPowerOfTwo(cols) : cols;
   Gather out;
   out.reader = gr.reader;
   out.input.assign(period, -1);
@@ -163,19 +208,202 @@ std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
   }
   std::vector<std::vector<int64_t>> positions;
   for (const auto& c : gr.columns) positions.emplace_back(c.begin(), c.end());
-  const std::vector<int64_t> anchor = FitAnchors(positions);
+  std::vector<size_t> sizes(positions.size(), 0);
+  for (int g : gr.group) ++sizes[g];
+  std::vector<int64_t> delta;
+  for (int64_t m = 0; m < gr.members; ++m) delta.push_back(m * x);
+  const std::vector<int64_t> pattern = MostCommonShape(positions);
+  std::vector<char> occupied(period, 0);
+  std::vector<int64_t> anchor(positions.size());
+  for (bool full : {true, false}) {
+    if (!PlaceGroups(positions, pattern, sizes, delta, period, full, occupied, anchor)) {
+      return std::nullopt;
+    }
+  }
+  // Shifted so that no member wraps around the period when the span
+  // allows (a later map then sees each copy's positions in order).
+  const auto [lo, hi] = std::minmax_element(anchor.begin(), anchor.end());
+  const int64_t shift = *hi - *lo + (gr.members - 1) * x < period ? -*lo : 0;
   out.output.assign(period, -1);
   for (size_t r = 0; r < gr.group.size(); ++r) {
-    int64_t s = (gr.member[r] * x + anchor[gr.group[r]]) % period;
-    if (s < 0) s += period;
-    if (out.output[s] >= 0) return std::nullopt;  // two rows on one slot
-    out.output[s] = static_cast<int32_t>(r);
+    out.output[Wrap(gr.member[r] * x + anchor[gr.group[r]] + shift, period)] =
+        static_cast<int32_t>(r);
   }
   return out;
 }
 
+// A fitted layout for a term whose forms all read one earlier term, laid
+// out as `in_layout` (empty: element c in slot c) with period `period`:
+// the groups of rows reading the same slots are placed by PlaceGroups, the
+// deltas chosen greedily, each the one whose shifted pattern adds the
+// fewest new diagonal offsets while the full groups' members stay on free
+// slots (for a convolution after a pooling: whole channel blocks, then the
+// gaps the pooling left); the other groups are placed after. Rows that
+// read nothing (constants) take free slots. Nothing when there is a single
+// group (a dense layer: the tiled layout's reduce case already has at most
+// pow2(rows) diagonals), the rows do not fit, or the search would be too
+// large.
+std::optional<Layout> FitLayout(const Term& t, const Layout& in_layout, int64_t period) {
+  const int j = t.a.parts.begin()->first;
+  std::vector<int64_t> slot_of(static_cast<size_t>(t.a.parts.at(j).cols), -1);
+  for (int64_t s = 0; s < period; ++s) {
+    const int64_t c = in_layout.empty()
+                          ? (s < static_cast<int64_t>(slot_of.size()) ? s : -1)
+                          : in_layout[s];
+    if (c >= 0 && slot_of[c] < 0) slot_of[c] = s;
+  }
+  std::map<std::vector<int64_t>, int> group_of;
+  std::vector<std::vector<int64_t>> positions;
+  std::vector<std::vector<int32_t>> members;
+  std::vector<int32_t> constants;
+  for (int64_t r = 0; r < t.dim; ++r) {
+    std::vector<int64_t> pos;
+    for (const LinearForm* f : {&t.a, &t.b}) {
+      if (f == &t.b && t.kind != Term::Kind::kProduct) continue;
+      for (const auto& [c, v] : f->parts.at(j).row[r]) {
+        if (slot_of[c] < 0) return std::nullopt;
+        pos.push_back(slot_of[c]);
+      }
+    }
+    std::sort(pos.begin(), pos.end());
+    pos.erase(std::unique(pos.begin(), pos.end()), pos.end());
+    if (pos.empty()) {
+      constants.push_back(static_cast<int32_t>(r));
+      continue;
+    }
+    auto [it, fresh] = group_of.emplace(pos, static_cast<int>(positions.size()));
+    if (fresh) {
+      positions.push_back(pos);
+      members.emplace_back();
+    }
+    members[it->second].push_back(static_cast<int32_t>(r));
+  }
+  if (positions.size() < 2 || t.dim > period) return std::nullopt;
+  const std::vector<int64_t> pattern = MostCommonShape(positions);
+  constexpr size_t kMaxPattern = 4096;
+  if (pattern.size() > kMaxPattern) return std::nullopt;
+  std::vector<size_t> sizes;
+  size_t max_members = 0;
+  for (const auto& m : members) {
+    sizes.push_back(m.size());
+    max_members = std::max(max_members, m.size());
+  }
+  // The full groups' anchors, then the deltas.
+  std::vector<char> occupied(period, 0);
+  std::vector<int64_t> anchor(positions.size(), 0);
+  std::vector<size_t> first_only(sizes.size(), 1);
+  if (!PlaceGroups(positions, pattern, first_only, {0}, period, true, occupied, anchor)) {
+    return std::nullopt;
+  }
+  std::vector<char> is_full(positions.size(), 0);
+  for (size_t g = 0; g < positions.size(); ++g) {
+    is_full[g] = occupied[Wrap(anchor[g], period)] && positions[g].size() == pattern.size() &&
+                 positions[g][0] == anchor[g];
+  }
+  // Offsets (input slot - output slot) mod period in use: the pattern
+  // shifted by each chosen delta.
+  std::vector<char> in_use(period, 0);
+  std::vector<int64_t> offsets;
+  auto use = [&](int64_t d) {
+    for (int64_t p : pattern) {
+      const int64_t o = Wrap(p - d, period);
+      if (!in_use[o]) {
+        in_use[o] = 1;
+        offsets.push_back(o);
+      }
+    }
+  };
+  auto fits = [&](size_t m, int64_t d) {
+    for (size_t g = 0; g < positions.size(); ++g) {
+      if (is_full[g] && sizes[g] > m && occupied[Wrap(anchor[g] + d, period)]) return false;
+    }
+    return true;
+  };
+  std::vector<int64_t> delta = {0};
+  use(0);
+  std::vector<int32_t> gain(period);
+  for (size_t m = 1; m < max_members; ++m) {
+    if (static_cast<double>(pattern.size()) * static_cast<double>(offsets.size()) > 5e7) {
+      return std::nullopt;
+    }
+    std::fill(gain.begin(), gain.end(), 0);
+    for (int64_t o : offsets) {
+      for (int64_t p : pattern) ++gain[Wrap(p - o, period)];
+    }
+    std::vector<int64_t> order;
+    for (int64_t d = 1; d < period; ++d) {
+      if (gain[d] > 0) order.push_back(d);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t x, int64_t y) { return gain[x] > gain[y]; });
+    int64_t chosen = -1;
+    for (int64_t d : order) {
+      if (fits(m, d)) {
+        chosen = d;
+        break;
+      }
+    }
+    for (int64_t d = 1; chosen < 0 && d < period; ++d) {
+      if (fits(m, d)) chosen = d;
+    }
+    if (chosen < 0) return std::nullopt;
+    for (size_t g = 0; g < positions.size(); ++g) {
+      if (is_full[g] && sizes[g] > m) occupied[Wrap(anchor[g] + chosen, period)] = 1;
+    }
+    delta.push_back(chosen);
+    use(chosen);
+  }
+  // The other groups, on the deltas.
+  if (!PlaceGroups(positions, pattern, sizes, delta, period, false, occupied, anchor)) {
+    return std::nullopt;
+  }
+  Layout layout(period, -1);
+  for (size_t g = 0; g < positions.size(); ++g) {
+    for (size_t m = 0; m < members[g].size(); ++m) {
+      layout[Wrap(anchor[g] + delta[m], period)] = members[g][m];
+    }
+  }
+  int64_t s = 0;
+  for (int32_t r : constants) {
+    while (s < period && layout[s] >= 0) ++s;
+    if (s == period) return std::nullopt;
+    layout[s] = r;
+  }
+  return layout;
+}
+
+// The one term every form of `t` reads, or -1.
+int SoleSource(const Term& t) {
+  if (t.kind == Term::Kind::kInput || t.a.parts.size() != 1) return -1;
+  const int j = t.a.parts.begin()->first;
+  if (t.kind == Term::Kind::kProduct &&
+      (t.b.parts.size() != 1 || t.b.parts.begin()->first != j)) {
+    return -1;
+  }
+  return j;
+}
+
 int64_t PeriodOf(const Layout& layout, int64_t dim) {
   return layout.empty() ? NextPowerOfTwo(dim) : static_cast<int64_t>(layout.size());
+}
+
+// What term `t`'s transforms from term j (laid out as `in_layout`, period
+// `in_period`) cost with output layout `out` (nullptr: tiled): diagonals
+// plus rotations, a proxy in which an encoded diagonal and a rotation weigh
+// about the same (runtime/cost_model.h at N = 2^15).
+double TransformCost(const Term& t, int j, const Layout& in_layout, int64_t in_period,
+                     const Layout* out, int64_t slots, const PackOptions& options) {
+  double cost = 0;
+  for (const LinearForm* f : {&t.a, &t.b}) {
+    if (f == &t.b && t.kind != Term::Kind::kProduct) continue;
+    const SparseMatrix& m = f->parts.at(j);
+    auto lt = circuits::PlanLinearTransform(m.rows, m.cols, m.row, in_period,
+                                            in_layout.empty() ? nullptr : &in_layout, out,
+                                            slots, options.cost);
+    if (!lt.ok()) return 1e300;
+    cost += static_cast<double>(lt->num_diagonals() + lt->num_rotations());
+  }
+  return cost;
 }
 
 // Packs `f` to produce its value at `level` in `layout`; a part may stay
@@ -285,8 +513,34 @@ absl::StatusOr<runtime::Plan> Pack(const Program& program, int64_t max_slots,
     slots = std::max(slots, period);
     return absl::OkStatus();
   };
+  // Terms some form reads as they are (a shifted term or a free sum, which
+  // costs no level only in its readers' layout) keep the tiled layout.
+  std::vector<char> read_bare(n, 0);
+  auto mark_bare = [&](const LinearForm& f) {
+    if (f.IsShiftedTerm() || (program.free_identity_sums && f.IsIdentitySum())) {
+      for (const auto& [t, m] : f.parts) read_bare[t] = 1;
+    }
+  };
+  for (size_t k = 1; k < n; ++k) {
+    mark_bare(program.terms[k].a);
+    if (program.terms[k].kind == Term::Kind::kProduct) mark_bare(program.terms[k].b);
+  }
+  mark_bare(program.output);
   for (size_t k = 0; k < n; ++k) {
     const Term& t = program.terms[k];
+    // A fitted layout where it makes the term's own transforms cheaper.
+    const int source = SoleSource(t);
+    if (!batched && options.fit_layouts && source >= 0 && layouts[k].empty() &&
+        !read_bare[k]) {
+      if (std::optional<Layout> fitted = FitLayout(t, layouts[source], periods[source])) {
+        const double tiled = TransformCost(t, source, layouts[source], periods[source],
+                                           nullptr, max_slots, options);
+        if (TransformCost(t, source, layouts[source], periods[source], &*fitted, max_slots,
+                          options) < tiled) {
+          layouts[k] = *std::move(fitted);
+        }
+      }
+    }
     periods.push_back(batched ? 1 : PeriodOf(layouts[k], t.dim));
     BF_RETURN_IF_ERROR(need(periods.back(), t.dim, absl::StrCat("term from '", t.source, "'")));
   }

@@ -28,12 +28,22 @@ namespace blindfold::compiler {
 //   columns with the most common column pattern: one diagonal per kernel tap.
 //   Needs members·X slots: for a first convolution with few channels far
 //   fewer than im2col (cnn: 5·784 against 25·169 rounded up to 25·256).
-// Later maps read the reader's layout as it is.
+// Later terms are tiled (element j in slot j, period pow2(dim)) unless
+// PackOptions::fit_layouts finds a cheaper layout for them.
 enum class InputPacking { kPlain = 0, kIm2col = 1, kAlignedCopies = 2 };
 const char* InputPackingName(InputPacking p);
 
 struct PackOptions {
   InputPacking input_packing = InputPacking::kPlain;
+  // Lays out each later term that reads one earlier term so that its
+  // transforms have few diagonals, where that is cheaper than the tiled
+  // layout: rows reading the same slots (a convolution's channels at one
+  // position) are anchored on the most common slot pattern and the members
+  // of each group are spread by offsets that reuse diagonals (whole channel
+  // blocks, the gaps a pooling left). The term's period is then its
+  // source's. For cnn-deep's second convolution: 8,192 diagonals -> a few
+  // hundred.
+  bool fit_layouts = true;
   // Chooses each transform's baby step (baby-step/giant-step).
   circuits::RotationCost cost;
   // The plain diagonal method instead (docs/design/baseline.md): one giant
