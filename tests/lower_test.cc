@@ -70,6 +70,27 @@ ValueId Const(ir::Graph& g, const std::string& name, Tensor t) {
   return g.AddConstant(name, std::move(t));
 }
 
+// The latency-mode plan run on exact slot vectors (rotations included)
+// computes what the unpacked program computes: every slot holds the output
+// element its layout names (tiled: slot mod period), to 1e-9.
+void ExpectPlanOnSlotsMatchesProgram(circuits::SlotBackend& backend, const runtime::Plan& plan,
+                                     const Program& program, const std::vector<double>& x,
+                                     const std::string& what) {
+  auto want = compiler::EvaluatePlain(program, x);
+  ASSERT_TRUE(want.ok());
+  const auto y = runtime::ExecutePlan(
+      backend, plan,
+      circuits::Tile(runtime::LaidOut(x, plan.terms[0].layout, plan.terms[0].period),
+                     plan.terms[0].period, plan.slots));
+  for (int64_t j = 0; j < plan.slots; ++j) {
+    const int64_t at = j % plan.output.period;
+    const int64_t r = plan.output.layout.empty() ? (at < plan.output.dim ? at : -1)
+                                                 : plan.output.layout[at];
+    const double w = r >= 0 ? (*want)[r] : 0.0;
+    ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j << ", " << what;
+  }
+}
+
 // --- shipped models ------------------------------------------------------
 
 class ShippedModelLowerTest : public ::testing::TestWithParam<std::string> {};
@@ -124,22 +145,8 @@ TEST_P(ShippedModelLowerTest, PackedPlanOnSlotVectorsMatchesProgram) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   for (int i = 0; i < 2; ++i) {
     const auto x = test->Preprocessed(i);
-    auto want = compiler::EvaluatePlain(*p, x);
-    ASSERT_TRUE(want.ok());
     circuits::SlotBackend backend(plan->slots);
-    const auto y = runtime::ExecutePlan(
-        backend, *plan,
-        circuits::Tile(runtime::LaidOut(x, plan->terms[0].layout, plan->terms[0].period),
-                       plan->terms[0].period, plan->slots));
-    // Every slot: the output element its layout names (plain: slot mod period).
-    for (int64_t j = 0; j < plan->slots; ++j) {
-      const int64_t at = j % plan->output.period;
-      const int64_t r = plan->output.layout.empty()
-                            ? (at < plan->output.dim ? at : -1)
-                            : plan->output.layout[at];
-      const double w = r >= 0 ? (*want)[r] : 0.0;
-      ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j << " gather " << gather;
-    }
+    ExpectPlanOnSlotsMatchesProgram(backend, *plan, *p, x, gather);
     EXPECT_EQ(backend.rotations, plan->RotationCount());
     EXPECT_EQ(backend.hoisted_rotations, plan->HoistedRotationCount());
     EXPECT_EQ(backend.ciphertext_products, plan->CiphertextProductCount());
@@ -428,21 +435,9 @@ TEST(LowerTest, FittedLayoutsForLaterConvolutionsAreExactAndCheaper) {
       std::uniform_real_distribution<double> u(-1, 1);
       std::vector<double> x(p->input_dim());
       for (double& e : x) e = u(rng);
-      auto want = compiler::EvaluatePlain(*p, x);
-      ASSERT_TRUE(want.ok());
       circuits::SlotBackend backend(fitted->slots);
-      const auto y = runtime::ExecutePlan(
-          backend, *fitted,
-          circuits::Tile(runtime::LaidOut(x, fitted->terms[0].layout, fitted->terms[0].period),
-                         fitted->terms[0].period, fitted->slots));
-      for (int64_t j = 0; j < fitted->slots; ++j) {
-        const int64_t at = j % fitted->output.period;
-        const int64_t r = fitted->output.layout.empty()
-                              ? (at < fitted->output.dim ? at : -1)
-                              : fitted->output.layout[at];
-        const double w = r >= 0 ? (*want)[r] : 0.0;
-        ASSERT_NEAR(y[j], w, 1e-9 * (1 + std::abs(w))) << "slot " << j;
-      }
+      ExpectPlanOnSlotsMatchesProgram(backend, *fitted, *p, x,
+                                      compiler::InputPackingName(packing));
     }
   }
 }
