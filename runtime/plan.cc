@@ -133,6 +133,10 @@ std::map<int64_t, int> Plan::RotationLevels() const {
 
 int Plan::RelinLevel() const {
   int level = -1;
+  // With the power-of-two key set (SEAL's default keys) the relinearization
+  // key is made whole too, at the top: one key set serves every plan on the
+  // same parameters.
+  if (execution.power_of_two_rotations && CiphertextProductCount() > 0) return depth;
   for (const PlanTerm& t : terms) {
     // Products of the forms' level (one above the term's).
     if (t.kind == PlanTerm::Kind::kSquare || t.kind == PlanTerm::Kind::kProduct) {

@@ -110,6 +110,7 @@ struct Plan {
   // chain smaller. Power-of-two key sets (the baseline) are all at the top.
   std::map<int64_t, int> RotationLevels() const;
   // The highest level a ciphertext product is relinearized at; -1: none.
+  // With the power-of-two key set, the top (the key is made whole).
   int RelinLevel() const;
   // Rotations performed per evaluation (hoisted ones counted apart), under
   // the plan's execution options.

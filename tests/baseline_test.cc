@@ -162,6 +162,25 @@ TEST(BaselineTest, EveryWeightOpIsAnOperationOfItsOwn) {
   }
 }
 
+TEST(BaselineTest, OneKeySetServesEveryModelsBaseline) {
+  // SEAL's default keys: every power-of-two rotation key and the
+  // relinearization key whole, at the top of the fixed chain, so the same
+  // evaluation keys load for every model's baseline (blindfold bench makes
+  // them once). Keys made for a lower level would be refused by the server.
+  std::map<int64_t, int> rotations;
+  for (const char* m : {"logreg", "mlp", "cnn-small", "cnn", "mlp-relu"}) {
+    const runtime::Plan p = Compile(m, compiler::BaselineOptions());
+    EXPECT_EQ(p.depth, compiler::kBaselineDepth) << m;
+    for (const auto& [r, level] : p.RotationLevels()) EXPECT_EQ(level, p.depth) << m;
+    if (rotations.empty()) rotations = p.RotationLevels();
+    EXPECT_EQ(p.RotationLevels(), rotations) << m;
+    if (p.CiphertextProductCount() > 0) EXPECT_EQ(p.RelinLevel(), p.depth) << m;
+  }
+  // The optimized plans keep keys at the levels they are used at.
+  const runtime::Plan opt = Compile("cnn-small", CompileOptions{});
+  EXPECT_LT(opt.RelinLevel(), opt.depth);
+}
+
 TEST(BaselineTest, PlainDiagonalsPowerOfTwoKeysAndEagerRescaling) {
   for (const char* m : {"mlp", "cnn"}) {
     const runtime::Plan p = Compile(m, compiler::BaselineOptions());

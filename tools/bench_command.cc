@@ -404,8 +404,12 @@ class KeyStore {
       BF_ASSIGN_OR_RETURN(k.client,
                           runtime::InferenceClient::FromSecretKeyFile(plan, sk->second));
     }
-    std::string id = absl::StrCat(fingerprint, plan.CiphertextProductCount() > 0 ? "r" : "");
-    for (int64_t r : plan.Rotations()) absl::StrAppend(&id, ",", r);
+    // The keys a plan needs: its parameters, and each key with the level it
+    // is made for (keys are per level: plans with the same rotations at other
+    // levels need other keys).
+    std::string id = absl::StrCat(
+        fingerprint, plan.CiphertextProductCount() > 0 ? absl::StrCat("r", plan.RelinLevel()) : "");
+    for (const auto& [r, level] : plan.RotationLevels()) absl::StrAppend(&id, ",", r, "@", level);
     auto it = evk_.find(id);
     if (it == evk_.end()) {
       const auto start = Clock::now();
