@@ -58,12 +58,15 @@ void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
 
 void ReduceVec(const uint64_t* a, uint64_t* out, std::size_t n,
                const Modulus& q, int input_bits) {
-  if (input_bits <= 52 && UseAvx2(q, n)) {
-    return internal::ReduceVecAvx2(a, out, n, q);
-  }
+  // IFMA first: UseAvx2 is also true on the IFMA path (its integer kernels
+  // serve both), and the IFMA Shoup product by 1 is ~2.6x faster than the
+  // AVX2 double-precision reduction (1.3 vs 3.6 us per 2^14 words).
   if (input_bits <= 52 && UseIfma(q, n)) {
     internal::MulScalarModVecIfma(a, 1, out, n, q);
     return;
+  }
+  if (input_bits <= 52 && UseAvx2(q, n)) {
+    return internal::ReduceVecAvx2(a, out, n, q);
   }
   // Public data (basis conversion of ciphertexts): the variable-time reduction.
   for (std::size_t i = 0; i < n; ++i) out[i] = BarrettReduce64Public(a[i], q);
