@@ -383,8 +383,15 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
 }
 
 void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
-  RnsPoly a_coeff = a;
-  ring::FromNtt(internal::Access::ring(*params_), &a_coeff);
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const std::size_t n = params_->n();
+  // Copy and inverse NTT limb by limb in one parallel loop (a serial copy
+  // of the whole polynomial first would be a serial tail for the threads).
+  RnsPoly a_coeff(n, a.num_q(), 0, false, RnsPoly::Uninitialized{});
+  ParallelFor(a.num_q(), [&](std::size_t i) {
+    std::copy_n(a.limb(static_cast<int>(i)), n, a_coeff.limb(static_cast<int>(i)));
+    ring.ntt(static_cast<int>(i)).Inverse(a_coeff.limb(static_cast<int>(i)));
+  });
   internal::Access::decomposition(*params_).ModUpAll(a_coeff, a, ext);
 }
 
