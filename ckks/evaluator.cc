@@ -428,9 +428,9 @@ absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
     *job.out0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
     *job.out1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   }
-  // Step 1, per (job, output): the inner product's P limbs, then ModDown's
-  // first step on them (INTT, rounding offset, overflow u). Both outputs'
-  // P parts run in parallel, so no serial ModDown head is left.
+  // Step 1: the inner product's P limbs, then ModDown's first step on them
+  // (INTT, rounding offset, overflow u), both in parallel loops, so no
+  // serial ModDown head is left.
   AlignedVector<uint64_t> p_part(num_jobs * 2 * np * n);
   std::vector<uint8_t> overflow(np > 1 ? num_jobs * 2 * n : 0);
   std::vector<uint64_t*> p_limb(num_jobs * 2 * np);
@@ -438,20 +438,29 @@ absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
   auto u_of = [&](std::size_t s, int o) -> uint8_t* {
     return np > 1 ? overflow.data() + (2 * s + o) * n : nullptr;
   };
+  // The P limbs' products with both key halves at once (each digit limb
+  // read once), in two halves of the words for the threads; then ModDown's
+  // first step per (job, output).
+  const std::size_t half_n = n / 2;
   ParallelFor(num_jobs * 2, [&](std::size_t task) {
     const std::size_t s = task / 2;
-    const int o = static_cast<int>(task % 2);
-    const std::vector<RnsPoly>& half = o == 0 ? jobs[s].key->b : jobs[s].key->a;
+    const std::size_t begin = (task % 2) * half_n;
+    const SwitchingKey& key = *jobs[s].key;
     const uint64_t* e[kMaxDnum];
-    const uint64_t* k[kMaxDnum];
+    const uint64_t* kb[kMaxDnum];
+    const uint64_t* ka[kMaxDnum];
     for (int p = 0; p < np; ++p) {
       for (int j = 0; j < digits; ++j) {
-        e[j] = ext[j].limb(nq + p);
-        k[j] = half[j].limb(key_q[s] + p);
+        e[j] = ext[j].limb(nq + p) + begin;
+        kb[j] = key.b[j].limb(key_q[s] + p) + begin;
+        ka[j] = key.a[j].limb(key_q[s] + p) + begin;
       }
-      math::DotProductModVec(e, k, digits, p_limb[(2 * s + o) * np + p], n, ring.p(p));
+      math::DotProductModVec2(e, kb, ka, digits, p_limb[(2 * s) * np + p] + begin,
+                              p_limb[(2 * s + 1) * np + p] + begin, half_n, ring.p(p));
     }
-    dec.ModDownPrepare(p_limb.data() + (2 * s + o) * np, u_of(s, o));
+  });
+  ParallelFor(num_jobs * 2, [&](std::size_t task) {
+    dec.ModDownPrepare(p_limb.data() + task * np, u_of(task / 2, static_cast<int>(task % 2)));
   });
   // Step 2, per (Q limb, job), limb-major: the inner product of limb i with
   // both key halves, ModDown's limb, the epilogue; all on per-thread scratch.
