@@ -196,7 +196,7 @@ void DotAll(const uint64_t* const* a, const SecondOperands<kOuts, kScalar>& b,
 // or the next block's first) is prefetched line by line, so that no burst
 // starts with a DRAM miss. Same sums and reduction as DotBlock, so the
 // same results. Measured at N = 2^14, k = 8, 9 limbs, 4 keys in turn
-// (one rotation's inner product): 1.25-1.55 -> 0.88-0.93 ms. kOuts = 1
+// (one rotation's inner product): 1.25-1.55 -> 0.88-1.04 ms. kOuts = 1
 // serves the P limbs of key switching (one key half per task).
 template <int kOuts>
 void DotProductChunked(const uint64_t* const* a, const uint64_t* const* const* b,
