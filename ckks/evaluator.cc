@@ -486,8 +486,8 @@ absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
     RnsPoly* out[2] = {job.out0, job.out1};
     for (int o = 0; o < 2; ++o) {
       uint64_t* d = job.perm != nullptr ? acc[o] : out[o]->limb(i);
-      dec.ModDownLimb(i, p_limb.data() + (2 * s + o) * np, u_of(s, o), acc[o], d, tmp);
-      if (add[o] != nullptr) math::AddModVec(add[o]->limb(i), d, d, n, q.value);
+      dec.ModDownLimb(i, p_limb.data() + (2 * s + o) * np, u_of(s, o), acc[o],
+                      add[o] != nullptr ? add[o]->limb(i) : nullptr, d, tmp);
       if (job.perm != nullptr) ring::PermuteLimb(d, job.perm->data(), out[o]->limb(i), n);
     }
   });

@@ -80,6 +80,17 @@ void internal::MulModVecPortable(const uint64_t* a, const uint64_t* b,
   }
 }
 
+void internal::SubMulScalarAddModVecPortable(const uint64_t* x, const uint64_t* t,
+                                             uint64_t w, const uint64_t* add,
+                                             uint64_t* out, std::size_t n,
+                                             const Modulus& q) {
+  const uint64_t ws = ShoupPrecompute(w, q.value);
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t r = MulModShoup(SubMod(x[i], t[i], q.value), w, ws, q.value);
+    out[i] = add != nullptr ? AddMod(r, add[i], q.value) : r;
+  }
+}
+
 void internal::MulScalarModVecPortable(const uint64_t* a, uint64_t w,
                                        uint64_t* out, std::size_t n,
                                        const Modulus& q) {
@@ -204,6 +215,19 @@ void MulScalarModVec(const uint64_t* a, uint64_t w, uint64_t* out,
     internal::MulScalarModVecAvx2(a, w, out, n, q);
   } else {
     internal::MulScalarModVecPortable(a, w, out, n, q);
+  }
+}
+
+void SubMulScalarAddModVec(const uint64_t* x, const uint64_t* t, uint64_t w,
+                           const uint64_t* add, uint64_t* out, std::size_t n,
+                           const Modulus& q) {
+  BF_DCHECK(w < q.value);
+  if (UseIfma(q, n)) {
+    internal::SubMulScalarAddModVecIfma(x, t, w, add, out, n, q);
+  } else if (UseAvx2(q, n)) {
+    internal::SubMulScalarAddModVecAvx2(x, t, w, add, out, n, q);
+  } else {
+    internal::SubMulScalarAddModVecPortable(x, t, w, add, out, n, q);
   }
 }
 

@@ -120,6 +120,21 @@ void MulScalarModVecAvx2(const uint64_t* a, uint64_t w, uint64_t* out,
   }
 }
 
+// x - t is exact in doubles (|x - t| < q < 2^50); its centred product with w
+// and the optional addend stay far below 2^52 before the canonical reduction.
+void SubMulScalarAddModVecAvx2(const uint64_t* x, const uint64_t* t, uint64_t w,
+                               const uint64_t* add, uint64_t* out, std::size_t n,
+                               const Modulus& q) {
+  const FpMod c(q.value);
+  const __m256d wv = _mm256_set1_pd(static_cast<double>(w));
+  for (std::size_t j = 0; j < n; j += 4) {
+    const __m256d d = _mm256_sub_pd(LoadU64(x + j), LoadU64(t + j));
+    __m256d r = MulModCentred(d, wv, c);
+    if (add != nullptr) r = _mm256_add_pd(r, LoadU64(add + j));
+    StoreU64(out + j, ReduceToCanonical(r, c));
+  }
+}
+
 void ReduceVecAvx2(const uint64_t* a, uint64_t* out, std::size_t n,
                    const Modulus& q) {
   const FpMod c(q.value);

@@ -95,6 +95,25 @@ void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
   }
 }
 
+// REQUIRES: q.bits <= 50, n % 8 == 0, w < q, x, t, add < q. x - t + q is
+// in [1, 2q), below 2^52 as MulShoupLazy needs; its Shoup product is in
+// [0, 2q) and one conditional subtraction makes it canonical.
+void SubMulScalarAddModVecIfma(const uint64_t* x, const uint64_t* t, uint64_t w,
+                               const uint64_t* add, uint64_t* out, std::size_t n,
+                               const Modulus& q) {
+  const Lanes c(q.value);
+  const __m512i wv = _mm512_set1_epi64(static_cast<int64_t>(w));
+  const __m512i w52 = _mm512_set1_epi64(static_cast<int64_t>(
+      static_cast<uint64_t>((static_cast<u128>(w) << 52) / q.value)));
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i d = _mm512_add_epi64(
+        _mm512_sub_epi64(_mm512_loadu_si512(x + i), _mm512_loadu_si512(t + i)), c.q);
+    __m512i r = CondSub(MulShoupLazy(d, wv, w52, c), c.q);
+    if (add != nullptr) r = CondSub(_mm512_add_epi64(r, _mm512_loadu_si512(add + i)), c.q);
+    _mm512_storeu_si512(out + i, r);
+  }
+}
+
 namespace {
 
 // The reduction constants of DotBlock, per modulus.

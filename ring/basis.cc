@@ -429,7 +429,8 @@ void HybridDecomposition::ModDownPrepare(uint64_t* const* p_limbs, uint8_t* u) c
 
 void HybridDecomposition::ModDownLimb(int i, const uint64_t* const* p_limbs,
                                       const uint8_t* u, const uint64_t* x_i,
-                                      uint64_t* out, uint64_t* scratch) const {
+                                      const uint64_t* add_i, uint64_t* out,
+                                      uint64_t* scratch) const {
   const std::size_t n = ctx_->n();
   const Modulus& qi = ctx_->q(i);
   p_to_q_->ConvertOne(p_limbs, i, scratch);
@@ -444,8 +445,8 @@ void HybridDecomposition::ModDownLimb(int i, const uint64_t* const* p_limbs,
                        qi.value);
   }
   ctx_->ntt(i).Forward(scratch);
-  math::SubModVec(x_i, scratch, out, n, qi.value);
-  math::MulScalarModVec(out, p_inv_mod_q_[i], out, n, qi);
+  // (x - conversion) P^-1 (+ add) in one pass.
+  math::SubMulScalarAddModVec(x_i, scratch, p_inv_mod_q_[i], add_i, out, n, qi);
 }
 
 void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
@@ -459,8 +460,8 @@ void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
   ParallelFor(num_q, [&](std::size_t i) {
     thread_local AlignedVector<uint64_t> scratch;
     scratch.resize(n);
-    ModDownLimb(static_cast<int>(i), p.data(), u.data(), x->limb(i), out->limb(i),
-                scratch.data());
+    ModDownLimb(static_cast<int>(i), p.data(), u.data(), x->limb(i), nullptr,
+                out->limb(i), scratch.data());
   });
   out->set_ntt(true);
 }

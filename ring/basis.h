@@ -92,11 +92,12 @@ class HybridDecomposition {
   // form, n words each) in place into what ModDownLimb reads, and with
   // alpha > 1 writes the conversion's overflow u (n bytes). It runs on the
   // calling thread (no ParallelFor). ModDownLimb then writes Q limb i of
-  // round(x / P) (NTT form) from x's Q limb i: `out` may alias `x_i`;
-  // `scratch` has n words and aliases neither.
+  // round(x / P) + add (NTT form; add_i null: nothing added) from x's Q
+  // limb i: `out` may alias `x_i` or `add_i`; `scratch` has n words and
+  // aliases none of them.
   void ModDownPrepare(uint64_t* const* p_limbs, uint8_t* u) const;
   void ModDownLimb(int i, const uint64_t* const* p_limbs, const uint8_t* u,
-                   const uint64_t* x_i, uint64_t* out,
+                   const uint64_t* x_i, const uint64_t* add_i, uint64_t* out,
                    uint64_t* scratch) const;
 
   // P mod q_i, for building keys.
