@@ -65,15 +65,26 @@ class Pool {
       n_ = n;
       next_.store(0, std::memory_order_relaxed);
       open_ = true;
-      active_ = 0;
       ++generation_;
       published_.store(generation_, std::memory_order_release);
     }
     cv_.notify_all();
     Drain();
-    std::unique_lock<std::mutex> lock(mu_);
-    open_ = false;
-    done_cv_.wait(lock, [this] { return active_ == 0; });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = false;  // from here no worker joins, so active_ only falls
+    }
+    // A worker still running an index usually finishes within microseconds:
+    // poll for it before sleeping on the condition variable, whose wake-up
+    // (a futex wake and a reschedule of this thread) costs about as much.
+    for (int spin = 0; spin < kSpinPolls; ++spin) {
+      if (active_.load(std::memory_order_acquire) == 0) break;
+      CpuRelax();
+    }
+    if (active_.load(std::memory_order_acquire) != 0) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait(lock, [this] { return active_.load(std::memory_order_acquire) == 0; });
+    }
     fn_ = nullptr;
   }
 
@@ -106,12 +117,14 @@ class Pool {
         seen = generation_;
         if (stop_) return;
         if (!open_) continue;  // the caller already finished this loop
-        ++active_;
+        active_.fetch_add(1, std::memory_order_relaxed);  // ordered by mu_
       }
       Drain();
-      {
+      if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // Under mu_: the caller either sees 0 in its wait's predicate or
+        // is already waiting and gets this notification.
         std::lock_guard<std::mutex> lock(mu_);
-        if (--active_ == 0) done_cv_.notify_one();
+        done_cv_.notify_one();
       }
     }
   }
@@ -121,14 +134,18 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   std::vector<std::thread> workers_;
   uint64_t generation_ = 0;
-  std::atomic<uint64_t> published_{0};  // generation_, readable without mu_
   bool stop_ = false;
   int size_ = 1;
   bool open_ = false;  // the current loop still accepts workers
-  int active_ = 0;     // workers inside the current loop
   std::size_t n_ = 0;
-  std::atomic<std::size_t> next_{0};
   absl::FunctionRef<void(std::size_t)>* fn_ = nullptr;
+  // The words every thread touches while a loop runs, each on its own cache
+  // line: the index counter (written by every Drain), the published
+  // generation (polled by idle workers) and the count of workers inside the
+  // loop (polled by the caller at its end) must not invalidate each other.
+  alignas(64) std::atomic<std::size_t> next_{0};
+  alignas(64) std::atomic<uint64_t> published_{0};  // generation_, readable without mu_
+  alignas(64) std::atomic<int> active_{0};  // workers inside the current loop; joins under mu_
 };
 
 Pool& GetPool() {

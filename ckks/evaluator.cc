@@ -294,7 +294,9 @@ absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts
   const std::size_t n = params_->n();
   const int nq = first.level() + 1;
   Ciphertext r;
-  Access::polys(r).assign(2, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
+  // Each output allocated on its own: assign(k, x) would copy x's words.
+  Access::polys(r).resize(2);
+  for (RnsPoly& p : Access::polys(r)) p = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   // One task per (polynomial, limb): weights reduced mod q_i, then the
   // kernels' scalar-weight dot product (IFMA / AVX2 / portable, lazy
   // accumulation, one reduction) over chunks of up to 64 ciphertexts.
@@ -358,7 +360,9 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
   const std::size_t n = params_->n();
   const int nq = a.level() + 1;
   Ciphertext r;
-  Access::polys(r).assign(3, RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{}));
+  // Each output allocated on its own: assign(k, x) would copy x's words.
+  Access::polys(r).resize(3);
+  for (RnsPoly& p : Access::polys(r)) p = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   ParallelFor(nq, [&](std::size_t i) {
     const math::Modulus& q = ring.q(i);
     const uint64_t* a0 = Access::polys(a)[0].limb(i);
@@ -379,61 +383,114 @@ absl::Status Evaluator::Multiply(const Ciphertext& a, const Ciphertext& b,
 }
 
 void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
-  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
-  const int l = a.num_q() - 1;
-  RnsPoly a_coeff = a;
-  ring::FromNtt(internal::Access::ring(*params_), &a_coeff);
-  const int digits = dec.NumDigits(l);
-  ext->resize(digits);
-  for (int j = 0; j < digits; ++j) {
-    (*ext)[j] = RnsPoly(params_->n(), l + 1, params_->num_p(), true,
-                        RnsPoly::Uninitialized{});
-    dec.ModUp(a_coeff, a, j, &(*ext)[j]);
-  }
-}
-
-absl::Status Evaluator::KeySwitchDecomposed(const std::vector<RnsPoly>& ext,
-                                    const SwitchingKey& key, RnsPoly* d0,
-                                    RnsPoly* d1) const {
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
+  // Copy and inverse NTT limb by limb in one parallel loop (a serial copy
+  // of the whole polynomial first would be a serial tail for the threads).
+  RnsPoly a_coeff(n, a.num_q(), 0, false, RnsPoly::Uninitialized{});
+  ParallelFor(a.num_q(), [&](std::size_t i) {
+    std::copy_n(a.limb(static_cast<int>(i)), n, a_coeff.limb(static_cast<int>(i)));
+    ring.ntt(static_cast<int>(i)).Inverse(a_coeff.limb(static_cast<int>(i)));
+  });
+  internal::Access::decomposition(*params_).ModUpAll(a_coeff, a, ext);
+}
+
+absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
+                                  std::span<const KeySwitchJob> jobs) const {
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
+  const std::size_t n = params_->n();
+  const int digits = static_cast<int>(ext.size());
+  if (digits < 1 || digits > kMaxDnum) {
+    return absl::InternalError(
+        absl::StrCat("KeySwitch: ", digits, " digits, at most ", kMaxDnum));
+  }
   const int nq = ext[0].num_q(), np = params_->num_p();
+  const std::size_t num_jobs = jobs.size();
   // A key made for a lower level (keys.h) has fewer Q limbs: its P limbs
   // start at its own |Q|.
-  const int L = key.b.empty() ? 0 : key.b[0].num_q();
-  if (L < nq) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "KeySwitch: the key switches ciphertexts up to level ", L - 1,
-        ", this one is at level ", nq - 1));
+  std::vector<int> key_q(num_jobs);
+  for (std::size_t s = 0; s < num_jobs; ++s) {
+    const SwitchingKey& key = *jobs[s].key;
+    const int L = key.b.empty() ? 0 : key.b[0].num_q();
+    if (L < nq) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "KeySwitch: the key switches ciphertexts up to level ", L - 1,
+          ", this one is at level ", nq - 1));
+    }
+    if (key.b.size() < ext.size() || key.a.size() < ext.size()) {
+      return absl::InternalError(absl::StrCat("KeySwitch: ", digits,
+                                              " digits for a key of ", key.b.size()));
+    }
+    key_q[s] = L;
   }
-  const int digits = static_cast<int>(ext.size());
-  if (digits < 1 || digits > kMaxDnum ||
-      key.b.size() < ext.size() || key.a.size() < ext.size()) {
-    return absl::InternalError(absl::StrCat(
-        "KeySwitch: ", digits, " digits for a key of ", key.b.size(),
-        ", at most ", kMaxDnum));
+  for (const KeySwitchJob& job : jobs) {
+    *job.out0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+    *job.out1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
   }
-  RnsPoly acc0(n, nq, np, true, RnsPoly::Uninitialized{});
-  RnsPoly acc1(n, nq, np, true, RnsPoly::Uninitialized{});
-  ParallelFor(nq + np, [&](std::size_t i) {
-    const int key_limb = static_cast<int>(i) < nq ? static_cast<int>(i)
-                                                  : static_cast<int>(i) + L - nq;
-    const math::Modulus& m = ring.modulus(acc0.modulus_index(i, ring));
+  // Step 1: the inner product's P limbs, then ModDown's first step on them
+  // (INTT, rounding offset, overflow u), both in parallel loops, so no
+  // serial ModDown head is left.
+  AlignedVector<uint64_t> p_part(num_jobs * 2 * np * n);
+  std::vector<uint8_t> overflow(np > 1 ? num_jobs * 2 * n : 0);
+  std::vector<uint64_t*> p_limb(num_jobs * 2 * np);
+  for (std::size_t t = 0; t < p_limb.size(); ++t) p_limb[t] = p_part.data() + t * n;
+  auto u_of = [&](std::size_t s, int o) -> uint8_t* {
+    return np > 1 ? overflow.data() + (2 * s + o) * n : nullptr;
+  };
+  // The P limbs' products with both key halves at once (each digit limb
+  // read once), in two halves of the words for the threads; then ModDown's
+  // first step per (job, output).
+  const std::size_t half_n = n / 2;
+  ParallelFor(num_jobs * 2, [&](std::size_t task) {
+    const std::size_t s = task / 2;
+    const std::size_t begin = (task % 2) * half_n;
+    const SwitchingKey& key = *jobs[s].key;
+    const uint64_t* e[kMaxDnum];
+    const uint64_t* kb[kMaxDnum];
+    const uint64_t* ka[kMaxDnum];
+    for (int p = 0; p < np; ++p) {
+      for (int j = 0; j < digits; ++j) {
+        e[j] = ext[j].limb(nq + p) + begin;
+        kb[j] = key.b[j].limb(key_q[s] + p) + begin;
+        ka[j] = key.a[j].limb(key_q[s] + p) + begin;
+      }
+      math::DotProductModVec2(e, kb, ka, digits, p_limb[(2 * s) * np + p] + begin,
+                              p_limb[(2 * s + 1) * np + p] + begin, half_n, ring.p(p));
+    }
+  });
+  ParallelFor(num_jobs * 2, [&](std::size_t task) {
+    dec.ModDownPrepare(p_limb.data() + task * np, u_of(task / 2, static_cast<int>(task % 2)));
+  });
+  // Step 2, per (Q limb, job), limb-major: the inner product of limb i with
+  // both key halves, ModDown's limb, the epilogue; all on per-thread scratch.
+  ParallelFor(static_cast<std::size_t>(nq) * num_jobs, [&](std::size_t task) {
+    const int i = static_cast<int>(task / num_jobs);
+    const std::size_t s = task % num_jobs;
+    const KeySwitchJob& job = jobs[s];
+    const math::Modulus& q = ring.q(i);
+    thread_local AlignedVector<uint64_t> scratch;
+    scratch.resize(3 * n);
+    uint64_t* const acc[2] = {scratch.data(), scratch.data() + n};
+    uint64_t* const tmp = scratch.data() + 2 * n;
     const uint64_t* e[kMaxDnum];
     const uint64_t* kb[kMaxDnum];
     const uint64_t* ka[kMaxDnum];
     for (int j = 0; j < digits; ++j) {
       e[j] = ext[j].limb(i);
-      kb[j] = key.b[j].limb(key_limb);
-      ka[j] = key.a[j].limb(key_limb);
+      kb[j] = job.key->b[j].limb(i);
+      ka[j] = job.key->a[j].limb(i);
     }
-    math::DotProductModVec2(e, kb, ka, digits, acc0.limb(i), acc1.limb(i), n, m);
+    math::DotProductModVec2(e, kb, ka, digits, acc[0], acc[1], n, q);
+    const RnsPoly* add[2] = {job.add0, job.add1};
+    RnsPoly* out[2] = {job.out0, job.out1};
+    for (int o = 0; o < 2; ++o) {
+      uint64_t* d = job.perm != nullptr ? acc[o] : out[o]->limb(i);
+      dec.ModDownLimb(i, p_limb.data() + (2 * s + o) * np, u_of(s, o), acc[o],
+                      add[o] != nullptr ? add[o]->limb(i) : nullptr, d, tmp);
+      if (job.perm != nullptr) ring::PermuteLimb(d, job.perm->data(), out[o]->limb(i), n);
+    }
   });
-  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
-  *d0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
-  *d1 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
-  dec.ModDown(&acc0, d0);
-  dec.ModDown(&acc1, d1);
   return absl::OkStatus();
 }
 
@@ -448,14 +505,11 @@ absl::Status Evaluator::Relinearize(const Ciphertext& a, Ciphertext* out) const 
   }
   std::vector<RnsPoly> ext;
   Decompose(Access::polys(a)[2], &ext);
-  RnsPoly d0, d1;
-  BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, keys_->relin()->key, &d0, &d1));
   Ciphertext r;
   Access::polys(r).resize(2);
-  Access::polys(r)[0] = Access::polys(a)[0];
-  Access::polys(r)[1] = Access::polys(a)[1];
-  ring::Add(internal::Access::ring(*params_), Access::polys(r)[0], d0, &Access::polys(r)[0]);
-  ring::Add(internal::Access::ring(*params_), Access::polys(r)[1], d1, &Access::polys(r)[1]);
+  const KeySwitchJob job{&keys_->relin()->key, nullptr, &Access::polys(a)[0],
+                         &Access::polys(a)[1], &Access::polys(r)[0], &Access::polys(r)[1]};
+  BF_RETURN_IF_ERROR(KeySwitch(ext, std::span(&job, 1)));
   Access::scale(r) = Access::scale(a);
   Access::slots(r) = Access::slots(a);
   Access::fingerprint(r) = Access::fingerprint(a);
@@ -577,15 +631,6 @@ const std::vector<uint32_t>* Evaluator::AutomorphismIndex(uint64_t g) const {
 
 absl::Status Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
                                     const SwitchingKey& key, Ciphertext* out) const {
-  std::vector<RnsPoly> ext;
-  Decompose(Access::polys(a)[1], &ext);
-  return RotateDecomposed(a, ext, g, key, out);
-}
-
-absl::Status Evaluator::RotateDecomposed(const Ciphertext& a,
-                                 const std::vector<RnsPoly>& ext, uint64_t g,
-                                 const SwitchingKey& key,
-                                 Ciphertext* out) const {
   // With the key of keys.h, d0 + d1 sigma_g^-1(s) ~ c1 s, so
   // sigma_g(c0 + d0) + sigma_g(d1) s ~ sigma_g(c0 + c1 s): one permutation
   // of each output polynomial, none of the digits.
@@ -594,14 +639,13 @@ absl::Status Evaluator::RotateDecomposed(const Ciphertext& a,
   if (idx == nullptr) {
     return absl::InternalError(absl::StrCat("Rotate: no index for Galois element ", g));
   }
-  RnsPoly d0, d1;
-  BF_RETURN_IF_ERROR(KeySwitchDecomposed(ext, key, &d0, &d1));
-  ring::Add(internal::Access::ring(*params_), Access::polys(a)[0], d0, &d0);
+  std::vector<RnsPoly> ext;
+  Decompose(Access::polys(a)[1], &ext);
   Ciphertext r;
-  Access::polys(r).assign(2, RnsPoly(params_->n(), a.level() + 1, 0, true,
-                            RnsPoly::Uninitialized{}));
-  ring::ApplyAutomorphismNtt(d0, *idx, &Access::polys(r)[0]);
-  ring::ApplyAutomorphismNtt(d1, *idx, &Access::polys(r)[1]);
+  Access::polys(r).resize(2);
+  const KeySwitchJob job{&key, idx, &Access::polys(a)[0], nullptr, &Access::polys(r)[0],
+                         &Access::polys(r)[1]};
+  BF_RETURN_IF_ERROR(KeySwitch(ext, std::span(&job, 1)));
   Access::scale(r) = Access::scale(a);
   Access::slots(r) = Access::slots(a);
   Access::fingerprint(r) = Access::fingerprint(a);
@@ -672,16 +716,33 @@ absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
     keys.back() = gk.second;
   }
   // One decomposition of c1, shared by every rotation: the Galois keys are
-  // permuted by sigma_g^-1 (keys.h), so the digits are used as they are.
-  std::vector<RnsPoly> ext;
-  Decompose(Access::polys(a)[1], &ext);
+  // permuted by sigma_g^-1 (keys.h), so the digits are used as they are,
+  // and all rotations' key switches run as one batch (limb-major, so each
+  // limb of the digits is read from memory once for all of them).
   std::vector<Ciphertext> result(steps.size());
+  std::vector<KeySwitchJob> jobs;
   for (std::size_t s = 0; s < steps.size(); ++s) {
     if (gs[s] == 0) {
       result[s] = a;
-    } else {
-      BF_RETURN_IF_ERROR(RotateDecomposed(a, ext, gs[s], *keys[s], &result[s]));
+      continue;
     }
+    const std::vector<uint32_t>* idx = AutomorphismIndex(gs[s]);
+    if (idx == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("RotateHoisted: no index for Galois element ", gs[s]));
+    }
+    Ciphertext& r = result[s];
+    Access::polys(r).resize(2);
+    Access::scale(r) = Access::scale(a);
+    Access::slots(r) = Access::slots(a);
+    Access::fingerprint(r) = Access::fingerprint(a);
+    jobs.push_back({keys[s], idx, &Access::polys(a)[0], nullptr, &Access::polys(r)[0],
+                    &Access::polys(r)[1]});
+  }
+  if (!jobs.empty()) {
+    std::vector<RnsPoly> ext;
+    Decompose(Access::polys(a)[1], &ext);
+    BF_RETURN_IF_ERROR(KeySwitch(ext, jobs));
   }
   *out = std::move(result);
   return absl::OkStatus();

@@ -135,18 +135,30 @@ class Evaluator {
 
   // ModUp of every digit of a (NTT form, Q_l).
   void Decompose(const ring::RnsPoly& a, std::vector<ring::RnsPoly>* ext) const;
-  // (d0, d1) over Q_l with d0 + d1 s ~ a s' from a's decomposition.
-  // Errors (Internal) only if the digit count exceeds kMaxDnum, which
-  // Parameters::Create rules out.
-  absl::Status KeySwitchDecomposed(const std::vector<ring::RnsPoly>& ext,
-                           const SwitchingKey& key, ring::RnsPoly* d0,
-                           ring::RnsPoly* d1) const;
+  // One key switch of a decomposition, with what its caller does next:
+  // for (d0, d1) over Q_l with d0 + d1 s ~ a s' (a decomposed into `ext`,
+  // s' the key's source secret), out0 = perm(add0 + d0) and
+  // out1 = perm(add1 + d1); a null add adds nothing, a null perm is the
+  // identity (an NTT-form automorphism index otherwise).
+  struct KeySwitchJob {
+    const SwitchingKey* key = nullptr;
+    const std::vector<uint32_t>* perm = nullptr;
+    const ring::RnsPoly* add0 = nullptr;
+    const ring::RnsPoly* add1 = nullptr;
+    ring::RnsPoly* out0 = nullptr;  // allocated here; no alias of any input
+    ring::RnsPoly* out1 = nullptr;
+  };
+  // Runs every job on the shared decomposition, fused limb by limb: the
+  // inner product with the key, ModDown and the epilogue of one Q limb run
+  // in one task on cache-resident scratch, the tasks of all jobs limb-major
+  // (so jobs reuse ext's limb while it is cached). Errors: FailedPrecondition
+  // for a key of a lower level, Internal only if the digit count exceeds
+  // kMaxDnum, which Parameters::Create rules out.
+  absl::Status KeySwitch(const std::vector<ring::RnsPoly>& ext,
+                         std::span<const KeySwitchJob> jobs) const;
   // Applies sigma_g via its key: the rotation core.
   absl::Status ApplyGalois(const Ciphertext& a, uint64_t g, const SwitchingKey& key,
                    Ciphertext* out) const;
-  // sigma_g(a) from the decomposition `ext` of a's c1 (shared when hoisting).
-  absl::Status RotateDecomposed(const Ciphertext& a, const std::vector<ring::RnsPoly>& ext,
-                        uint64_t g, const SwitchingKey& key, Ciphertext* out) const;
   // The constant c encoded at `scale` (every slot), added to or multiplied
   // into every polynomial of `polys` (NTT form).
   absl::Status ApplyConstant(std::complex<double> c, double scale,

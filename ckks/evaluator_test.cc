@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "base/cpu_features.h"
 #include "ckks/internal/access.h"
 #include "ckks/internal/seed_expansion.h"
 #include "ckks/test_util.h"
@@ -319,6 +320,57 @@ TEST_P(EvaluatorTest, HoistedRotationsMatchSingleRotations) {
     for (std::size_t i = 0; i < steps.size(); ++i) {
       EXPECT_LT(Log2MaxError(ctx_->Decrypt(outs[i]), RotateRef(a, steps[i])), kAfterMul)
           << "step " << steps[i] << " level " << c->level();
+    }
+  }
+}
+
+// Key switching is exact integer arithmetic: a hoisted batch (all
+// rotations' key switches run together, limb-major) must give the very
+// ciphertexts of one rotation at a time, and every kernel path the very
+// ciphertexts of the portable one (relinearization and rotations, top level
+// and below, fused inner product / ModDown / automorphism).
+TEST_P(EvaluatorTest, KeySwitchingIsBitIdenticalAcrossBatchesAndKernelPaths) {
+  SCOPED_TRACE(Trace());
+  const KernelPathGuard guard;
+  auto a = RandomComplex(slots_, rng_);
+  auto b = RandomComplex(slots_, rng_);
+  auto ca = ctx_->Encrypt(a);
+  auto cb = ctx_->Encrypt(b);
+  Ciphertext low_a, low_b;
+  ASSERT_TRUE(ev().DropLevel(ca, 1, &low_a).ok());
+  ASSERT_TRUE(ev().DropLevel(cb, 1, &low_b).ok());
+  const std::vector<int> steps = {1, -7, 0, 100, 5};
+  auto run = [&](const Ciphertext& x, const Ciphertext& y) {
+    std::vector<Ciphertext> r(1);
+    EXPECT_TRUE(ev().MulRelin(x, y, &r[0]).ok());
+    std::vector<Ciphertext> hoisted;
+    EXPECT_TRUE(ev().RotateHoisted(x, steps, &hoisted).ok());
+    for (Ciphertext& h : hoisted) r.push_back(std::move(h));
+    for (int s : steps) {
+      r.emplace_back();
+      EXPECT_TRUE(ev().Rotate(x, s, &r.back()).ok());
+    }
+    r.emplace_back();
+    EXPECT_TRUE(ev().Conjugate(x, &r.back()).ok());
+    return r;
+  };
+  for (auto [x, y] : {std::pair{&ca, &cb}, std::pair{&low_a, &low_b}}) {
+    ASSERT_TRUE(SetKernelPath(KernelPath::kPortable));
+    const std::vector<Ciphertext> want = run(*x, *y);
+    // Hoisted against single rotations (portable path).
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      EXPECT_TRUE(internal::Access::polys(want[1 + i]) ==
+                  internal::Access::polys(want[1 + steps.size() + i]))
+          << "step " << steps[i] << " level " << x->level();
+    }
+    for (KernelPath path : kAllKernelPaths) {
+      if (!SetKernelPath(path)) continue;  // this CPU lacks it
+      const std::vector<Ciphertext> got = run(*x, *y);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_TRUE(internal::Access::polys(got[i]) == internal::Access::polys(want[i]))
+            << KernelPathName(path) << " result " << i << " level " << x->level();
+      }
     }
   }
 }

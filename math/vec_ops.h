@@ -32,6 +32,12 @@ void MulAddModVec(const uint64_t* a, const uint64_t* b, uint64_t* out,
 // out = a * w mod q with w's Shoup companion. REQUIRES: w < q.
 void MulScalarModVec(const uint64_t* a, uint64_t w, uint64_t* out,
                      std::size_t n, const Modulus& q);
+// out = (x - t) * w + add mod q (add may be null: nothing added), in one
+// pass: ModDown's last step per limb, fused with key switching's addition.
+// REQUIRES: w < q; x, t, add in [0, q).
+void SubMulScalarAddModVec(const uint64_t* x, const uint64_t* t, uint64_t w,
+                           const uint64_t* add, uint64_t* out, std::size_t n,
+                           const Modulus& q);
 // out = (a + c) mod q for a scalar c < q.
 void AddScalarModVec(const uint64_t* a, uint64_t c, uint64_t* out,
                      std::size_t n, uint64_t q);
@@ -69,6 +75,9 @@ void MulModVecPortable(const uint64_t* a, const uint64_t* b, uint64_t* out,
                        std::size_t n, const Modulus& q);
 void MulScalarModVecPortable(const uint64_t* a, uint64_t w, uint64_t* out,
                              std::size_t n, const Modulus& q);
+void SubMulScalarAddModVecPortable(const uint64_t* x, const uint64_t* t, uint64_t w,
+                                   const uint64_t* add, uint64_t* out, std::size_t n,
+                                   const Modulus& q);
 void DotProductModVecPortable(const uint64_t* const* a,
                               const uint64_t* const* b, int k, uint64_t* out,
                               std::size_t n, const Modulus& q);
@@ -80,6 +89,9 @@ void MulModVecIfma(const uint64_t* a, const uint64_t* b, uint64_t* out,
                    std::size_t n, const Modulus& q);
 void MulScalarModVecIfma(const uint64_t* a, uint64_t w, uint64_t* out,
                          std::size_t n, const Modulus& q);
+void SubMulScalarAddModVecIfma(const uint64_t* x, const uint64_t* t, uint64_t w,
+                               const uint64_t* add, uint64_t* out, std::size_t n,
+                               const Modulus& q);
 void DotProductModVecIfma(const uint64_t* const* a, const uint64_t* const* b,
                           int k, uint64_t* out, std::size_t n,
                           const Modulus& q);
@@ -106,6 +118,9 @@ void MulAddModVecAvx2(const uint64_t* a, const uint64_t* b, uint64_t* out,
                       std::size_t n, const Modulus& q);
 void MulScalarModVecAvx2(const uint64_t* a, uint64_t w, uint64_t* out,
                          std::size_t n, const Modulus& q);
+void SubMulScalarAddModVecAvx2(const uint64_t* x, const uint64_t* t, uint64_t w,
+                               const uint64_t* add, uint64_t* out, std::size_t n,
+                               const Modulus& q);
 void ReduceVecAvx2(const uint64_t* a, uint64_t* out, std::size_t n,
                    const Modulus& q);
 void DotProductModVecAvx2(const uint64_t* const* a, const uint64_t* const* b,

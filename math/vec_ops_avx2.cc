@@ -120,6 +120,21 @@ void MulScalarModVecAvx2(const uint64_t* a, uint64_t w, uint64_t* out,
   }
 }
 
+// x - t is exact in doubles (|x - t| < q < 2^50); its centred product with w
+// and the optional addend stay far below 2^52 before the canonical reduction.
+void SubMulScalarAddModVecAvx2(const uint64_t* x, const uint64_t* t, uint64_t w,
+                               const uint64_t* add, uint64_t* out, std::size_t n,
+                               const Modulus& q) {
+  const FpMod c(q.value);
+  const __m256d wv = _mm256_set1_pd(static_cast<double>(w));
+  for (std::size_t j = 0; j < n; j += 4) {
+    const __m256d d = _mm256_sub_pd(LoadU64(x + j), LoadU64(t + j));
+    __m256d r = MulModCentred(d, wv, c);
+    if (add != nullptr) r = _mm256_add_pd(r, LoadU64(add + j));
+    StoreU64(out + j, ReduceToCanonical(r, c));
+  }
+}
+
 void ReduceVecAvx2(const uint64_t* a, uint64_t* out, std::size_t n,
                    const Modulus& q) {
   const FpMod c(q.value);
@@ -140,19 +155,27 @@ void DotProductModVecAvx2(const uint64_t* const* a, const uint64_t* const* b,
   }
 }
 
-// Digits in groups of four: within a group the partial sums stay in
-// registers and 3 x 4 = 12 streams are read at once, few enough for the
-// hardware prefetchers (with k = 8 digits a plain loop reads 24 streams, and
-// key switching reads the key from DRAM). With more than one group the loop
-// is blocked over kBlock words, the partial sums kept in two L1-resident
-// arrays between groups. Measured (avx2, one thread, hoisted rotations at
+// Digits in groups: within a group the partial sums stay in registers and
+// 3 x kGroup streams are read at once (with k = 8 digits a plain loop reads
+// 24 streams, more than the hardware prefetchers follow, and key switching
+// reads the key from DRAM). With more than one group the loop is blocked
+// over kBlock words, the partial sums kept in two L1-resident arrays
+// between groups. Measured (avx2, one thread, hoisted rotations at
 // N = 2^14): 24 streams -> blocked one digit at a time cut dnum 8 by 35 %;
 // groups of four then cut dnum 4 by 20 % and N = 2^13 by 10 %.
-void DotProductModVec2Avx2(const uint64_t* const* a, const uint64_t* const* b0,
+// With kPf, while one burst (a group's kBlock words) is computed the next
+// one (the next group's, or the next block's first) is prefetched line by
+// line, so that no burst starts with a DRAM miss; with groups of two (6
+// streams, 24 KiB a burst: groups of four would prefetch the whole L1).
+// Measured standalone (N = 2^14, k = 8, 9 limbs, 4 keys in turn): groups of
+// four 1.48-1.51 ms, groups of two with prefetch 1.00-1.01 ms, groups of
+// four with prefetch 1.95 ms. Cache-resident it costs ~10 % more (more
+// reductions), so k <= 4 (N = 2^13, dnum 4) keeps one pass of four.
+template <int kGroup, bool kPf>
+void Dot2Groups(const uint64_t* const* a, const uint64_t* const* b0,
                            const uint64_t* const* b1, int k, uint64_t* out0,
                            uint64_t* out1, std::size_t n, const Modulus& q) {
   const FpMod c(q.value);
-  constexpr int kGroup = 4;  // 4 centred terms + a reduced sum < 2^52
   constexpr std::size_t kBlock = 512;
   const std::size_t block = k <= kGroup ? n : kBlock;
   alignas(32) double acc0[kBlock], acc1[kBlock];
@@ -161,8 +184,18 @@ void DotProductModVec2Avx2(const uint64_t* const* a, const uint64_t* const* b0,
     for (int g = 0; g < k; g += kGroup) {
       const int end = g + kGroup < k ? g + kGroup : k;
       const bool first = g == 0, last = end == k;
+      const int ng = last ? 0 : end;
+      const int nend = ng + kGroup < k ? ng + kGroup : k;
+      const std::size_t nbase = last ? base + block : base;
       for (std::size_t j = 0; j < len; j += 4) {
         const std::size_t at = base + j;
+        if (kPf && (j & 7) == 0 && nbase + j < n) {
+          for (int i = ng; i < nend; ++i) {
+            _mm_prefetch(reinterpret_cast<const char*>(a[i] + nbase + j), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b0[i] + nbase + j), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b1[i] + nbase + j), _MM_HINT_T0);
+          }
+        }
         __m256d s0 = first ? _mm256_setzero_pd() : _mm256_load_pd(acc0 + j);
         __m256d s1 = first ? _mm256_setzero_pd() : _mm256_load_pd(acc1 + j);
         for (int i = g; i < end; ++i) {
@@ -180,6 +213,12 @@ void DotProductModVec2Avx2(const uint64_t* const* a, const uint64_t* const* b0,
       }
     }
   }
+}
+void DotProductModVec2Avx2(const uint64_t* const* a, const uint64_t* const* b0,
+                           const uint64_t* const* b1, int k, uint64_t* out0,
+                           uint64_t* out1, std::size_t n, const Modulus& q) {
+  if (k <= 4) return Dot2Groups<4, false>(a, b0, b1, k, out0, out1, n, q);
+  return Dot2Groups<2, true>(a, b0, b1, k, out0, out1, n, q);
 }
 
 void DotScalarModVecAvx2(const uint64_t* const* a, const uint64_t* w, int k,

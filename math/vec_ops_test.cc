@@ -195,6 +195,44 @@ std::vector<uint64_t> Wide52(std::size_t n, std::mt19937_64& rng) {
   return wide;
 }
 
+// The fused (x - t) w + add of ModDown's last step, on every path, against
+// the three separate exact operations: every modulus size up to 50 bits,
+// operands at 0 and q - 1, with and without the addend, short and long
+// vectors (SIMD tails).
+TEST(VecOpsTest, SubMulScalarAddMatchesSeparateOpsOnEveryPath) {
+  const KernelPathGuard guard;
+  std::mt19937_64 rng(17);
+  for (uint64_t qv : EdgeModuli(50, rng)) {
+    const Modulus q(qv);
+    for (std::size_t n : {8, 24, 1032}) {
+      std::vector<uint64_t> x(n), t(n), add(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        x[i] = i % 5 == 0 ? qv - 1 : i % 7 == 0 ? 0 : rng() % qv;
+        t[i] = i % 3 == 0 ? qv - 1 : i % 11 == 0 ? 0 : rng() % qv;
+        add[i] = i % 2 == 0 ? qv - 1 : rng() % qv;
+      }
+      for (uint64_t w : {uint64_t{0}, uint64_t{1}, qv - 1, rng() % qv}) {
+        std::vector<uint64_t> want(n), want_add(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          want[i] = MulMod(SubMod(x[i], t[i], qv), w, q);
+          want_add[i] = AddMod(want[i], add[i], qv);
+        }
+        for (KernelPath path : kAllKernelPaths) {
+          if (!SetKernelPath(path)) continue;  // not on this CPU
+          std::vector<uint64_t> got(n);
+          SubMulScalarAddModVec(x.data(), t.data(), w, nullptr, got.data(), n, q);
+          ASSERT_EQ(got, want) << KernelPathName(path) << " q=" << qv << " w=" << w;
+          SubMulScalarAddModVec(x.data(), t.data(), w, add.data(), got.data(), n, q);
+          ASSERT_EQ(got, want_add) << KernelPathName(path) << " q=" << qv << " w=" << w;
+          got = x;  // out aliasing x
+          SubMulScalarAddModVec(got.data(), t.data(), w, add.data(), got.data(), n, q);
+          ASSERT_EQ(got, want_add) << KernelPathName(path) << " aliased, q=" << qv;
+        }
+      }
+    }
+  }
+}
+
 TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
   if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
   const KernelPathGuard guard;

@@ -32,6 +32,11 @@ std::vector<uint32_t> AutomorphismNttIndex(int log_n, uint64_t g) {
   return index;
 }
 
+void PermuteLimb(const uint64_t* __restrict in, const uint32_t* __restrict index,
+                 uint64_t* __restrict out, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) out[j] = in[index[j]];
+}
+
 void ApplyAutomorphismNtt(const RnsPoly& a, const std::vector<uint32_t>& index,
                           RnsPoly* out) {
   BF_DCHECK(a.is_ntt() && &a != out && index.size() == a.n());
@@ -41,9 +46,7 @@ void ApplyAutomorphismNtt(const RnsPoly& a, const std::vector<uint32_t>& index,
     const int src = i < static_cast<std::size_t>(out->num_q())
                         ? static_cast<int>(i)
                         : a.num_q() + static_cast<int>(i) - out->num_q();
-    const uint64_t* in = a.limb(src);
-    uint64_t* o = out->limb(i);
-    for (std::size_t j = 0; j < n; ++j) o[j] = in[idx[j]];
+    PermuteLimb(a.limb(src), idx, out->limb(i), n);
   });
   out->set_ntt(true);
 }

@@ -28,6 +28,11 @@ std::vector<uint32_t> AutomorphismNttIndex(int log_n, uint64_t g);
 void ApplyAutomorphismNtt(const RnsPoly& a, const std::vector<uint32_t>& index,
                           RnsPoly* out);
 
+// One limb of the above: out[j] = in[index[j]] for j < n. out must not
+// alias in.
+void PermuteLimb(const uint64_t* in, const uint32_t* index, uint64_t* out,
+                 std::size_t n);
+
 // out = sigma_g(a), both coefficient form. out must not alias a.
 void ApplyAutomorphismCoeff(const RingContext& ctx, const RnsPoly& a,
                             uint64_t g, RnsPoly* out);

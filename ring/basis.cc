@@ -24,6 +24,7 @@ BasisConverter::BasisConverter(const RingContext& ctx, std::vector<int> source)
       if (j != i) hat = math::MulMod(hat, ctx.modulus(source_[j]).value % bi.value, bi);
     }
     inv_hat_[i] = math::InvMod(hat, bi);
+    y_bits_ = std::max(y_bits_, bi.bits);
   }
   hat_.assign(total, {});
   for (int t = 0; t < total; ++t) {
@@ -71,6 +72,22 @@ void BasisConverter::Convert(const uint64_t* const* src,
     math::DotScalarModVec(ys.data(), hat_[targets[t]].data(), k, dst[t], n,
                           ctx_->modulus(targets[t]), y_bits);
   });
+}
+
+void BasisConverter::ScaleSource(int i, const uint64_t* src, uint64_t* y) const {
+  math::MulScalarModVec(src, inv_hat_[i], y, ctx_->n(), ctx_->modulus(source_[i]));
+}
+
+void BasisConverter::ConvertOne(const uint64_t* const* y, int target,
+                                uint64_t* dst) const {
+  const std::size_t n = ctx_->n();
+  if (source_.size() == 1) {
+    math::ReduceVec(y[0], dst, n, ctx_->modulus(target), y_bits_);
+    return;
+  }
+  BF_DCHECK(!hat_[target].empty());
+  math::DotScalarModVec(y, hat_[target].data(), static_cast<int>(source_.size()), dst, n,
+                        ctx_->modulus(target), y_bits_);
 }
 
 namespace {
@@ -307,31 +324,84 @@ void HybridDecomposition::ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt,
   out->set_ntt(true);
 }
 
-void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
-  const int num_q = out->num_q();
+void HybridDecomposition::ModUpAll(const RnsPoly& a_coeff, const RnsPoly& a_ntt,
+                                   std::vector<RnsPoly>* ext) const {
+  const int num_q = a_ntt.num_q();
+  const int num_p = ctx_->num_p();
   const std::size_t n = ctx_->n();
-  BF_DCHECK(x->num_q() == num_q && x->num_p() == alpha_ && x->is_ntt());
-  std::vector<const uint64_t*> src;
-  for (int k = 0; k < alpha_; ++k) src.push_back(x->limb(num_q + k));
+  const int digits = NumDigits(num_q - 1);
+  BF_DCHECK(!a_coeff.is_ntt() && a_coeff.num_q() == num_q);
+  ext->resize(digits);
+  for (int j = 0; j < digits; ++j) {
+    (*ext)[j] = RnsPoly(n, num_q, num_p, true, RnsPoly::Uninitialized{});
+  }
+  // Digit j covers Q limbs [j alpha, min((j + 1) alpha, num_q)).
+  auto digit_end = [&](int j) { return std::min((j + 1) * alpha_, num_q); };
+  auto converter = [&](int j) -> const BasisConverter& {
+    return *converters_[j][digit_end(j) - j * alpha_ - 1];
+  };
+  auto half_of = [&](int j) -> const std::vector<uint64_t>& {
+    return half_digit_[j * alpha_ + (digit_end(j) - j * alpha_ - 1)];
+  };
+  // Step 1, per source limb: the centred shift (ModUp) and the converter's
+  // scaling, into y; limbs needing neither are read from a_coeff directly.
+  AlignedVector<uint64_t> y(n * num_q);
+  std::vector<const uint64_t*> src(num_q);
+  for (int i = 0; i < num_q; ++i) {
+    const int j = i / alpha_;
+    const bool own = !half_of(j).empty() || digit_end(j) - j * alpha_ > 1;
+    src[i] = own ? y.data() + n * i : a_coeff.limb(i);
+  }
+  ParallelFor(num_q, [&](std::size_t ii) {
+    const int i = static_cast<int>(ii);
+    const int j = i / alpha_;
+    const std::vector<uint64_t>& half = half_of(j);
+    const BasisConverter& conv = converter(j);
+    uint64_t* yi = y.data() + n * i;
+    const uint64_t* from = a_coeff.limb(i);
+    if (!half.empty()) {
+      AddConstMod(from, half[i], yi, n, ctx_->q(i).value);
+      from = yi;
+    }
+    if (conv.source().size() > 1) conv.ScaleSource(i - j * alpha_, from, yi);
+  });
+  // Step 2, per (digit, limb of Q_l P): the digit's own limbs are copied
+  // (NTT form already), every other one converted, un-shifted and NTT'd.
+  const int limbs = num_q + num_p;
+  ParallelFor(static_cast<std::size_t>(digits) * limbs, [&](std::size_t task) {
+    const int j = static_cast<int>(task / limbs);
+    const int t = static_cast<int>(task % limbs);
+    RnsPoly& out = (*ext)[j];
+    if (t >= j * alpha_ && t < digit_end(j)) {
+      std::copy_n(a_ntt.limb(t), n, out.limb(t));
+      return;
+    }
+    const int g = out.modulus_index(t, *ctx_);
+    uint64_t* dst = out.limb(t);
+    converter(j).ConvertOne(src.data() + j * alpha_, g, dst);
+    const std::vector<uint64_t>& half = half_of(j);
+    if (!half.empty()) {
+      const uint64_t q = ctx_->modulus(g).value;
+      AddConstModInPlace(dst, math::NegMod(half[g], q), n, q);
+    }
+    ctx_->ntt(g).Forward(dst);
+  });
+}
+
+void HybridDecomposition::ModDownPrepare(uint64_t* const* p_limbs, uint8_t* u) const {
+  const std::size_t n = ctx_->n();
   // Rounding: with h = floor(P/2), round(x/P) = floor((x + h)/P) =
   // ((x + h) - [x + h]_P) / P. Shift the P residues by h before converting
   // (so the converted residue is [x + h]_P in [0, P), plus the fast
-  // conversion's u P) and take h back off the converted value below; the
-  // Q limbs then see x - ([x + h]_P - h), i.e. the centred P residue.
-  ParallelFor(alpha_, [&](std::size_t k) {
-    const int g = ctx_->num_q() + static_cast<int>(k);
-    ctx_->ntt(g).Inverse(x->limb(num_q + k));
-    AddConstModInPlace(x->limb(num_q + k), half_p_mod_p_[k], n, ctx_->modulus(g).value);
-  });
-  thread_local AlignedVector<uint64_t> tmp;
-  tmp.resize(n * num_q);
-  std::vector<int> targets(num_q);
-  std::vector<uint64_t*> dst(num_q);
-  for (int i = 0; i < num_q; ++i) {
-    targets[i] = i;
-    dst[i] = tmp.data() + n * i;
+  // conversion's u P) and take h back off the converted value in
+  // ModDownLimb; the Q limbs then see x - ([x + h]_P - h), i.e. the centred
+  // P residue.
+  for (int k = 0; k < alpha_; ++k) {
+    const int g = ctx_->num_q() + k;
+    ctx_->ntt(g).Inverse(p_limbs[k]);
+    AddConstModInPlace(p_limbs[k], half_p_mod_p_[k], n, ctx_->modulus(g).value);
   }
-  p_to_q_->Convert(src.data(), targets, dst.data());
+  if (alpha_ == 1) return;
   // With alpha > 1 the fast conversion returns [x + h]_P + u P with
   // 0 <= u < alpha; u is floor(sum_k y_k / p_k) for y_k = [x_k (P/p_k)^-1]_{p_k}.
   // Left in, it would bias every coefficient by -u (mean -(alpha-1)/2): a
@@ -343,41 +413,55 @@ void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
   // doubles from the two 32-bit halves of x_k (vectorised, no 128-bit
   // products); its error is below 2^-18, so a wrong u only ever moves a
   // value within 2^-18 of a tie to the other nearest integer.
-  thread_local AlignedVector<double> frac;
-  thread_local std::vector<uint8_t> u;
-  frac.resize(alpha_ > 1 ? n : 0);
-  u.resize(alpha_ > 1 ? n : 0);
-  uint8_t* const u_data = u.data();  // thread_local: take the caller's buffers here
-  double* const frac_data = frac.data();
-  if (alpha_ > 1) {
-    constexpr std::size_t kBlock = 2048;
-    ParallelFor((n + kBlock - 1) / kBlock, [&](std::size_t b) {
-      const std::size_t begin = b * kBlock, len = std::min(n, begin + kBlock) - begin;
-      alignas(64) double hi[kBlock], lo[kBlock];
-      for (int k = 0; k < alpha_; ++k) {
-        SplitHalvesAsDoubles(src[k] + begin, reinterpret_cast<AliasingU64*>(hi),
-                             reinterpret_cast<AliasingU64*>(lo), len);
-        AccumulateFraction(hi, lo, p_frac_hi_[k], p_frac_lo_[k], frac_data + begin, len,
-                           k == 0);
-      }
-      FloorToIndex(frac_data + begin, u_data + begin, len, alpha_ - 1);
-    });
-  }
-  ParallelFor(num_q, [&](std::size_t i) {
-    const Modulus& qi = ctx_->q(i);
-    // dst = [x + h]_P - h (mod q_i), still coefficient form.
-    if (alpha_ == 1) {
-      AddConstModInPlace(dst[i], neg_half_p_mod_q_[i], n, qi.value);
-    } else if (alpha_ == 2) {
-      const uint64_t* off = neg_half_minus_up_mod_q_.data() + i * 2;
-      AddSelectModInPlace(dst[i], u_data, off[0], off[1], n, qi.value);
-    } else {
-      AddTableModInPlace(dst[i], u_data, neg_half_minus_up_mod_q_.data() + i * alpha_, n,
-                         qi.value);
+  constexpr std::size_t kBlock = 2048;
+  alignas(64) double hi[kBlock], lo[kBlock], frac[kBlock];
+  for (std::size_t begin = 0; begin < n; begin += kBlock) {
+    const std::size_t len = std::min(n, begin + kBlock) - begin;
+    for (int k = 0; k < alpha_; ++k) {
+      SplitHalvesAsDoubles(p_limbs[k] + begin, reinterpret_cast<AliasingU64*>(hi),
+                           reinterpret_cast<AliasingU64*>(lo), len);
+      AccumulateFraction(hi, lo, p_frac_hi_[k], p_frac_lo_[k], frac, len, k == 0);
     }
-    ctx_->ntt(i).Forward(dst[i]);
-    math::SubModVec(x->limb(i), dst[i], out->limb(i), n, qi.value);
-    math::MulScalarModVec(out->limb(i), p_inv_mod_q_[i], out->limb(i), n, qi);
+    FloorToIndex(frac, u + begin, len, alpha_ - 1);
+  }
+  for (int k = 0; k < alpha_; ++k) p_to_q_->ScaleSource(k, p_limbs[k], p_limbs[k]);
+}
+
+void HybridDecomposition::ModDownLimb(int i, const uint64_t* const* p_limbs,
+                                      const uint8_t* u, const uint64_t* x_i,
+                                      const uint64_t* add_i, uint64_t* out,
+                                      uint64_t* scratch) const {
+  const std::size_t n = ctx_->n();
+  const Modulus& qi = ctx_->q(i);
+  p_to_q_->ConvertOne(p_limbs, i, scratch);
+  // scratch = [x + h]_P - h - u P (mod q_i), still coefficient form.
+  if (alpha_ == 1) {
+    AddConstModInPlace(scratch, neg_half_p_mod_q_[i], n, qi.value);
+  } else if (alpha_ == 2) {
+    const uint64_t* off = neg_half_minus_up_mod_q_.data() + i * 2;
+    AddSelectModInPlace(scratch, u, off[0], off[1], n, qi.value);
+  } else {
+    AddTableModInPlace(scratch, u, neg_half_minus_up_mod_q_.data() + i * alpha_, n,
+                       qi.value);
+  }
+  ctx_->ntt(i).Forward(scratch);
+  // (x - conversion) P^-1 (+ add) in one pass.
+  math::SubMulScalarAddModVec(x_i, scratch, p_inv_mod_q_[i], add_i, out, n, qi);
+}
+
+void HybridDecomposition::ModDown(RnsPoly* x, RnsPoly* out) const {
+  const int num_q = out->num_q();
+  const std::size_t n = ctx_->n();
+  BF_DCHECK(x->num_q() == num_q && x->num_p() == alpha_ && x->is_ntt());
+  std::vector<uint64_t*> p(alpha_);
+  for (int k = 0; k < alpha_; ++k) p[k] = x->limb(num_q + k);
+  std::vector<uint8_t> u(alpha_ > 1 ? n : 0);
+  ModDownPrepare(p.data(), u.data());
+  ParallelFor(num_q, [&](std::size_t i) {
+    thread_local AlignedVector<uint64_t> scratch;
+    scratch.resize(n);
+    ModDownLimb(static_cast<int>(i), p.data(), u.data(), x->limb(i), nullptr,
+                out->limb(i), scratch.data());
   });
   out->set_ntt(true);
 }

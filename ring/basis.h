@@ -37,12 +37,21 @@ class BasisConverter {
   void Convert(const uint64_t* const* src, std::span<const int> targets,
                uint64_t* const* dst) const;
 
+  // Convert in two steps, for callers that produce one target limb at a
+  // time (fused key switching): ScaleSource turns source limb i into
+  // y_i = [src_i (B/b_i)^-1]_{b_i} (out may alias src; with one source
+  // prime y_0 = src_0 and no call is needed), ConvertOne writes target
+  // `target` (a global index) from the y's. Same results as Convert.
+  void ScaleSource(int i, const uint64_t* src, uint64_t* y) const;
+  void ConvertOne(const uint64_t* const* y, int target, uint64_t* dst) const;
+
   const std::vector<int>& source() const { return source_; }
 
  private:
   const RingContext* ctx_;
   std::vector<int> source_;
   std::vector<uint64_t> inv_hat_;            // (B/b_i)^-1 mod b_i
+  int y_bits_ = 0;                           // max bits of the source primes
   std::vector<std::vector<uint64_t>> hat_;   // [global target][i] = B/b_i mod t
 };
 
@@ -62,6 +71,11 @@ class HybridDecomposition {
   // out has l+1 Q limbs and all P limbs.
   void ModUp(const RnsPoly& a_coeff, const RnsPoly& a_ntt, int digit,
              RnsPoly* out) const;
+  // ModUp of every digit (ext->size() = NumDigits(l)) in two parallel loops
+  // over all digits' limbs at once, rather than two per digit: the same
+  // results as ModUp digit by digit. Allocates (*ext)[j].
+  void ModUpAll(const RnsPoly& a_coeff, const RnsPoly& a_ntt,
+                std::vector<RnsPoly>* ext) const;
 
   // out = round(x / P) over Q_l, NTT form: the P residue is centred
   // (floor(P/2) is added before the conversion and taken back after), so
@@ -71,6 +85,20 @@ class HybridDecomposition {
   // REQUIRES: x is NTT form over Q_l P (l + 1 = out->num_q()); x's P limbs
   // are destroyed.
   void ModDown(RnsPoly* x, RnsPoly* out) const;
+
+  // ModDown in two steps, for key switching that fuses it with the inner
+  // product and its consumer limb by limb (ckks/evaluator.cc); ModDown is
+  // these two steps. ModDownPrepare turns the alpha P limbs of x (NTT
+  // form, n words each) in place into what ModDownLimb reads, and with
+  // alpha > 1 writes the conversion's overflow u (n bytes). It runs on the
+  // calling thread (no ParallelFor). ModDownLimb then writes Q limb i of
+  // round(x / P) + add (NTT form; add_i null: nothing added) from x's Q
+  // limb i: `out` may alias `x_i` or `add_i`; `scratch` has n words and
+  // aliases none of them.
+  void ModDownPrepare(uint64_t* const* p_limbs, uint8_t* u) const;
+  void ModDownLimb(int i, const uint64_t* const* p_limbs, const uint8_t* u,
+                   const uint64_t* x_i, const uint64_t* add_i, uint64_t* out,
+                   uint64_t* scratch) const;
 
   // P mod q_i, for building keys.
   uint64_t p_mod_q(int i) const { return p_mod_q_[i]; }

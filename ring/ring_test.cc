@@ -216,6 +216,38 @@ TEST(HybridDecompositionTest, ModUpKeepsDigitValue) {
   }
 }
 
+// ModUpAll (all digits in two parallel loops, what key switching calls)
+// must give exactly ModUp's limbs, digit by digit: one and several special
+// primes, centred and uncentred digits, a short last digit, every level.
+TEST(HybridDecompositionTest, ModUpAllMatchesModUpPerDigit) {
+  struct Case { int q_bits, nq, p_bits, np; };
+  for (const Case& cs : {Case{45, 3, 45, 1}, Case{40, 5, 45, 2}, Case{45, 5, 45, 2},
+                         Case{40, 7, 50, 3}}) {
+    auto ctx = MakeContext(6, cs.q_bits, cs.nq, cs.p_bits, cs.np);
+    HybridDecomposition dec(ctx);
+    const std::size_t n = ctx->n();
+    std::mt19937_64 rng(cs.nq * 100 + cs.np);
+    for (int level = 0; level < cs.nq; ++level) {
+      RnsPoly a(n, level + 1, 0, false);
+      for (int i = 0; i <= level; ++i) {
+        for (std::size_t j = 0; j < n; ++j) a.limb(i)[j] = rng() % ctx->q(i).value;
+      }
+      RnsPoly a_ntt = a;
+      ToNtt(*ctx, &a_ntt);
+      std::vector<RnsPoly> all;
+      dec.ModUpAll(a, a_ntt, &all);
+      ASSERT_EQ(static_cast<int>(all.size()), dec.NumDigits(level));
+      for (int digit = 0; digit < dec.NumDigits(level); ++digit) {
+        RnsPoly one(n, level + 1, cs.np, true);
+        dec.ModUp(a, a_ntt, digit, &one);
+        EXPECT_TRUE(all[digit] == one) << "q " << cs.q_bits << "x" << cs.nq << " p "
+                                       << cs.p_bits << "x" << cs.np << " level " << level
+                                       << " digit " << digit;
+      }
+    }
+  }
+}
+
 TEST(AutomorphismTest, NttAndCoefficientFormsAgree) {
   const int log_n = 7;
   auto ctx = MakeContext(log_n, 45, 2, 45, 1);
