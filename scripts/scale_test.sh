@@ -23,8 +23,9 @@
 #
 #   bash scripts/scale_test.sh
 #   SCALE_MODEL=cnn SCALE_REQUESTS=60 SCALE_ROUNDS=3 bash scripts/scale_test.sh
-# The default model, mlp-relu, is the heaviest that runs here (~130 ms a call
-# on one thread), so the service path and the clients take the smallest share.
+# The default model, mlp-relu (~120 ms a call on one thread), leaves the
+# service path and the clients a small share; cnn-deep (~1 s a call) runs too:
+#   SCALE_MODEL=cnn-deep SCALE_CLIENTS=2 SCALE_REQUESTS=40 SCALE_FAULT_REQUESTS=30 bash scripts/scale_test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${SCALE_MODEL:-mlp-relu}
