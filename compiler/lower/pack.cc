@@ -202,10 +202,6 @@ std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
       gr.members * NextPowerOfTwo(cols) <= period ? NextPowerOfTwo(cols) : cols;
   Gather out;
   out.reader = gr.reader;
-  out.input.assign(period, -1);
-  for (int64_t m = 0; m < gr.members; ++m) {
-    for (int64_t j = 0; j < cols; ++j) out.input[m * x + j] = static_cast<int32_t>(j);
-  }
   std::vector<std::vector<int64_t>> positions;
   for (const auto& c : gr.columns) positions.emplace_back(c.begin(), c.end());
   std::vector<size_t> sizes(positions.size(), 0);
@@ -220,10 +216,20 @@ std::optional<Gather> AlignedCopies(const Groups& gr, int64_t cols) {
       return std::nullopt;
     }
   }
-  // Shifted so that no member wraps around the period when the span
-  // allows (a later map then sees each copy's positions in order).
+  // Border anchors may lie before their copy (a padded convolution's top
+  // left): when the stride leaves room, input copies and outputs move up
+  // together by that much, so that no output wraps around the period (a
+  // later map then sees each copy's positions in order) and every diagonal
+  // offset stays what it was.
   const auto [lo, hi] = std::minmax_element(anchor.begin(), anchor.end());
-  const int64_t shift = *hi - *lo + (gr.members - 1) * x < period ? -*lo : 0;
+  int64_t shift = *lo < 0 ? -*lo : 0;
+  if (shift + cols > x || (gr.members - 1) * x + shift + std::max(*hi, cols - 1) >= period) {
+    shift = 0;
+  }
+  out.input.assign(period, -1);
+  for (int64_t m = 0; m < gr.members; ++m) {
+    for (int64_t j = 0; j < cols; ++j) out.input[m * x + shift + j] = static_cast<int32_t>(j);
+  }
   out.output.assign(period, -1);
   for (size_t r = 0; r < gr.group.size(); ++r) {
     out.output[Wrap(gr.member[r] * x + anchor[gr.group[r]] + shift, period)] =
