@@ -23,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kModels = std::string(BLINDFOLD_SOURCE_DIR) + "/models/";
 
@@ -193,6 +194,15 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("128-bit"));
   EXPECT_THAT(r.out, HasSubstr("predicted server latency"));
+  EXPECT_THAT(r.out, Not(HasSubstr("ciphertexts in memory")));
+  // A throughput plan says how much memory its widest vector of
+  // ciphertexts takes: logreg's 784 inputs at level 1, N = 2^13.
+  Result batched = Cli({"compile", kModels + "logreg/logreg.onnx", "-o", dir + "logreg-batch.plan",
+                        "--calibration", "16", "--mode", "throughput"});
+  ASSERT_EQ(batched.code, 0) << batched.err;
+  EXPECT_THAT(batched.out, HasSubstr("ciphertexts in memory: at least 196.0 MB (the widest "
+                                     "vector: 784 ciphertexts at level 1)"));
+  EXPECT_THAT(batched.out, Not(HasSubstr("warning")));
   r = Cli({"keygen", plan, "--secret-key", sk, "--eval-keys", evk});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(std::filesystem::status(sk).permissions() & std::filesystem::perms::group_all,

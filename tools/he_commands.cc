@@ -3,6 +3,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
@@ -101,6 +102,36 @@ std::string DescribeTransforms(const runtime::Plan& plan) {
 }
 
 // " (k to level l, ...)": how many rotation keys reach each level.
+// Throughput plans hold every element of a vector as a ciphertext of N/2
+// images: the widest term alone needs dim x 2 polynomials x (level + 1)
+// limbs x N words in memory. A line saying so, and a warning when that
+// exceeds this machine's memory (`run` would fail there); empty for
+// latency plans (one ciphertext per term).
+std::string ThroughputMemoryText(const runtime::Plan& plan) {
+  if (plan.mode != runtime::PackingMode::kThroughput) return "";
+  double widest = 0;
+  const runtime::PlanTerm* at = nullptr;
+  for (const runtime::PlanTerm& t : plan.terms) {
+    const double bytes = static_cast<double>(t.dim) * 2.0 * (t.level + 1) *
+                         static_cast<double>(int64_t{1} << plan.params.log_n) * 8.0;
+    if (bytes > widest) {
+      widest = bytes;
+      at = &t;
+    }
+  }
+  if (at == nullptr) return "";
+  std::string text = absl::StrCat("ciphertexts in memory: at least ", Bytes(widest),
+                                  " (the widest vector: ", at->dim,
+                                  " ciphertexts at level ", at->level, ")\n");
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                          static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && widest > physical) {
+    absl::StrAppend(&text, "warning: that is more than this machine's memory (", Bytes(physical),
+                    "): `run` would fail here; latency mode needs one ciphertext per vector\n");
+  }
+  return text;
+}
+
 std::string RotationLevelsText(const runtime::Plan& plan) {
   std::map<int, int, std::greater<int>> by_level;
   for (const auto& [r, level] : plan.RotationLevels()) ++by_level[level];
@@ -202,7 +233,8 @@ absl::Status Compile(const CompileArgs& a, std::ostream& out) {
                  ? absl::StrCat("batch of ", plan.slots)
                  : std::string("input"),
              cost.rotations_ms, cost.hoisted_ms, cost.encode_ms, cost.plain_mul_ms,
-             cost.ciphertext_mul_ms, cost.rescale_ms);
+             cost.ciphertext_mul_ms, cost.rescale_ms)
+      << ThroughputMemoryText(plan);
   if (a.verbose) out << "linear transforms:\n" << DescribeTransforms(plan);
   return absl::OkStatus();
 }
