@@ -131,6 +131,15 @@ std::vector<int64_t> MostCommonShape(const std::vector<std::vector<int64_t>>& po
 
 int64_t Wrap(int64_t x, int64_t period) { return ((x % period) + period) % period; }
 
+// True when `positions` minus its first element is `shape`.
+bool HasShape(const std::vector<int64_t>& positions, const std::vector<int64_t>& shape) {
+  if (positions.size() != shape.size()) return false;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (positions[i] - positions[0] != shape[i]) return false;
+  }
+  return true;
+}
+
 // Anchors the groups whose shape is `pattern` at their first position
 // (`full` true) or the others (`full` false), each with all its members'
 // slots free in `occupied`, which it marks. A group missing part of the
@@ -146,14 +155,7 @@ bool PlaceGroups(const std::vector<std::vector<int64_t>>& positions,
                  const std::vector<int64_t>& delta, int64_t period, bool full,
                  std::vector<char>& occupied, std::vector<int64_t>& anchor) {
   const std::set<int64_t> in_pattern(pattern.begin(), pattern.end());
-  auto is_full = [&](size_t g) {
-    const auto& c = positions[g];
-    if (c.size() != pattern.size()) return false;
-    for (size_t i = 0; i < c.size(); ++i) {
-      if (c[i] - c[0] != pattern[i]) return false;
-    }
-    return true;
-  };
+  auto is_full = [&](size_t g) { return HasShape(positions[g], pattern); };
   auto free_at = [&](size_t g, int64_t a) {
     for (size_t m = 0; m < sizes[g]; ++m) {
       if (occupied[Wrap(a + delta[m], period)]) return false;
@@ -303,8 +305,7 @@ std::optional<Layout> FitLayout(const Term& t, const Layout& in_layout, int64_t 
   }
   std::vector<char> is_full(positions.size(), 0);
   for (size_t g = 0; g < positions.size(); ++g) {
-    is_full[g] = occupied[Wrap(anchor[g], period)] && positions[g].size() == pattern.size() &&
-                 positions[g][0] == anchor[g];
+    is_full[g] = HasShape(positions[g], pattern);
   }
   // Offsets (input slot - output slot) mod period in use: the pattern
   // shifted by each chosen delta.
