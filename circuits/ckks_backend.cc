@@ -127,12 +127,21 @@ CkksBackend::Ct CkksBackend::LinearCombination(const std::vector<const Ct*>& xs,
                                                const std::vector<double>& ws) {
   Ct y;
   if (!status_.ok()) return y;
-  const Ct& x = *xs[0];
-  const int l = x.level();
-  const ckks::Scale const_scale(PlaintextScale(
-      static_cast<double>(ev_.params()->q(l)), scales_[l - 1].value(), x.scale().value()));
-  Ok(ev_.LinearCombination(xs, ws, const_scale, &y));
+  Ok(ev_.LinearCombination(xs, ws, ConstScale(*xs[0]), &y));
   return y;
+}
+
+void CkksBackend::AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
+                                       const std::vector<double>& ws) {
+  if (status_.ok()) Ok(ev_.AddLinearCombination(xs, ws, ConstScale(*xs[0]), &acc));
+}
+
+// The weights' scale for terms like x: the products rescale onto level
+// l - 1's canonical scale.
+ckks::Scale CkksBackend::ConstScale(const Ct& x) const {
+  const int l = x.level();
+  return ckks::Scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
+                                    scales_[l - 1].value(), x.scale().value()));
 }
 
 void CkksBackend::AddConstInPlace(Ct& x, double c) {

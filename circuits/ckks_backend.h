@@ -70,6 +70,10 @@ class CkksBackend {
   Ct Multiply(const Ct& a, const Ct& b);
   // Throughput mode (scalar weights; runtime/plan.h).
   Ct LinearCombination(const std::vector<const Ct*>& xs, const std::vector<double>& ws);
+  // acc += LinearCombination(xs, ws), in place (acc: a LinearCombination
+  // of terms at the same level).
+  void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
+                            const std::vector<double>& ws);
   void AddConstInPlace(Ct& x, double c);
   Ct Zero(int level);
   int LevelOf(const Ct& x) const { return x.level(); }
@@ -81,6 +85,7 @@ class CkksBackend {
   bool Ok(const absl::Status& s);
   ckks::Plaintext Encode(const std::vector<double>& slot_values, int level,
                          ckks::Scale scale);
+  ckks::Scale ConstScale(const Ct& x) const;
 
   const ckks::Evaluator& ev_;
   const ckks::Encoder& enc_;

@@ -92,6 +92,10 @@ class MetaBackend {
     }
     return y;
   }
+  void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
+                            const std::vector<double>& ws) {
+    AddInPlace(acc, LinearCombination(xs, ws));
+  }
   void AddConstInPlace(Ct&, double) {}
   Ct Zero(int level) { return Ct{level, scales_[level], 1}; }
   int LevelOf(const Ct& x) const { return x.level; }

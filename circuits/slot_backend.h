@@ -64,6 +64,12 @@ class SlotBackend {
     }
     return y;
   }
+  void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
+                            const std::vector<double>& ws) {
+    for (size_t k = 0; k < xs.size(); ++k) {
+      for (size_t j = 0; j < acc.size(); ++j) acc[j] += ws[k] * (*xs[k])[j];
+    }
+  }
   int LevelOf(const Ct&) const { return 0; }  // slot vectors have no level
   void AddConstInPlace(Ct& x, double c) {
     for (double& v : x) v += c;

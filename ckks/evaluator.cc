@@ -260,46 +260,73 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
 absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts,
                                           std::span<const double> weights,
                                           Scale const_scale, Ciphertext* out) const {
+  return CombineLinearly(cts, weights, const_scale, false, "LinearCombination", out);
+}
+
+absl::Status Evaluator::AddLinearCombination(std::span<const Ciphertext* const> cts,
+                                             std::span<const double> weights,
+                                             Scale const_scale, Ciphertext* acc) const {
+  return CombineLinearly(cts, weights, const_scale, true, "AddLinearCombination", acc);
+}
+
+absl::Status Evaluator::CombineLinearly(std::span<const Ciphertext* const> cts,
+                                        std::span<const double> weights, Scale const_scale,
+                                        bool accumulate, absl::string_view op,
+                                        Ciphertext* out) const {
   if (cts.empty() || cts.size() != weights.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "LinearCombination: ", cts.size(), " ciphertexts and ", weights.size(),
+        op, ": ", cts.size(), " ciphertexts and ", weights.size(),
         " weights, expected as many and at least one"));
   }
   if (!(const_scale.value() >= 1.0) || !std::isfinite(const_scale.value())) {
-    return absl::InvalidArgumentError("LinearCombination: constant scale must be >= 1");
+    return absl::InvalidArgumentError(absl::StrCat(op, ": constant scale must be >= 1"));
   }
   const Ciphertext& first = *cts[0];
-  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, first, "LinearCombination"));
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, first, op));
   if (first.degree() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "LinearCombination: ciphertext of degree ", first.degree(), ", expected 1"));
+        op, ": ciphertext of degree ", first.degree(), ", expected 1"));
   }
   std::vector<int64_t> w(cts.size());
   for (std::size_t k = 0; k < cts.size(); ++k) {
-    if (k > 0) BF_RETURN_IF_ERROR(CheckBinary(first, *cts[k], "LinearCombination", true));
+    if (k > 0) BF_RETURN_IF_ERROR(CheckBinary(first, *cts[k], op, true));
     if (cts[k]->degree() != 1) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "LinearCombination: ciphertext ", k, " has degree ", cts[k]->degree()));
+          op, ": ciphertext ", k, " has degree ", cts[k]->degree()));
     }
     const double v = std::round(weights[k] * const_scale.value());
     if (!std::isfinite(v) || std::abs(v) >= 0x1p62) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "LinearCombination: weight ", k, " times the scale is not finite or reaches 2^62"));
+          op, ": weight ", k, " times the scale is not finite or reaches 2^62"));
     }
     w[k] = static_cast<int64_t>(v);
   }
-  BF_RETURN_IF_ERROR(
-      CheckScaleFits(Access::scale(first) * const_scale, first.level(), "LinearCombination"));
+  const Scale result_scale = Access::scale(first) * const_scale;
+  BF_RETURN_IF_ERROR(CheckScaleFits(result_scale, first.level(), op));
+  if (accumulate) {
+    BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, *out, op));
+    if (out->degree() != 1 || out->level() != first.level()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": the sum has degree ", out->degree(), " at level ", out->level(),
+          ", the terms degree 1 at level ", first.level()));
+    }
+    BF_RETURN_IF_ERROR(CheckSlotsAndScaleMatch(Access::slots(*out), Access::slots(first),
+                                               Access::scale(*out), result_scale, op, true));
+  }
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = first.level() + 1;
-  Ciphertext r;
-  // Each output allocated on its own: assign(k, x) would copy x's words.
-  Access::polys(r).resize(2);
-  for (RnsPoly& p : Access::polys(r)) p = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+  Ciphertext fresh;
+  Ciphertext& r = accumulate ? *out : fresh;
+  if (!accumulate) {
+    // Each output allocated on its own: assign(k, x) would copy x's words.
+    Access::polys(r).resize(2);
+    for (RnsPoly& p : Access::polys(r)) p = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+  }
   // One task per (polynomial, limb): weights reduced mod q_i, then the
   // kernels' scalar-weight dot product (IFMA / AVX2 / portable, lazy
-  // accumulation, one reduction) over chunks of up to 64 ciphertexts.
+  // accumulation, one reduction) over chunks of up to 64 ciphertexts, each
+  // chunk after the first (every chunk when accumulating) added to the sum.
   ParallelFor(2 * static_cast<std::size_t>(nq), [&](std::size_t task) {
     const int poly = static_cast<int>(task % 2);
     const int i = static_cast<int>(task / 2);
@@ -312,7 +339,7 @@ absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts
     src.reserve(kChunk);
     uint64_t* acc = Access::polys(r)[poly].limb(i);
     AlignedVector<uint64_t> part(n);
-    bool first_chunk = true;
+    bool into_acc = !accumulate;
     for (std::size_t start = 0; start < cts.size(); start += kChunk) {
       wq.clear();
       src.clear();
@@ -321,14 +348,15 @@ absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts
         wq.push_back(w[k] < 0 && mag != 0 ? qv - mag : mag);
         src.push_back(Access::polys(*cts[k])[poly].limb(i));
       }
-      uint64_t* dst = first_chunk ? acc : part.data();
+      uint64_t* dst = into_acc ? acc : part.data();
       math::DotScalarModVec(src.data(), wq.data(), static_cast<int>(src.size()), dst, n, q,
                             q.bits);
-      if (!first_chunk) math::AddModVec(acc, part.data(), acc, n, qv);
-      first_chunk = false;
+      if (!into_acc) math::AddModVec(acc, part.data(), acc, n, qv);
+      into_acc = false;
     }
   });
-  Access::scale(r) = Access::scale(first) * const_scale;
+  if (accumulate) return absl::OkStatus();
+  Access::scale(r) = result_scale;
   Access::slots(r) = Access::slots(first);
   Access::fingerprint(r) = Access::fingerprint(first);
   *out = std::move(r);

@@ -69,6 +69,14 @@ class Evaluator {
   absl::Status LinearCombination(std::span<const Ciphertext* const> cts,
                                  std::span<const double> weights, Scale const_scale,
                                  Ciphertext* out) const;
+  // *acc += the same sum, in place: a sum built from parts that arrive
+  // apart (the streamed throughput executor, runtime/plan.h) without a new
+  // ciphertext per part. REQUIRES, besides LinearCombination's: *acc valid,
+  // degree 1, at the inputs' level and slots, with their scale times
+  // const_scale.
+  absl::Status AddLinearCombination(std::span<const Ciphertext* const> cts,
+                                    std::span<const double> weights, Scale const_scale,
+                                    Ciphertext* acc) const;
   // Degree 2 -> 1 with the relinearization key.
   absl::Status Relinearize(const Ciphertext& a, Ciphertext* out) const;
   // Multiply then Relinearize.
@@ -121,6 +129,12 @@ class Evaluator {
   absl::Status CheckBinary(const Ciphertext& a, const Ciphertext& b,
                            absl::string_view op, bool same_scale) const;
   absl::Status CheckScaleFits(Scale scale, int level, absl::string_view op) const;
+  // LinearCombination into *out (a new ciphertext) or, with `accumulate`,
+  // added to it.
+  absl::Status CombineLinearly(std::span<const Ciphertext* const> cts,
+                               std::span<const double> weights, Scale const_scale,
+                               bool accumulate, absl::string_view op,
+                               Ciphertext* out) const;
   absl::StatusOr<const SwitchingKey*> GaloisKey(uint64_t g, absl::string_view op,
                                                 int steps) const;
   // The Galois element and key that rotate `slots` slots by `steps`.

@@ -192,6 +192,50 @@ TEST_P(EvaluatorTest, LinearCombinationOfManyCiphertexts) {
   EXPECT_FALSE(ev().LinearCombination(one, huge, Scale(1), &out).ok());
 }
 
+// A sum pushed together in parts (the first part a LinearCombination, the
+// others added to it) is the one-pass sum, word for word: the streamed
+// throughput executor relies on it. Misuse of the sum is refused.
+TEST_P(EvaluatorTest, AddLinearCombinationInPartsIsTheWholeSum) {
+  SCOPED_TRACE(Trace());
+  std::uniform_real_distribution<double> u(-3, 3);
+  const int terms = 150;  // parts of 70 and 80 cross the 64-term chunks
+  std::vector<Ciphertext> cts;
+  std::vector<double> w;
+  for (int k = 0; k < terms; ++k) {
+    cts.push_back(ctx_->Encrypt(RandomComplex(slots_, rng_)));
+    w.push_back(u(rng_));
+  }
+  std::vector<const Ciphertext*> ptrs;
+  for (const auto& c : cts) ptrs.push_back(&c);
+  const Scale cs = ctx_->params->default_scale();
+  Ciphertext whole, parts;
+  ASSERT_TRUE(ev().LinearCombination(ptrs, w, cs, &whole).ok());
+  const std::span<const Ciphertext* const> all(ptrs);
+  const std::span<const double> ws(w);
+  ASSERT_TRUE(ev().LinearCombination(all.subspan(0, 1), ws.subspan(0, 1), cs, &parts).ok());
+  ASSERT_TRUE(ev().AddLinearCombination(all.subspan(1, 69), ws.subspan(1, 69), cs, &parts).ok());
+  ASSERT_TRUE(ev().AddLinearCombination(all.subspan(70), ws.subspan(70), cs, &parts).ok());
+  ASSERT_EQ(parts.level(), whole.level());
+  EXPECT_EQ(parts.scale(), whole.scale());
+  for (int p = 0; p < 2; ++p) {
+    const auto& a = internal::Access::polys(parts)[p];
+    const auto& b = internal::Access::polys(whole)[p];
+    for (int i = 0; i <= whole.level(); ++i) {
+      ASSERT_TRUE(std::equal(a.limb(i), a.limb(i) + ctx_->params->n(), b.limb(i)))
+          << "poly " << p << " limb " << i;
+    }
+  }
+  // Misuse: a sum at another scale (the inputs' own), at another level,
+  // or not a ciphertext at all.
+  Ciphertext wrong_scale = cts[0];
+  EXPECT_FALSE(ev().AddLinearCombination(all.subspan(0, 2), ws.subspan(0, 2), cs, &wrong_scale).ok());
+  Ciphertext low;
+  ASSERT_TRUE(ev().DropLevel(whole, whole.level() - 1, &low).ok());
+  EXPECT_FALSE(ev().AddLinearCombination(all.subspan(0, 2), ws.subspan(0, 2), cs, &low).ok());
+  Ciphertext empty;
+  EXPECT_FALSE(ev().AddLinearCombination(all.subspan(0, 2), ws.subspan(0, 2), cs, &empty).ok());
+}
+
 TEST_P(EvaluatorTest, MultiplyRelinearizeRescale) {
   SCOPED_TRACE(Trace());
   auto a = RandomComplex(slots_, rng_), b = RandomComplex(slots_, rng_);

@@ -494,8 +494,9 @@ absl::Status CheckInput(const Plan& plan, const ckks::Ciphertext& ct) {
 
 }  // namespace
 
-absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
-                                                 RunStats* stats) const {
+absl::StatusOr<std::string> InferenceServer::Run(
+    std::string_view input, RunStats* stats,
+    const std::function<void(int64_t, int64_t)>& progress) const {
   const auto start = std::chrono::steady_clock::now();
   const Plan& plan = *s_->plan;
   circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
@@ -530,7 +531,7 @@ absl::StatusOr<std::string> InferenceServer::Run(std::string_view input,
                             absl::StrCat("Run: batch element ", i, ": ", status[i].message()));
       }
     }
-    std::vector<ckks::Ciphertext> out = ExecutePlanBatched(backend, plan, std::move(in));
+    std::vector<ckks::Ciphertext> out = ExecutePlanBatched(backend, plan, std::move(in), BatchedOptions{}, progress);
     BF_RETURN_IF_ERROR(backend.status());
     finish();
     std::vector<std::string> bytes;

@@ -17,6 +17,7 @@
 #ifndef BLINDFOLD_RUNTIME_INFERENCE_H_
 #define BLINDFOLD_RUNTIME_INFERENCE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -108,8 +109,12 @@ class InferenceServer {
   // Runs the plan on one serialized input ciphertext (latency plans) or one
   // serialized batch (throughput plans); returns the serialized output (at
   // level 0). Errors: malformed ciphertext or batch, wrong level, scale,
-  // slots or element count for this plan.
-  absl::StatusOr<std::string> Run(std::string_view input, RunStats* stats = nullptr) const;
+  // slots or element count for this plan. `progress(done, total)`, when
+  // given, follows a throughput batch row by row (runtime/plan.h: a large
+  // model's batch takes minutes); latency plans do not call it.
+  absl::StatusOr<std::string> Run(
+      std::string_view input, RunStats* stats = nullptr,
+      const std::function<void(int64_t, int64_t)>& progress = {}) const;
 
   const Plan& plan() const;
   int64_t evaluation_key_bytes() const;

@@ -49,6 +49,94 @@ std::vector<size_t> LastReaders(const Plan& plan) {
   return last;
 }
 
+double CiphertextBytes(const Plan& plan, int level) {
+  return 2.0 * (level + 1) * static_cast<double>(int64_t{1} << plan.params.log_n) * 8.0;
+}
+
+PartColumns ColumnsOf(const PlanPart& part) {
+  PartColumns cols(part.cols);
+  for (size_t r = 0; r < part.matrix.size(); ++r) {
+    for (const auto& [c, w] : part.matrix[r]) cols[c].emplace_back(static_cast<int32_t>(r), w);
+  }
+  return cols;
+}
+
+BatchedSchedule ScheduleBatched(const Plan& plan, const BatchedOptions& options) {
+  const size_t n = plan.terms.size();
+  BatchedSchedule s;
+  s.streamed.assign(n, 0);
+  s.block_rows.resize(n);
+  // Forms by id as in ExecutePlanBatched: 2k, 2k + 1, and 2n (the output).
+  std::vector<const PlanForm*> forms(2 * n + 1, nullptr);
+  for (size_t k = 1; k < n; ++k) {
+    forms[2 * k] = &plan.terms[k].a;
+    if (plan.terms[k].kind == PlanTerm::Kind::kProduct) forms[2 * k + 1] = &plan.terms[k].b;
+  }
+  forms[2 * n] = &plan.output;
+  auto sums_bytes = [&](const PlanForm& f) {
+    return static_cast<double>(f.dim) * CiphertextBytes(plan, f.level + (f.rescale ? 1 : 0));
+  };
+  auto term_bytes = [&](size_t k) {
+    return static_cast<double>(plan.terms[k].dim) * CiphertextBytes(plan, plan.terms[k].level);
+  };
+  for (size_t k = 1; k < n; ++k) {
+    bool can = true;
+    double readers = 0;
+    for (size_t id = 0; id < forms.size(); ++id) {
+      if (forms[id] == nullptr) continue;
+      bool reads = false;
+      for (const PlanPart& p : forms[id]->parts) {
+        if (p.term != static_cast<int>(k)) continue;
+        reads = true;
+        can = can && !p.identity;
+      }
+      if (reads) readers += sums_bytes(*forms[id]);
+    }
+    const double bytes = term_bytes(k);
+    s.streamed[k] = can && readers > 0 && bytes > options.hold_bytes && readers < bytes;
+    const double per_row = CiphertextBytes(plan, plan.terms[k].level);
+    s.block_rows[k] =
+        s.streamed[k]
+            ? std::clamp<int64_t>(static_cast<int64_t>(options.block_bytes / per_row), 1,
+                                  std::max<int64_t>(1, plan.terms[k].dim))
+            : std::max<int64_t>(1, plan.terms[k].dim);
+  }
+  // The bytes alive while term k (k = n: the output) is made: held terms
+  // still to be read, term k itself (or its block), and the accumulators
+  // of every form fed by a streamed term made so far and not yet consumed.
+  const std::vector<size_t> last = LastReaders(plan);
+  auto peak = [&](bool streaming) {
+    double top = 0;
+    for (size_t k = 1; k <= n; ++k) {
+      double alive = 0;
+      for (size_t j = 0; j < n; ++j) {
+        const bool streamed = streaming && s.streamed[j];
+        if (j < k && !streamed && last[j] >= k) alive += term_bytes(j);
+        if (j == k) {
+          alive += streamed ? static_cast<double>(s.block_rows[j]) *
+                                  CiphertextBytes(plan, plan.terms[j].level)
+                            : term_bytes(j);
+        }
+      }
+      if (streaming) {
+        for (size_t id = 2 * k; id < forms.size(); ++id) {
+          if (forms[id] == nullptr) continue;
+          bool fed = false;
+          for (const PlanPart& p : forms[id]->parts) {
+            fed = fed || (s.streamed[p.term] && static_cast<size_t>(p.term) <= k);
+          }
+          if (fed) alive += sums_bytes(*forms[id]);
+        }
+      }
+      top = std::max(top, alive);
+    }
+    return top;
+  };
+  s.peak_bytes = peak(true);
+  s.held_peak_bytes = peak(false);
+  return s;
+}
+
 std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<double>& x) {
   if (plan.mode == PackingMode::kThroughput) {
     circuits::SlotBackend one(1);

@@ -7,12 +7,14 @@
 #ifndef BLINDFOLD_RUNTIME_PLAN_H_
 #define BLINDFOLD_RUNTIME_PLAN_H_
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "circuits/linear_transform.h"
@@ -201,91 +203,236 @@ std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<doub
 // provides, besides DropLevel, AddInPlace, Finish, Square and Multiply:
 //   Ct LinearCombination(const std::vector<const Ct*>& xs,
 //                        const std::vector<double>& weights);  // no rescale
+//   void AddLinearCombination(Ct& acc, xs, weights);  // acc += the same
 //   void AddConstInPlace(Ct& x, double c);
 //   Ct Zero(int level);                     // at the canonical scale
 //   int LevelOf(const Ct& x);
+//
+// Every element is a whole ciphertext, so a wide term is large: cnn-deep's
+// first hidden term is 12,544 ciphertexts at level 5 of N = 2^14, 19.7 GB.
+// Such a term is *streamed*: made in blocks of rows, each block pushed into
+// the accumulators of the forms that read it (one per row of the reader:
+// 6,272 for cnn-deep, 9.9 GB) and freed. The sums are exact modular sums,
+// so a streamed run returns the same ciphertexts, word for word, as one that
+// holds every term.
+struct BatchedOptions {
+  // A term of more bytes than this is streamed where that holds fewer bytes
+  // (its readers' accumulators against the term); 0: wherever it can be.
+  double hold_bytes = 2.0 * (1 << 30);
+  // A streamed term is made in blocks of at most this many bytes (at least
+  // one row): more rows per block, fewer passes over the accumulators.
+  double block_bytes = 1.0 * (1 << 30);
+};
+
+struct BatchedSchedule {
+  std::vector<char> streamed;       // per term; never the input (term 0)
+  std::vector<int64_t> block_rows;  // per term: rows made between pushes
+  // Bytes of ciphertexts alive at the widest point of a run (estimated from
+  // the dims and levels: dropped copies and scratch not counted), and the
+  // same with every term held.
+  double peak_bytes = 0, held_peak_bytes = 0;
+};
+
+// Which terms a throughput plan streams (a term read by an identity part
+// is always held: it is added as it is, not through a product).
+BatchedSchedule ScheduleBatched(const Plan& plan, const BatchedOptions& options = {});
+// Bytes of one ciphertext of the plan at `level` (two polynomials).
+double CiphertextBytes(const Plan& plan, int level);
+
+// Column c of a part's matrix: the rows that read it, with their weights.
+using PartColumns = std::vector<std::vector<std::pair<int32_t, double>>>;
+PartColumns ColumnsOf(const PlanPart& part);
+
+namespace internal {
+
+// The rows of one form. Parts that read held terms are gathered here, from
+// the term dropped to the form's input level once; parts that read streamed
+// terms were pushed into the row's accumulator before.
 template <typename B>
-std::vector<typename B::Ct> EvaluateFormBatched(
-    B& backend, const PlanForm& f,
-    const std::vector<std::vector<typename B::Ct>>& terms) {
+class BatchedRows {
+ public:
   using Ct = typename B::Ct;
-  const int in_level = f.level + (f.rescale ? 1 : 0);
-  // Each part's term at the level its products need, dropped once.
-  std::vector<std::vector<Ct>> dropped(f.parts.size());
-  std::vector<const std::vector<Ct>*> source(f.parts.size());
-  for (size_t p = 0; p < f.parts.size(); ++p) {
-    const std::vector<Ct>& t = terms[f.parts[p].term];
-    source[p] = &t;
-    if (f.parts[p].identity || t.empty()) continue;
-    if (backend.LevelOf(t[0]) != in_level) {
-      dropped[p].reserve(t.size());
-      for (const Ct& c : t) dropped[p].push_back(backend.DropLevel(c, in_level));
-      source[p] = &dropped[p];
-    }
-  }
-  std::vector<Ct> out;
-  out.reserve(f.dim);
-  std::vector<const Ct*> xs;
-  std::vector<double> ws;
-  for (int64_t r = 0; r < f.dim; ++r) {
-    std::optional<Ct> acc, ident;
+  BatchedRows(B& backend, const PlanForm& f, const std::vector<std::vector<Ct>>& terms,
+              const std::vector<char>& streamed)
+      : backend_(backend), f_(f), source_(f.parts.size(), nullptr), dropped_(f.parts.size()) {
+    const int in_level = f.level + (f.rescale ? 1 : 0);
     for (size_t p = 0; p < f.parts.size(); ++p) {
       const PlanPart& part = f.parts[p];
+      if (streamed[part.term]) continue;
+      const std::vector<Ct>& t = terms[part.term];
+      source_[p] = &t;
+      if (part.identity || t.empty() || backend.LevelOf(t[0]) == in_level) continue;
+      dropped_[p].reserve(t.size());
+      for (const Ct& c : t) dropped_[p].push_back(backend.DropLevel(c, in_level));
+      source_[p] = &dropped_[p];
+    }
+  }
+
+  // Row r; `pushed`: the sum the streamed parts left for it, if any.
+  Ct Row(int64_t r, std::optional<Ct> pushed) {
+    std::optional<Ct> acc = std::move(pushed), ident;
+    for (size_t p = 0; p < f_.parts.size(); ++p) {
+      if (source_[p] == nullptr) continue;  // streamed: in `pushed`
+      const PlanPart& part = f_.parts[p];
       if (part.identity) {
-        ident = (*source[p])[r];
+        ident = (*source_[p])[r];
         continue;
       }
-      xs.clear();
-      ws.clear();
+      xs_.clear();
+      ws_.clear();
       for (const auto& [c, w] : part.matrix[r]) {
-        xs.push_back(&(*source[p])[c]);
-        ws.push_back(w);
+        xs_.push_back(&(*source_[p])[c]);
+        ws_.push_back(w);
       }
-      if (xs.empty()) continue;
-      Ct y = backend.LinearCombination(xs, ws);
+      if (xs_.empty()) continue;
       if (acc) {
-        backend.AddInPlace(*acc, y);
+        backend_.AddLinearCombination(*acc, xs_, ws_);
       } else {
-        acc = std::move(y);
+        acc = backend_.LinearCombination(xs_, ws_);
       }
     }
-    Ct v = acc ? (f.rescale ? backend.Finish(*acc) : std::move(*acc))
-               : (ident ? *ident : backend.Zero(f.level));
-    if (acc && ident) backend.AddInPlace(v, *ident);
-    if (f.bias[r] != 0.0) backend.AddConstInPlace(v, f.bias[r]);
-    out.push_back(std::move(v));
+    Ct v = acc ? (f_.rescale ? backend_.Finish(*acc) : std::move(*acc))
+               : (ident ? *ident : backend_.Zero(f_.level));
+    if (acc && ident) backend_.AddInPlace(v, *ident);
+    if (f_.bias[r] != 0.0) backend_.AddConstInPlace(v, f_.bias[r]);
+    return v;
   }
-  return out;
-}
+
+ private:
+  B& backend_;
+  const PlanForm& f_;
+  std::vector<const std::vector<Ct>*> source_;
+  std::vector<std::vector<Ct>> dropped_;
+  std::vector<const Ct*> xs_;
+  std::vector<double> ws_;
+};
+
+}  // namespace internal
 
 // Runs a throughput-mode plan; inputs[i] holds input element i of every
-// batch member. Each term is freed after its last use.
+// batch member. Held terms are freed after their last use, streamed ones
+// block by block (ScheduleBatched). `progress(done, total)`, when given,
+// is called after each block of rows (total: the rows of every term and
+// the output).
 template <typename B>
-std::vector<typename B::Ct> ExecutePlanBatched(B& backend, const Plan& plan,
-                                               std::vector<typename B::Ct> inputs) {
+std::vector<typename B::Ct> ExecutePlanBatched(
+    B& backend, const Plan& plan, std::vector<typename B::Ct> inputs,
+    const BatchedOptions& options = {},
+    const std::function<void(int64_t, int64_t)>& progress = {}) {
   using Ct = typename B::Ct;
+  const BatchedSchedule schedule = ScheduleBatched(plan, options);
+  const size_t n = plan.terms.size();
   const std::vector<size_t> last = LastReaders(plan);
-  std::vector<std::vector<Ct>> terms(plan.terms.size());
+  // Forms by id: 2k (term k's a), 2k + 1 (its b), 2n (the output).
+  auto form = [&](size_t id) -> const PlanForm& {
+    return id == 2 * n ? plan.output : id % 2 ? plan.terms[id / 2].b : plan.terms[id / 2].a;
+  };
+  // Every part that reads a streamed term, by that term.
+  struct Push {
+    size_t form;
+    PartColumns columns;
+  };
+  std::vector<std::vector<Push>> pushes(n);
+  auto note = [&](size_t id) {
+    for (const PlanPart& p : form(id).parts) {
+      if (schedule.streamed[p.term]) pushes[p.term].push_back({id, ColumnsOf(p)});
+    }
+  };
+  int64_t total = plan.output.dim, done = 0;
+  for (size_t k = 1; k < n; ++k) {
+    note(2 * k);
+    if (plan.terms[k].kind == PlanTerm::Kind::kProduct) note(2 * k + 1);
+    total += plan.terms[k].dim;
+  }
+  note(2 * n);
+  std::vector<std::vector<std::optional<Ct>>> acc(2 * n + 1);
+  auto take = [&](size_t id, int64_t r) -> std::optional<Ct> {
+    if (acc[id].empty()) return std::nullopt;
+    return std::exchange(acc[id][r], std::nullopt);
+  };
+  // Pushes rows [lo, lo + block.size()) of a streamed term into a reader's
+  // accumulators: per touched row, one linear combination of the block.
+  std::vector<std::vector<std::pair<int32_t, double>>> bucket;
+  std::vector<int32_t> touched;
+  std::vector<const Ct*> xs;
+  std::vector<double> ws;
+  auto push = [&](const Push& p, int64_t lo, const std::vector<Ct>& block) {
+    const PlanForm& f = form(p.form);
+    const int in_level = f.level + (f.rescale ? 1 : 0);
+    std::vector<Ct> dropped;
+    const std::vector<Ct>* src = &block;
+    if (backend.LevelOf(block[0]) != in_level) {
+      dropped.reserve(block.size());
+      for (const Ct& c : block) dropped.push_back(backend.DropLevel(c, in_level));
+      src = &dropped;
+    }
+    std::vector<std::optional<Ct>>& sums = acc[p.form];
+    if (sums.empty()) sums.resize(f.dim);
+    bucket.resize(std::max<size_t>(bucket.size(), f.dim));
+    touched.clear();
+    for (size_t i = 0; i < block.size(); ++i) {
+      for (const auto& [r, w] : p.columns[lo + i]) {
+        if (bucket[r].empty()) touched.push_back(r);
+        bucket[r].emplace_back(static_cast<int32_t>(i), w);
+      }
+    }
+    std::sort(touched.begin(), touched.end());
+    for (int32_t r : touched) {
+      xs.clear();
+      ws.clear();
+      for (const auto& [i, w] : bucket[r]) {
+        xs.push_back(&(*src)[i]);
+        ws.push_back(w);
+      }
+      bucket[r].clear();
+      if (sums[r]) {
+        backend.AddLinearCombination(*sums[r], xs, ws);
+      } else {
+        sums[r] = backend.LinearCombination(xs, ws);
+      }
+    }
+  };
+  std::vector<std::vector<Ct>> terms(n);
   terms[0] = std::move(inputs);
-  auto release = [&](size_t k) {
+  for (size_t k = 1; k < n; ++k) {
+    const PlanTerm& t = plan.terms[k];
+    internal::BatchedRows<B> a(backend, t.a, terms, schedule.streamed);
+    std::optional<internal::BatchedRows<B>> b;
+    if (t.kind == PlanTerm::Kind::kProduct) b.emplace(backend, t.b, terms, schedule.streamed);
+    const bool stream = schedule.streamed[k];
+    std::vector<Ct> block;
+    std::vector<Ct>& out = stream ? block : terms[k];
+    out.reserve(stream ? schedule.block_rows[k] : t.dim);
+    for (int64_t lo = 0; lo < t.dim; lo += schedule.block_rows[k]) {
+      const int64_t hi = std::min(t.dim, lo + schedule.block_rows[k]);
+      if (stream) block.clear();
+      for (int64_t r = lo; r < hi; ++r) {
+        Ct x = a.Row(r, take(2 * k, r));
+        if (t.kind == PlanTerm::Kind::kProduct) {
+          x = backend.Multiply(x, b->Row(r, take(2 * k + 1, r)));
+        } else if (t.kind == PlanTerm::Kind::kSquare) {
+          x = backend.Square(x);
+        }
+        out.push_back(std::move(x));
+      }
+      if (stream) {
+        for (const Push& p : pushes[k]) push(p, lo, block);
+      }
+      done += hi - lo;
+      if (progress) progress(done, total);
+    }
+    std::vector<std::optional<Ct>>().swap(acc[2 * k]);
+    std::vector<std::optional<Ct>>().swap(acc[2 * k + 1]);
     for (size_t j = 0; j < k; ++j) {
       if (last[j] == k) std::vector<Ct>().swap(terms[j]);
     }
-  };
-  for (size_t k = 1; k < plan.terms.size(); ++k) {
-    const PlanTerm& t = plan.terms[k];
-    std::vector<Ct> a = EvaluateFormBatched(backend, t.a, terms);
-    if (t.kind == PlanTerm::Kind::kLinear) {
-      terms[k] = std::move(a);
-    } else if (t.kind == PlanTerm::Kind::kProduct) {
-      std::vector<Ct> b = EvaluateFormBatched(backend, t.b, terms);
-      for (size_t i = 0; i < a.size(); ++i) terms[k].push_back(backend.Multiply(a[i], b[i]));
-    } else {
-      for (size_t i = 0; i < a.size(); ++i) terms[k].push_back(backend.Square(a[i]));
-    }
-    release(k);
   }
-  return EvaluateFormBatched(backend, plan.output, terms);
+  internal::BatchedRows<B> output(backend, plan.output, terms, schedule.streamed);
+  std::vector<Ct> y;
+  y.reserve(plan.output.dim);
+  for (int64_t r = 0; r < plan.output.dim; ++r) y.push_back(output.Row(r, take(2 * n, r)));
+  if (progress) progress(total, total);
+  return y;
 }
 
 }  // namespace blindfold::runtime

@@ -103,29 +103,31 @@ std::string DescribeTransforms(const runtime::Plan& plan) {
 
 // " (k to level l, ...)": how many rotation keys reach each level.
 // Throughput plans hold every element of a vector as a ciphertext of N/2
-// images: the widest term alone needs dim x 2 polynomials x (level + 1)
-// limbs x N words in memory. A line saying so, and a warning when that
-// exceeds this machine's memory (`run` would fail there); empty for
-// latency plans (one ciphertext per term).
+// images, so a wide term is large; the executor streams such terms into
+// their readers' accumulators (runtime/plan.h, ScheduleBatched). A line
+// with the ciphertext bytes alive at the widest point of a run, and a
+// warning when that exceeds this machine's memory (`run` would fail
+// there); empty for latency plans (one ciphertext per term).
 std::string ThroughputMemoryText(const runtime::Plan& plan) {
   if (plan.mode != runtime::PackingMode::kThroughput) return "";
-  double widest = 0;
-  const runtime::PlanTerm* at = nullptr;
-  for (const runtime::PlanTerm& t : plan.terms) {
-    const double bytes = static_cast<double>(t.dim) * 2.0 * (t.level + 1) *
-                         static_cast<double>(int64_t{1} << plan.params.log_n) * 8.0;
-    if (bytes > widest) {
-      widest = bytes;
-      at = &t;
-    }
+  const runtime::BatchedSchedule s = runtime::ScheduleBatched(plan);
+  std::string streamed;
+  for (size_t k = 0; k < s.streamed.size(); ++k) {
+    if (!s.streamed[k]) continue;
+    absl::StrAppend(&streamed, streamed.empty() ? "" : ", ", k, " (", plan.terms[k].dim,
+                    " ciphertexts at level ", plan.terms[k].level, ")");
   }
-  if (at == nullptr) return "";
-  std::string text = absl::StrCat("ciphertexts in memory: at least ", Bytes(widest),
-                                  " (the widest vector: ", at->dim,
-                                  " ciphertexts at level ", at->level, ")\n");
+  std::string text = absl::StrCat("ciphertexts in memory: about ", Bytes(s.peak_bytes),
+                                  " at the widest point");
+  if (streamed.empty()) {
+    absl::StrAppend(&text, " (every term held)\n");
+  } else {
+    absl::StrAppend(&text, "; terms streamed in blocks: ", streamed, "; holding them: ",
+                    Bytes(s.held_peak_bytes), "\n");
+  }
   const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
                           static_cast<double>(sysconf(_SC_PAGE_SIZE));
-  if (physical > 0 && widest > physical) {
+  if (physical > 0 && s.peak_bytes > physical) {
     absl::StrAppend(&text, "warning: that is more than this machine's memory (", Bytes(physical),
                     "): `run` would fail here; latency mode needs one ciphertext per vector\n");
   }
@@ -487,7 +489,24 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
     std::vector<std::vector<double>> ys;
     if (plan.mode == runtime::PackingMode::kThroughput) {
       BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptBatch(xs));
-      BF_ASSIGN_OR_RETURN(std::string res, server->Run(ct, &stats));
+      // A large model's batch runs for minutes: after two seconds, show how
+      // far the server is (every 10 % when not on a terminal).
+      const auto begun = std::chrono::steady_clock::now();
+      const int number = (i - a.first) / batch + 1, batches = (images + batch - 1) / batch;
+      int shown = -1;
+      auto progress = [&](int64_t done, int64_t total) {
+        const int pct = static_cast<int>(100 * done / std::max<int64_t>(1, total));
+        if (pct == shown || (!tty && pct % 10 != 0) ||
+            std::chrono::steady_clock::now() - begun < std::chrono::seconds(2)) {
+          return;
+        }
+        shown = pct;
+        err << (tty ? "\r" : "") << "batch " << number << "/" << batches << " of " << count
+            << " " << test.unit << "s: server " << pct << " %" << (tty ? "" : "\n")
+            << std::flush;
+      };
+      BF_ASSIGN_OR_RETURN(std::string res, server->Run(ct, &stats, progress));
+      if (tty && shown >= 0) err << "\n";
       BF_ASSIGN_OR_RETURN(ys, client->DecryptBatch(res, count));
       in_bytes = ct.size();
       out_bytes = res.size();
