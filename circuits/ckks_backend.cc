@@ -136,6 +136,19 @@ void CkksBackend::AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs
   if (status_.ok()) Ok(ev_.AddLinearCombination(xs, ws, ConstScale(*xs[0]), &acc));
 }
 
+void CkksBackend::AddLinearCombinations(const std::vector<std::optional<Ct>*>& sums,
+                                        const std::vector<std::vector<const Ct*>>& xs,
+                                        const std::vector<std::vector<double>>& ws) {
+  if (!status_.ok() || sums.empty()) return;
+  std::vector<ckks::Evaluator::LinearSum> batch;
+  batch.reserve(sums.size());
+  for (size_t s = 0; s < sums.size(); ++s) {
+    if (!sums[s]->has_value()) sums[s]->emplace();
+    batch.push_back({&**sums[s], xs[s], ws[s]});
+  }
+  Ok(ev_.AddLinearCombinations(batch, ConstScale(*xs[0][0])));
+}
+
 // The weights' scale for terms like x: the products rescale onto level
 // l - 1's canonical scale.
 ckks::Scale CkksBackend::ConstScale(const Ct& x) const {

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -74,6 +75,11 @@ class CkksBackend {
   // of terms at the same level).
   void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
                             const std::vector<double>& ws);
+  // The same for many sums at once (*sums[s] += the combination of xs[s]
+  // and ws[s]; an empty sum starts at zero): one pass over the limbs.
+  void AddLinearCombinations(const std::vector<std::optional<Ct>*>& sums,
+                             const std::vector<std::vector<const Ct*>>& xs,
+                             const std::vector<std::vector<double>>& ws);
   void AddConstInPlace(Ct& x, double c);
   Ct Zero(int level);
   int LevelOf(const Ct& x) const { return x.level(); }

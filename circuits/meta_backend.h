@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -91,6 +92,17 @@ class MetaBackend {
       y.scale = x.scale * PlaintextScale(q_[x.level], scales_[x.level - 1], x.scale);
     }
     return y;
+  }
+  void AddLinearCombinations(const std::vector<std::optional<Ct>*>& sums,
+                             const std::vector<std::vector<const Ct*>>& xs,
+                             const std::vector<std::vector<double>>& ws) {
+    for (size_t s = 0; s < sums.size(); ++s) {
+      if (*sums[s]) {
+        AddLinearCombination(**sums[s], xs[s], ws[s]);
+      } else {
+        *sums[s] = LinearCombination(xs[s], ws[s]);
+      }
+    }
   }
   void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
                             const std::vector<double>& ws) {

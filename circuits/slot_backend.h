@@ -6,6 +6,7 @@
 #define BLINDFOLD_CIRCUITS_SLOT_BACKEND_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "circuits/linear_transform.h"
@@ -63,6 +64,17 @@ class SlotBackend {
       for (size_t j = 0; j < y.size(); ++j) y[j] += ws[k] * (*xs[k])[j];
     }
     return y;
+  }
+  void AddLinearCombinations(const std::vector<std::optional<Ct>*>& sums,
+                             const std::vector<std::vector<const Ct*>>& xs,
+                             const std::vector<std::vector<double>>& ws) {
+    for (size_t s = 0; s < sums.size(); ++s) {
+      if (*sums[s]) {
+        AddLinearCombination(**sums[s], xs[s], ws[s]);
+      } else {
+        *sums[s] = LinearCombination(xs[s], ws[s]);
+      }
+    }
   }
   void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
                             const std::vector<double>& ws) {

@@ -260,73 +260,100 @@ absl::Status Evaluator::MultiplyConst(const Ciphertext& a, std::complex<double> 
 absl::Status Evaluator::LinearCombination(std::span<const Ciphertext* const> cts,
                                           std::span<const double> weights,
                                           Scale const_scale, Ciphertext* out) const {
-  return CombineLinearly(cts, weights, const_scale, false, "LinearCombination", out);
+  Ciphertext r;
+  const LinearSum sum{&r, cts, weights};
+  BF_RETURN_IF_ERROR(CombineLinearly({&sum, 1}, const_scale, "LinearCombination"));
+  *out = std::move(r);
+  return absl::OkStatus();
 }
 
 absl::Status Evaluator::AddLinearCombination(std::span<const Ciphertext* const> cts,
                                              std::span<const double> weights,
                                              Scale const_scale, Ciphertext* acc) const {
-  return CombineLinearly(cts, weights, const_scale, true, "AddLinearCombination", acc);
+  // Here the sum must exist: an empty one is a caller's mistake.
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, *acc, "AddLinearCombination"));
+  const LinearSum sum{acc, cts, weights};
+  return CombineLinearly({&sum, 1}, const_scale, "AddLinearCombination");
 }
 
-absl::Status Evaluator::CombineLinearly(std::span<const Ciphertext* const> cts,
-                                        std::span<const double> weights, Scale const_scale,
-                                        bool accumulate, absl::string_view op,
-                                        Ciphertext* out) const {
-  if (cts.empty() || cts.size() != weights.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ", cts.size(), " ciphertexts and ", weights.size(),
-        " weights, expected as many and at least one"));
-  }
+absl::Status Evaluator::AddLinearCombinations(std::span<const LinearSum> sums,
+                                              Scale const_scale) const {
+  return CombineLinearly(sums, const_scale, "AddLinearCombinations");
+}
+
+absl::Status Evaluator::CombineLinearly(std::span<const LinearSum> sums, Scale const_scale,
+                                        absl::string_view op_name) const {
+  if (sums.empty()) return absl::OkStatus();
   if (!(const_scale.value() >= 1.0) || !std::isfinite(const_scale.value())) {
-    return absl::InvalidArgumentError(absl::StrCat(op, ": constant scale must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat(op_name, ": constant scale must be >= 1"));
   }
-  const Ciphertext& first = *cts[0];
-  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, first, op));
+  // Every term is checked against the first sum's first term.
+  if (sums[0].terms.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op_name, ": 0 ciphertexts, expected at least one"));
+  }
+  const Ciphertext& first = *sums[0].terms[0];
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, first, op_name));
   if (first.degree() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        op, ": ciphertext of degree ", first.degree(), ", expected 1"));
-  }
-  std::vector<int64_t> w(cts.size());
-  for (std::size_t k = 0; k < cts.size(); ++k) {
-    if (k > 0) BF_RETURN_IF_ERROR(CheckBinary(first, *cts[k], op, true));
-    if (cts[k]->degree() != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          op, ": ciphertext ", k, " has degree ", cts[k]->degree()));
-    }
-    const double v = std::round(weights[k] * const_scale.value());
-    if (!std::isfinite(v) || std::abs(v) >= 0x1p62) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          op, ": weight ", k, " times the scale is not finite or reaches 2^62"));
-    }
-    w[k] = static_cast<int64_t>(v);
+        op_name, ": ciphertext of degree ", first.degree(), ", expected 1"));
   }
   const Scale result_scale = Access::scale(first) * const_scale;
-  BF_RETURN_IF_ERROR(CheckScaleFits(result_scale, first.level(), op));
-  if (accumulate) {
-    BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, *out, op));
-    if (out->degree() != 1 || out->level() != first.level()) {
+  BF_RETURN_IF_ERROR(CheckScaleFits(result_scale, first.level(), op_name));
+  std::vector<std::vector<int64_t>> w(sums.size());
+  std::vector<char> fresh(sums.size());
+  for (std::size_t s = 0; s < sums.size(); ++s) {
+    const LinearSum& sum = sums[s];
+    const std::string op =
+        sums.size() == 1 ? std::string(op_name) : absl::StrCat(op_name, ": sum ", s);
+    if (sum.terms.empty() || sum.terms.size() != sum.weights.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          op, ": the sum has degree ", out->degree(), " at level ", out->level(),
+          op, ": ", sum.terms.size(), " ciphertexts and ", sum.weights.size(),
+          " weights, expected as many and at least one"));
+    }
+    w[s].resize(sum.terms.size());
+    for (std::size_t k = 0; k < sum.terms.size(); ++k) {
+      if (s > 0 || k > 0) BF_RETURN_IF_ERROR(CheckBinary(first, *sum.terms[k], op, true));
+      if (sum.terms[k]->degree() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            op, ": ciphertext ", k, " has degree ", sum.terms[k]->degree()));
+      }
+      const double v = std::round(sum.weights[k] * const_scale.value());
+      if (!std::isfinite(v) || std::abs(v) >= 0x1p62) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            op, ": weight ", k, " times the scale is not finite or reaches 2^62"));
+      }
+      w[s][k] = static_cast<int64_t>(v);
+    }
+    fresh[s] = Access::polys(*sum.sum).empty();
+    if (fresh[s]) continue;
+    BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, *sum.sum, op));
+    if (sum.sum->degree() != 1 || sum.sum->level() != first.level()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": the sum has degree ", sum.sum->degree(), " at level ", sum.sum->level(),
           ", the terms degree 1 at level ", first.level()));
     }
-    BF_RETURN_IF_ERROR(CheckSlotsAndScaleMatch(Access::slots(*out), Access::slots(first),
-                                               Access::scale(*out), result_scale, op, true));
+    BF_RETURN_IF_ERROR(CheckSlotsAndScaleMatch(Access::slots(*sum.sum), Access::slots(first),
+                                               Access::scale(*sum.sum), result_scale, op,
+                                               true));
   }
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const std::size_t n = params_->n();
   const int nq = first.level() + 1;
-  Ciphertext fresh;
-  Ciphertext& r = accumulate ? *out : fresh;
-  if (!accumulate) {
+  for (std::size_t s = 0; s < sums.size(); ++s) {
+    if (!fresh[s]) continue;
+    Ciphertext& r = *sums[s].sum;
     // Each output allocated on its own: assign(k, x) would copy x's words.
     Access::polys(r).resize(2);
     for (RnsPoly& p : Access::polys(r)) p = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+    Access::scale(r) = result_scale;
+    Access::slots(r) = Access::slots(first);
+    Access::fingerprint(r) = Access::fingerprint(first);
   }
-  // One task per (polynomial, limb): weights reduced mod q_i, then the
-  // kernels' scalar-weight dot product (IFMA / AVX2 / portable, lazy
-  // accumulation, one reduction) over chunks of up to 64 ciphertexts, each
-  // chunk after the first (every chunk when accumulating) added to the sum.
+  // One task per (polynomial, limb), running every sum: weights reduced
+  // mod q_i, then the kernels' scalar-weight dot product (IFMA / AVX2 /
+  // portable, lazy accumulation, one reduction) over chunks of up to 64
+  // ciphertexts, each chunk but a fresh sum's first added to the sum.
   ParallelFor(2 * static_cast<std::size_t>(nq), [&](std::size_t task) {
     const int poly = static_cast<int>(task % 2);
     const int i = static_cast<int>(task / 2);
@@ -337,29 +364,28 @@ absl::Status Evaluator::CombineLinearly(std::span<const Ciphertext* const> cts,
     std::vector<const uint64_t*> src;
     wq.reserve(kChunk);
     src.reserve(kChunk);
-    uint64_t* acc = Access::polys(r)[poly].limb(i);
     AlignedVector<uint64_t> part(n);
-    bool into_acc = !accumulate;
-    for (std::size_t start = 0; start < cts.size(); start += kChunk) {
-      wq.clear();
-      src.clear();
-      for (std::size_t k = start; k < std::min(cts.size(), start + kChunk); ++k) {
-        const uint64_t mag = static_cast<uint64_t>(w[k] < 0 ? -w[k] : w[k]) % qv;
-        wq.push_back(w[k] < 0 && mag != 0 ? qv - mag : mag);
-        src.push_back(Access::polys(*cts[k])[poly].limb(i));
+    for (std::size_t s = 0; s < sums.size(); ++s) {
+      const LinearSum& sum = sums[s];
+      uint64_t* acc = Access::polys(*sum.sum)[poly].limb(i);
+      bool into_acc = fresh[s];
+      for (std::size_t start = 0; start < sum.terms.size(); start += kChunk) {
+        wq.clear();
+        src.clear();
+        for (std::size_t k = start; k < std::min(sum.terms.size(), start + kChunk); ++k) {
+          const int64_t wk = w[s][k];
+          const uint64_t mag = static_cast<uint64_t>(wk < 0 ? -wk : wk) % qv;
+          wq.push_back(wk < 0 && mag != 0 ? qv - mag : mag);
+          src.push_back(Access::polys(*sum.terms[k])[poly].limb(i));
+        }
+        uint64_t* dst = into_acc ? acc : part.data();
+        math::DotScalarModVec(src.data(), wq.data(), static_cast<int>(src.size()), dst, n, q,
+                              q.bits);
+        if (!into_acc) math::AddModVec(acc, part.data(), acc, n, qv);
+        into_acc = false;
       }
-      uint64_t* dst = into_acc ? acc : part.data();
-      math::DotScalarModVec(src.data(), wq.data(), static_cast<int>(src.size()), dst, n, q,
-                            q.bits);
-      if (!into_acc) math::AddModVec(acc, part.data(), acc, n, qv);
-      into_acc = false;
     }
   });
-  if (accumulate) return absl::OkStatus();
-  Access::scale(r) = result_scale;
-  Access::slots(r) = Access::slots(first);
-  Access::fingerprint(r) = Access::fingerprint(first);
-  *out = std::move(r);
   return absl::OkStatus();
 }
 

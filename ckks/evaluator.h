@@ -77,6 +77,19 @@ class Evaluator {
   absl::Status AddLinearCombination(std::span<const Ciphertext* const> cts,
                                     std::span<const double> weights, Scale const_scale,
                                     Ciphertext* acc) const;
+  // Many such sums in one pass over the limbs: one task per (polynomial,
+  // limb) runs every sum, so terms that several sums share are read from
+  // cache (the streamed throughput executor pushes a block of a term into
+  // thousands of sums at once). A sum without polynomials (a
+  // default-constructed Ciphertext) starts at zero; every other is as
+  // AddLinearCombination's *acc. All terms share one level, slots and scale.
+  struct LinearSum {
+    Ciphertext* sum;
+    std::span<const Ciphertext* const> terms;
+    std::span<const double> weights;
+  };
+  absl::Status AddLinearCombinations(std::span<const LinearSum> sums,
+                                     Scale const_scale) const;
   // Degree 2 -> 1 with the relinearization key.
   absl::Status Relinearize(const Ciphertext& a, Ciphertext* out) const;
   // Multiply then Relinearize.
@@ -129,12 +142,9 @@ class Evaluator {
   absl::Status CheckBinary(const Ciphertext& a, const Ciphertext& b,
                            absl::string_view op, bool same_scale) const;
   absl::Status CheckScaleFits(Scale scale, int level, absl::string_view op) const;
-  // LinearCombination into *out (a new ciphertext) or, with `accumulate`,
-  // added to it.
-  absl::Status CombineLinearly(std::span<const Ciphertext* const> cts,
-                               std::span<const double> weights, Scale const_scale,
-                               bool accumulate, absl::string_view op,
-                               Ciphertext* out) const;
+  // The sums of AddLinearCombinations; errors start with `op`.
+  absl::Status CombineLinearly(std::span<const LinearSum> sums, Scale const_scale,
+                               absl::string_view op) const;
   absl::StatusOr<const SwitchingKey*> GaloisKey(uint64_t g, absl::string_view op,
                                                 int steps) const;
   // The Galois element and key that rotate `slots` slots by `steps`.

@@ -215,16 +215,27 @@ TEST_P(EvaluatorTest, AddLinearCombinationInPartsIsTheWholeSum) {
   ASSERT_TRUE(ev().LinearCombination(all.subspan(0, 1), ws.subspan(0, 1), cs, &parts).ok());
   ASSERT_TRUE(ev().AddLinearCombination(all.subspan(1, 69), ws.subspan(1, 69), cs, &parts).ok());
   ASSERT_TRUE(ev().AddLinearCombination(all.subspan(70), ws.subspan(70), cs, &parts).ok());
-  ASSERT_EQ(parts.level(), whole.level());
-  EXPECT_EQ(parts.scale(), whole.scale());
-  for (int p = 0; p < 2; ++p) {
-    const auto& a = internal::Access::polys(parts)[p];
-    const auto& b = internal::Access::polys(whole)[p];
-    for (int i = 0; i <= whole.level(); ++i) {
-      ASSERT_TRUE(std::equal(a.limb(i), a.limb(i) + ctx_->params->n(), b.limb(i)))
-          << "poly " << p << " limb " << i;
+  auto expect_whole = [&](const Ciphertext& c, const char* what) {
+    ASSERT_EQ(c.level(), whole.level()) << what;
+    EXPECT_EQ(c.scale(), whole.scale()) << what;
+    for (int p = 0; p < 2; ++p) {
+      const auto& a = internal::Access::polys(c)[p];
+      const auto& b = internal::Access::polys(whole)[p];
+      for (int i = 0; i <= whole.level(); ++i) {
+        ASSERT_TRUE(std::equal(a.limb(i), a.limb(i) + ctx_->params->n(), b.limb(i)))
+            << what << ": poly " << p << " limb " << i;
+      }
     }
-  }
+  };
+  expect_whole(parts, "in parts");
+  // Many sums in one pass: one started there, one continued.
+  Ciphertext started, continued;
+  ASSERT_TRUE(ev().LinearCombination(all.subspan(0, 70), ws.subspan(0, 70), cs, &continued).ok());
+  const Evaluator::LinearSum batch[2] = {{&started, all, ws},
+                                         {&continued, all.subspan(70), ws.subspan(70)}};
+  ASSERT_TRUE(ev().AddLinearCombinations(batch, cs).ok());
+  expect_whole(started, "started in a batch");
+  expect_whole(continued, "continued in a batch");
   // Misuse: a sum at another scale (the inputs' own), at another level,
   // or not a ciphertext at all.
   Ciphertext wrong_scale = cts[0];

@@ -94,11 +94,11 @@ BatchedSchedule ScheduleBatched(const Plan& plan, const BatchedOptions& options)
     }
     const double bytes = term_bytes(k);
     s.streamed[k] = can && readers > 0 && bytes > options.hold_bytes && readers < bytes;
-    const double per_row = CiphertextBytes(plan, plan.terms[k].level);
+    const double limb_bytes = static_cast<double>(int64_t{1} << plan.params.log_n) * 8.0;
     s.block_rows[k] =
         s.streamed[k]
-            ? std::clamp<int64_t>(static_cast<int64_t>(options.block_bytes / per_row), 1,
-                                  std::max<int64_t>(1, plan.terms[k].dim))
+            ? std::clamp<int64_t>(static_cast<int64_t>(options.block_limb_bytes / limb_bytes),
+                                  1, std::max<int64_t>(1, plan.terms[k].dim))
             : std::max<int64_t>(1, plan.terms[k].dim);
   }
   // The bytes alive while term k (k = n: the output) is made: held terms

@@ -204,6 +204,8 @@ std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<doub
 //   Ct LinearCombination(const std::vector<const Ct*>& xs,
 //                        const std::vector<double>& weights);  // no rescale
 //   void AddLinearCombination(Ct& acc, xs, weights);  // acc += the same
+//   void AddLinearCombinations(sums, xss, wss);  // many: *sums[s] += ...
+//                                                // (an empty sum starts at 0)
 //   void AddConstInPlace(Ct& x, double c);
 //   Ct Zero(int level);                     // at the canonical scale
 //   int LevelOf(const Ct& x);
@@ -219,9 +221,12 @@ struct BatchedOptions {
   // A term of more bytes than this is streamed where that holds fewer bytes
   // (its readers' accumulators against the term); 0: wherever it can be.
   double hold_bytes = 2.0 * (1 << 30);
-  // A streamed term is made in blocks of at most this many bytes (at least
-  // one row): more rows per block, fewer passes over the accumulators.
-  double block_bytes = 1.0 * (1 << 30);
+  // A streamed term is made in blocks whose words of one limb take at most
+  // this many bytes (at least one row): each block is pushed limb by limb
+  // into every sum it feeds, so it should stay in the cache meanwhile, and
+  // each push reads and writes every sum it touches once, so blocks should
+  // be long. 8 MiB: 64 rows at N = 2^14.
+  double block_limb_bytes = 8.0 * (1 << 20);
 };
 
 struct BatchedSchedule {
@@ -351,11 +356,10 @@ std::vector<typename B::Ct> ExecutePlanBatched(
     return std::exchange(acc[id][r], std::nullopt);
   };
   // Pushes rows [lo, lo + block.size()) of a streamed term into a reader's
-  // accumulators: per touched row, one linear combination of the block.
+  // sums: for each row it touches, the linear combination of the block's
+  // elements it reads, all rows in one pass over the limbs.
   std::vector<std::vector<std::pair<int32_t, double>>> bucket;
   std::vector<int32_t> touched;
-  std::vector<const Ct*> xs;
-  std::vector<double> ws;
   auto push = [&](const Push& p, int64_t lo, const std::vector<Ct>& block) {
     const PlanForm& f = form(p.form);
     const int in_level = f.level + (f.rescale ? 1 : 0);
@@ -377,20 +381,23 @@ std::vector<typename B::Ct> ExecutePlanBatched(
       }
     }
     std::sort(touched.begin(), touched.end());
+    std::vector<std::optional<Ct>*> targets;
+    std::vector<std::vector<const Ct*>> xss;
+    std::vector<std::vector<double>> wss;
+    targets.reserve(touched.size());
+    xss.reserve(touched.size());
+    wss.reserve(touched.size());
     for (int32_t r : touched) {
-      xs.clear();
-      ws.clear();
+      targets.push_back(&sums[r]);
+      xss.emplace_back();
+      wss.emplace_back();
       for (const auto& [i, w] : bucket[r]) {
-        xs.push_back(&(*src)[i]);
-        ws.push_back(w);
+        xss.back().push_back(&(*src)[i]);
+        wss.back().push_back(w);
       }
       bucket[r].clear();
-      if (sums[r]) {
-        backend.AddLinearCombination(*sums[r], xs, ws);
-      } else {
-        sums[r] = backend.LinearCombination(xs, ws);
-      }
     }
+    backend.AddLinearCombinations(targets, xss, wss);
   };
   std::vector<std::vector<Ct>> terms(n);
   terms[0] = std::move(inputs);

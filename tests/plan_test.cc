@@ -188,7 +188,7 @@ TEST(BatchedStreamingTest, StreamedTermsGiveTheHeldCiphertextsWordForWord) {
   ASSERT_GE(plan.terms.size(), 3u);
   runtime::BatchedOptions stream_all;
   stream_all.hold_bytes = 0;
-  stream_all.block_bytes = 3 * runtime::CiphertextBytes(plan, plan.terms[1].level) + 1;
+  stream_all.block_limb_bytes = 3.5 * static_cast<double>(int64_t{8} << plan.params.log_n);
   const runtime::BatchedSchedule held = runtime::ScheduleBatched(plan);
   const runtime::BatchedSchedule streamed = runtime::ScheduleBatched(plan, stream_all);
   for (size_t k = 0; k < plan.terms.size(); ++k) EXPECT_FALSE(held.streamed[k]) << k;

@@ -493,10 +493,10 @@ absl::Status EvalEnc(const EvalEncArgs& a, std::ostream& out, std::ostream& err,
       // far the server is (every 10 % when not on a terminal).
       const auto begun = std::chrono::steady_clock::now();
       const int number = (i - a.first) / batch + 1, batches = (images + batch - 1) / batch;
-      int shown = -1;
+      int shown = -10;
       auto progress = [&](int64_t done, int64_t total) {
         const int pct = static_cast<int>(100 * done / std::max<int64_t>(1, total));
-        if (pct == shown || (!tty && pct % 10 != 0) ||
+        if ((tty ? pct == shown : pct / 10 == shown / 10) ||
             std::chrono::steady_clock::now() - begun < std::chrono::seconds(2)) {
           return;
         }
