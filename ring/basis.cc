@@ -106,7 +106,8 @@ uint64_t HalfProductMod(const RingContext& ctx, std::span<const int> idx,
 // Element-wise adds for ModUp's and ModDown's rounding offsets. The math/
 // scalar kernel compiles to one word per iteration at the x86-64 baseline;
 // these run once per limb of every key switch, so they are cloned per ISA
-// (AVX-512F / AVX2 / baseline, chosen at load time) to vectorise. Results
+// (AVX-512F / AVX2 / baseline, chosen at load time; x86-64 builds only,
+// base/target.h) to vectorise. Results
 // are the same on every clone.
 BLINDFOLD_CLONES_AVX512_AVX2
 void AddConstMod(const uint64_t* __restrict a, uint64_t c,
