@@ -1,16 +1,21 @@
 #include "base/cpu_features.h"
 
 #include <atomic>
-#include <cpuid.h>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "base/target.h"
+
+#if BLINDFOLD_TARGET_X86_64
+#include <cpuid.h>
+#endif
+
 namespace blindfold {
 namespace {
 
-#if defined(__x86_64__)
+#if BLINDFOLD_TARGET_X86_64
 // XCR0 bits the OS must enable for the registers a path uses.
 bool OsEnables(uint32_t mask) {
   unsigned a, b, c, d;
@@ -23,7 +28,7 @@ bool OsEnables(uint32_t mask) {
 #endif
 
 bool DetectIfma() {
-#if defined(__x86_64__)
+#if BLINDFOLD_TARGET_X86_64
   // XCR0: SSE(1), AVX(2), opmask(5), ZMM_Hi256(6), Hi16_ZMM(7) enabled by OS.
   if (!OsEnables(0xE6)) return false;
   unsigned a, b, c, d;
@@ -40,7 +45,7 @@ bool DetectIfma() {
 }
 
 bool DetectAvx2() {
-#if defined(__x86_64__)
+#if BLINDFOLD_TARGET_X86_64
   if (!OsEnables(0x6)) return false;  // SSE and AVX state
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
@@ -53,7 +58,7 @@ bool DetectAvx2() {
 #endif
 }
 
-// BLINDFOLD_CPU_HIDE=ifma,avx2 (any subset) makes this process treat the
+// BLINDFOLD_CPU_HIDE=ifma,avx2,neon (any subset) makes this process treat the
 // CPU as lacking those features, so tests on one machine can check what a
 // CPU without them does (the fallback and the report of a forced path).
 bool Hidden(const char* feature) {
@@ -64,6 +69,7 @@ bool Hidden(const char* feature) {
 KernelPath BestPath() {
   if (CpuHasIfma()) return KernelPath::kIfma;
   if (CpuHasAvx2()) return KernelPath::kAvx2;
+  if (CpuHasNeon()) return KernelPath::kNeon;
   return KernelPath::kPortable;
 }
 
@@ -75,19 +81,21 @@ std::string& RequestError() {
 KernelPath InitialPath() {
   const char* env = std::getenv("BLINDFOLD_KERNEL");
   if (env == nullptr || *env == '\0') return BestPath();
-  for (KernelPath p :
-       {KernelPath::kPortable, KernelPath::kAvx2, KernelPath::kIfma}) {
+  for (KernelPath p : kAllKernelPaths) {
     if (KernelPathName(p) != env) continue;
     if (CpuHasKernelPath(p)) return p;
     RequestError() = std::string("BLINDFOLD_KERNEL=") + env +
-                     (p == KernelPath::kIfma
-                          ? ": this CPU lacks AVX-512 IFMA"
-                          : ": this CPU lacks AVX2+FMA");
+                     (p == KernelPath::kIfma   ? ": this CPU lacks AVX-512 IFMA"
+                      : p == KernelPath::kAvx2 ? ": this CPU lacks AVX2+FMA"
+                      : BLINDFOLD_TARGET_AARCH64
+                          ? ": this CPU lacks NEON"
+                          : ": this CPU lacks NEON (the build does not target "
+                            "aarch64)");
     break;
   }
   if (RequestError().empty()) {
     RequestError() = std::string("BLINDFOLD_KERNEL=") + env +
-                     ": unknown path (ifma, avx2 or portable)";
+                     ": unknown path (ifma, avx2, neon or portable)";
   }
   std::fprintf(stderr, "blindfold: %s; running the %s kernels instead\n",
                RequestError().c_str(),
@@ -112,10 +120,16 @@ bool CpuHasAvx2() {
   return has;
 }
 
+bool CpuHasNeon() {
+  static const bool has = BLINDFOLD_TARGET_AARCH64 && !Hidden("neon");
+  return has;
+}
+
 bool CpuHasKernelPath(KernelPath path) {
   switch (path) {
     case KernelPath::kIfma: return CpuHasIfma();
     case KernelPath::kAvx2: return CpuHasAvx2();
+    case KernelPath::kNeon: return CpuHasNeon();
     case KernelPath::kPortable: return true;
   }
   return false;
@@ -140,6 +154,7 @@ std::string_view KernelPathName(KernelPath path) {
   switch (path) {
     case KernelPath::kIfma: return "ifma";
     case KernelPath::kAvx2: return "avx2";
+    case KernelPath::kNeon: return "neon";
     case KernelPath::kPortable: return "portable";
   }
   return "?";

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "base/target.h"
 #include "base/thread_pool.h"
 #include "ckks/internal/access.h"
 #include "ckks/internal/encoding.h"
@@ -36,7 +37,7 @@ void BitReversePermute(double* re, double* im, std::size_t n) {
 
 // r[k] = -r[k] mod q where negative[k] is all ones (r[k] < q < 2^63):
 // q - r[k] for r[k] != 0, by masks alone so that it vectorises.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void NegateWhere(uint64_t* r, const uint64_t* negative, std::size_t n, uint64_t q) {
   for (std::size_t k = 0; k < n; ++k) {
     const uint64_t x = r[k];
@@ -49,7 +50,7 @@ void NegateWhere(uint64_t* r, const uint64_t* negative, std::size_t n, uint64_t 
 // table (tw_re, tw_im: the forward twiddles of stage len at offset
 // len/2 - 1) for every length. Plain double arithmetic (no std::complex
 // product, whose NaN check keeps it from vectorising), cloned per ISA.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void EmbedStages(double* re, double* im, std::size_t size, const double* tw_re,
                  const double* tw_im) {
   for (std::size_t len = 2; len <= size; len <<= 1) {
@@ -75,7 +76,7 @@ void EmbedStages(double* re, double* im, std::size_t size, const double* tw_re,
 }
 
 // The inverse butterflies (conjugate twiddles), stages in reverse.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void EmbedInverseStages(double* re, double* im, std::size_t size, const double* tw_re,
                         const double* tw_im) {
   for (std::size_t len = size; len >= 2; len >>= 1) {

@@ -3,9 +3,10 @@
 #   blindfold_library(NAME SRCS a.cc b.cc DEPS other_lib)
 #   blindfold_test(NAME SRCS a_test.cc DEPS lib)   -- a gtest binary run by ctest
 #   blindfold_test(... BOTH_KERNELS)   -- also run whole with BLINDFOLD_KERNEL=portable
-#                                         and BLINDFOLD_KERNEL=avx2, so every path is
-#                                         tested on an IFMA machine; a run whose path
-#                                         the CPU lacks is reported as skipped
+#                                         and BLINDFOLD_KERNEL=avx2 (=neon in aarch64
+#                                         builds), so every path is tested on an IFMA
+#                                         machine; a run whose path the CPU lacks is
+#                                         reported as skipped
 #
 # Includes are written from the source root ("ckks/evaluator.h").
 
@@ -33,9 +34,16 @@ function(blindfold_test name)
     add_test(NAME ${name}_portable_kernels COMMAND ${name})
     set_tests_properties(${name}_portable_kernels PROPERTIES
       ENVIRONMENT BLINDFOLD_KERNEL=portable TIMEOUT ${ARG_TIMEOUT})
-    add_test(NAME ${name}_avx2_kernels COMMAND ${name})
-    set_tests_properties(${name}_avx2_kernels PROPERTIES
-      ENVIRONMENT BLINDFOLD_KERNEL=avx2 TIMEOUT ${ARG_TIMEOUT}
-      SKIP_REGULAR_EXPRESSION "lacks AVX2")
+    if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+      add_test(NAME ${name}_neon_kernels COMMAND ${name})
+      set_tests_properties(${name}_neon_kernels PROPERTIES
+        ENVIRONMENT BLINDFOLD_KERNEL=neon TIMEOUT ${ARG_TIMEOUT}
+        SKIP_REGULAR_EXPRESSION "lacks NEON")
+    else()
+      add_test(NAME ${name}_avx2_kernels COMMAND ${name})
+      set_tests_properties(${name}_avx2_kernels PROPERTIES
+        ENVIRONMENT BLINDFOLD_KERNEL=avx2 TIMEOUT ${ARG_TIMEOUT}
+        SKIP_REGULAR_EXPRESSION "lacks AVX2")
+    endif()
   endif()
 endfunction()

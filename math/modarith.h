@@ -17,6 +17,9 @@ inline constexpr int kMaxModulusBits = 61;
 inline constexpr int kMaxIfmaModulusBits = 50;
 // The AVX2 kernels hold residues as doubles (math/avx2_fp.h): q < 2^50.
 inline constexpr int kMaxAvx2ModulusBits = 50;
+// The NEON kernels use the same double/FMA arithmetic on 2 x double lanes
+// (math/neon_fp.h) and share the AVX2 path's double twiddle tables.
+inline constexpr int kMaxNeonModulusBits = kMaxAvx2ModulusBits;
 
 // A prime modulus with its Barrett constant floor(2^128 / q).
 struct Modulus {

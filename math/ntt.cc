@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/cpu_features.h"
+#include "base/target.h"
 #include "math/primes.h"
 
 namespace blindfold::math {
@@ -43,6 +44,8 @@ absl::StatusOr<NttTables> NttTables::Create(int log_n, const Modulus& q) {
           (static_cast<u128>(t.inv_psi_rev_[i]) << 52) / q.value);
     }
   }
+  // Double twiddles for the AVX2 and NEON kernels (same limit, 50 bits).
+  static_assert(kMaxNeonModulusBits == kMaxAvx2ModulusBits);
   if (q.bits <= kMaxAvx2ModulusBits) {
     t.psi_rev_f64_.resize(n);
     t.inv_psi_rev_f64_.resize(n);
@@ -115,7 +118,10 @@ void NttTables::InverseLazyPortable(uint64_t* a) const {
   }
 }
 
+// Each build names only the kernels it compiles (math/CMakeLists.txt): IFMA
+// and AVX2 on x86-64, NEON on aarch64.
 namespace {
+#if BLINDFOLD_TARGET_X86_64
 inline bool UseIfma(const NttTables& t) {
   return t.ifma_capable() && t.log_n() >= 4 &&
          ActiveKernelPath() == KernelPath::kIfma;
@@ -124,19 +130,28 @@ inline bool UseAvx2(const NttTables& t) {
   return t.avx2_capable() && t.log_n() >= 3 &&
          ActiveKernelPath() == KernelPath::kAvx2;
 }
+#endif
+#if BLINDFOLD_TARGET_AARCH64
+inline bool UseNeon(const NttTables& t) {
+  return t.neon_capable() && t.log_n() >= 3 &&
+         ActiveKernelPath() == KernelPath::kNeon;
+}
+#endif
 }  // namespace
 
 void NttTables::ForwardLazy(uint64_t* a) const {
-  if (UseAvx2(*this)) {
-    internal::ForwardAvx2(*this, a);
-  } else if (UseIfma(*this)) {
-    internal::ForwardLazyIfma(*this, a);
-  } else {
-    ForwardLazyPortable(a);
-  }
+#if BLINDFOLD_TARGET_X86_64
+  if (UseAvx2(*this)) return internal::ForwardAvx2(*this, a);
+  if (UseIfma(*this)) return internal::ForwardLazyIfma(*this, a);
+#endif
+#if BLINDFOLD_TARGET_AARCH64
+  if (UseNeon(*this)) return internal::ForwardNeon(*this, a);
+#endif
+  ForwardLazyPortable(a);
 }
 
 void NttTables::Forward(uint64_t* a) const {
+#if BLINDFOLD_TARGET_X86_64
   if (UseAvx2(*this)) {
     internal::ForwardAvx2(*this, a);
     return;
@@ -145,6 +160,10 @@ void NttTables::Forward(uint64_t* a) const {
     internal::ForwardIfma(*this, a);
     return;
   }
+#endif
+#if BLINDFOLD_TARGET_AARCH64
+  if (UseNeon(*this)) return internal::ForwardNeon(*this, a);
+#endif
   ForwardLazyPortable(a);
   const uint64_t q = q_.value, two_q = 2 * q;
   const std::size_t n = this->n();
@@ -157,16 +176,18 @@ void NttTables::Forward(uint64_t* a) const {
 }
 
 void NttTables::InverseLazy(uint64_t* a) const {
-  if (UseAvx2(*this)) {
-    internal::InverseAvx2(*this, a);
-  } else if (UseIfma(*this)) {
-    internal::InverseLazyIfma(*this, a);
-  } else {
-    InverseLazyPortable(a);
-  }
+#if BLINDFOLD_TARGET_X86_64
+  if (UseAvx2(*this)) return internal::InverseAvx2(*this, a);
+  if (UseIfma(*this)) return internal::InverseLazyIfma(*this, a);
+#endif
+#if BLINDFOLD_TARGET_AARCH64
+  if (UseNeon(*this)) return internal::InverseNeon(*this, a);
+#endif
+  InverseLazyPortable(a);
 }
 
 void NttTables::Inverse(uint64_t* a) const {
+#if BLINDFOLD_TARGET_X86_64
   if (UseAvx2(*this)) {
     internal::InverseAvx2(*this, a);
     return;
@@ -175,6 +196,10 @@ void NttTables::Inverse(uint64_t* a) const {
     internal::InverseIfma(*this, a);
     return;
   }
+#endif
+#if BLINDFOLD_TARGET_AARCH64
+  if (UseNeon(*this)) return internal::InverseNeon(*this, a);
+#endif
   InverseLazyPortable(a);
   const uint64_t q = q_.value;
   const std::size_t n = this->n();

@@ -8,10 +8,10 @@
 // Inverse: Gentleman-Sande, bit-reversed in, natural order out, scaled by
 // 1/N. Pointwise products of transforms are negacyclic convolutions.
 //
-// Three kernel paths: portable 64-bit C++, AVX-512 IFMA (52-bit lanes, for
-// q < 2^50) and AVX2 + FMA (double lanes, for q < 2^50), chosen per call
-// from base/cpu_features.h. Reduced outputs are
-// bit-identical across paths.
+// Kernel paths: portable 64-bit C++; on x86-64 AVX-512 IFMA (52-bit lanes,
+// for q < 2^50) and AVX2 + FMA (double lanes, for q < 2^50); on aarch64
+// NEON (2 x double lanes, for q < 2^50); chosen per call from
+// base/cpu_features.h. Reduced outputs are bit-identical across paths.
 #ifndef BLINDFOLD_MATH_NTT_H_
 #define BLINDFOLD_MATH_NTT_H_
 
@@ -50,6 +50,8 @@ class NttTables {
   bool ifma_capable() const { return q_.bits <= kMaxIfmaModulusBits; }
   // True when the AVX2 (double-precision) kernel may be used.
   bool avx2_capable() const { return q_.bits <= kMaxAvx2ModulusBits; }
+  // True when the NEON (double-precision) kernel may be used.
+  bool neon_capable() const { return q_.bits <= kMaxNeonModulusBits; }
 
   // Tables, all of length n(). psi_rev[k] = psi^bitrev(k); inv_psi_rev[k] =
   // psi^-bitrev(k) (entry 0 unused). *_shoup: floor(w 2^64 / q);
@@ -60,7 +62,8 @@ class NttTables {
   const AlignedVector<uint64_t>& inv_psi_rev() const { return inv_psi_rev_; }
   const AlignedVector<uint64_t>& inv_psi_rev_shoup() const { return inv_psi_rev_shoup_; }
   const AlignedVector<uint64_t>& inv_psi_rev_shoup52() const { return inv_psi_rev_shoup52_; }
-  // The twiddles as doubles for the AVX2 path (empty unless avx2_capable()).
+  // The twiddles as doubles for the AVX2 and NEON paths (empty unless
+  // avx2_capable(), which equals neon_capable()).
   const AlignedVector<double>& psi_rev_f64() const { return psi_rev_f64_; }
   const AlignedVector<double>& inv_psi_rev_f64() const { return inv_psi_rev_f64_; }
   uint64_t n_inv() const { return n_inv_; }
@@ -102,6 +105,11 @@ void InverseIfma(const NttTables& t, uint64_t* a);
 // the contracts of Forward/ForwardLazy and Inverse/InverseLazy alike.
 void ForwardAvx2(const NttTables& t, uint64_t* a);
 void InverseAvx2(const NttTables& t, uint64_t* a);
+// NEON kernels (math/ntt_neon.cc; defined only in aarch64 builds).
+// REQUIRES: CpuHasNeon(), t.neon_capable(), n() >= 8. Outputs fully reduced
+// to [0, q), as the AVX2 kernels'.
+void ForwardNeon(const NttTables& t, uint64_t* a);
+void InverseNeon(const NttTables& t, uint64_t* a);
 }  // namespace internal
 
 }  // namespace blindfold::math

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/cpu_features.h"
+#include "base/target.h"
 #include "math/primes.h"
 
 namespace blindfold::math {
@@ -134,6 +135,11 @@ TEST(NttPathsTest, Avx2BitIdenticalToPortable) {
   CheckBitIdenticalToPortable(KernelPath::kAvx2);
 }
 
+TEST(NttPathsTest, NeonBitIdenticalToPortable) {
+  if (!CpuHasNeon()) GTEST_SKIP() << "CPU has no NEON (not an aarch64 build)";
+  CheckBitIdenticalToPortable(KernelPath::kNeon);
+}
+
 
 // The smallest prime q = 1 (mod two_n) above `lower` (a multiple of two_n).
 // With GenerateNttPrimes' largest ones, both ends of a bit size are tested.
@@ -225,6 +231,11 @@ TEST(NttPathsTest, IfmaMatchesPortableOnEdgeInputsAllSizes) {
 TEST(NttPathsTest, Avx2MatchesPortableOnEdgeInputsAllSizes) {
   if (!CpuHasAvx2()) GTEST_SKIP() << "CPU has no AVX2+FMA";
   CheckEdgeInputsAllSizes(KernelPath::kAvx2);
+}
+
+TEST(NttPathsTest, NeonMatchesPortableOnEdgeInputsAllSizes) {
+  if (!CpuHasNeon()) GTEST_SKIP() << "CPU has no NEON (not an aarch64 build)";
+  CheckEdgeInputsAllSizes(KernelPath::kNeon);
 }
 
 }  // namespace

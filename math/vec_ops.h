@@ -5,8 +5,9 @@
 // multiplies dispatch to AVX-512 IFMA kernels (math/vec_ops_ifma.cc) when the
 // active path is IFMA and q < 2^50, and every kernel to AVX2 + FMA kernels
 // (math/vec_ops_avx2.cc) when it is AVX2 (multiplies for q < 2^50; the
-// integer add/sub/neg kernels on the IFMA path too); results
-// are bit-identical on all paths.
+// integer add/sub/neg kernels on the IFMA path too). aarch64 builds have
+// NEON kernels (math/vec_ops_neon.cc) instead, with the AVX2 ones' limits;
+// results are bit-identical on all paths.
 #ifndef BLINDFOLD_MATH_VEC_OPS_H_
 #define BLINDFOLD_MATH_VEC_OPS_H_
 
@@ -130,6 +131,37 @@ void DotProductModVec2Avx2(const uint64_t* const* a, const uint64_t* const* b0,
                            const uint64_t* const* b1, int k, uint64_t* out0,
                            uint64_t* out1, std::size_t n, const Modulus& q);
 void DotScalarModVecAvx2(const uint64_t* const* a, const uint64_t* w, int k,
+                         uint64_t* out, std::size_t n, const Modulus& q);
+// NEON kernels (math/vec_ops_neon.cc; defined only in aarch64 builds).
+// Any n (odd tails in scalar code). Limits as the AVX2 kernels: add/sub/
+// neg/add-scalar any q < 2^61; the others REQUIRE q.bits <=
+// kMaxNeonModulusBits (50), MulScalar/Reduce inputs below 2^52, DotScalar
+// inputs below 2^50.
+void AddModVecNeon(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, uint64_t q);
+void SubModVecNeon(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, uint64_t q);
+void NegModVecNeon(const uint64_t* a, uint64_t* out, std::size_t n, uint64_t q);
+void AddScalarModVecNeon(const uint64_t* a, uint64_t c, uint64_t* out,
+                         std::size_t n, uint64_t q);
+void MulModVecNeon(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                   std::size_t n, const Modulus& q);
+void MulAddModVecNeon(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                      std::size_t n, const Modulus& q);
+void MulScalarModVecNeon(const uint64_t* a, uint64_t w, uint64_t* out,
+                         std::size_t n, const Modulus& q);
+void SubMulScalarAddModVecNeon(const uint64_t* x, const uint64_t* t, uint64_t w,
+                               const uint64_t* add, uint64_t* out, std::size_t n,
+                               const Modulus& q);
+void ReduceVecNeon(const uint64_t* a, uint64_t* out, std::size_t n,
+                   const Modulus& q);
+void DotProductModVecNeon(const uint64_t* const* a, const uint64_t* const* b,
+                          int k, uint64_t* out, std::size_t n,
+                          const Modulus& q);
+void DotProductModVec2Neon(const uint64_t* const* a, const uint64_t* const* b0,
+                           const uint64_t* const* b1, int k, uint64_t* out0,
+                           uint64_t* out1, std::size_t n, const Modulus& q);
+void DotScalarModVecNeon(const uint64_t* const* a, const uint64_t* w, int k,
                          uint64_t* out, std::size_t n, const Modulus& q);
 }  // namespace internal
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/cpu_features.h"
+#include "base/target.h"
 
 namespace blindfold::math {
 namespace {
@@ -233,6 +234,7 @@ TEST(VecOpsTest, SubMulScalarAddMatchesSeparateOpsOnEveryPath) {
   }
 }
 
+#if BLINDFOLD_TARGET_X86_64
 TEST(VecOpsTest, IfmaMatchesPortableAtEdges) {
   if (!CpuHasIfma()) GTEST_SKIP() << "CPU has no AVX-512 IFMA";
   const KernelPathGuard guard;
@@ -300,6 +302,120 @@ TEST(VecOpsTest, Avx2MatchesPortableAtEdges) {
     }
   }
 }
+#endif  // BLINDFOLD_TARGET_X86_64
+
+#if BLINDFOLD_TARGET_AARCH64
+// NEON kernels (called directly, so a dispatch that fell back could not hide
+// them) against the portable ones and exact references: the multiplying
+// kernels for every modulus size up to 50 bits, add/sub/neg up to 61 bits,
+// Reduce / MulScalar over 52-bit inputs, the fused SubMulScalarAdd, and
+// lengths that are not a multiple of the 2-word vector (scalar tails).
+TEST(VecOpsTest, NeonMatchesPortableAtEdges) {
+  if (!CpuHasNeon()) GTEST_SKIP() << "CPU has no NEON";
+  std::mt19937_64 rng(9);
+  const MulKernels neon{internal::MulModVecNeon, internal::MulScalarModVecNeon,
+                        internal::DotProductModVecNeon,
+                        internal::DotProductModVec2Neon,
+                        internal::DotScalarModVecNeon};
+  for (uint64_t qv : EdgeModuli(61, rng)) {
+    const Modulus q(qv);
+    for (std::size_t n : {1, 2, 5, 12, 1031}) {
+      std::vector<uint64_t> a(n), b(n), got(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        a[i] = (i % 3 == 0) ? qv - 1 : (i % 3 == 1) ? 0 : rng() % qv;
+        b[i] = (i % 2) ? qv - 1 : rng() % qv;
+      }
+      a[n - 1] = qv - 1;  // the scalar tail at the top too
+      internal::AddModVecNeon(a.data(), b.data(), got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], AddMod(a[i], b[i], qv));
+      internal::SubModVecNeon(a.data(), b.data(), got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], SubMod(a[i], b[i], qv));
+      internal::NegModVecNeon(a.data(), got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], NegMod(a[i], qv));
+      internal::AddScalarModVecNeon(a.data(), qv - 1, got.data(), n, qv);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], AddMod(a[i], qv - 1, qv));
+      if (q.bits > kMaxNeonModulusBits) continue;
+      CheckMulKernelsAtEdges(neon, qv, n, rng);
+      auto acc = b, acc2 = b;
+      for (std::size_t i = 0; i < n; ++i) acc[i] = AddMod(acc[i], MulMod(a[i], b[i], q), qv);
+      internal::MulAddModVecNeon(a.data(), b.data(), acc2.data(), n, q);
+      ASSERT_EQ(acc2, acc) << "MulAddModVec q=" << qv << " n=" << n;
+      const auto wide = Wide52(n, rng);
+      internal::ReduceVecNeon(wide.data(), got.data(), n, q);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], wide[i] % qv) << "ReduceVec";
+      internal::MulScalarModVecNeon(wide.data(), qv - 1, got.data(), n, q);
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(got[i], MulMod(wide[i] % qv, qv - 1, q)) << "MulScalar 52-bit";
+      }
+      for (uint64_t w : {uint64_t{0}, uint64_t{1}, qv - 1, rng() % qv}) {
+        std::vector<uint64_t> want(n);
+        internal::SubMulScalarAddModVecPortable(a.data(), b.data(), w, acc.data(),
+                                                want.data(), n, q);
+        internal::SubMulScalarAddModVecNeon(a.data(), b.data(), w, acc.data(),
+                                            got.data(), n, q);
+        ASSERT_EQ(got, want) << "SubMulScalarAdd q=" << qv << " w=" << w;
+        internal::SubMulScalarAddModVecPortable(a.data(), b.data(), w, nullptr,
+                                                want.data(), n, q);
+        internal::SubMulScalarAddModVecNeon(a.data(), b.data(), w, nullptr,
+                                            got.data(), n, q);
+        ASSERT_EQ(got, want) << "SubMulScalar q=" << qv << " w=" << w;
+      }
+    }
+  }
+}
+
+// Through the public entry points: with the NEON path active the results
+// equal the portable path's, for every kernel the dispatch sends to NEON and
+// for moduli above its limit (which must fall back, not break).
+TEST(VecOpsTest, NeonPathDispatchMatchesPortable) {
+  if (!CpuHasNeon()) GTEST_SKIP() << "CPU has no NEON";
+  const KernelPathGuard guard;
+  std::mt19937_64 rng(10);
+  for (uint64_t qv : {(uint64_t{1} << 50) - 27, (uint64_t{1} << 49) + 69,
+                      (uint64_t{1} << 51) - 129, (uint64_t{1} << 61) - 1}) {
+    const Modulus q(qv);
+    const std::size_t n = 1027;
+    const int k = 9;
+    std::vector<std::vector<uint64_t>> as(k), bs(k), cs(k);
+    std::vector<const uint64_t*> ap, bp, cp;
+    for (int i = 0; i < k; ++i) {
+      as[i] = Rand(n, qv, rng);
+      bs[i] = Rand(n, qv, rng);
+      cs[i] = Wide52(n, rng);
+      for (auto& x : cs[i]) x >>= 2;  // below 2^50
+      ap.push_back(as[i].data());
+      bp.push_back(bs[i].data());
+      cp.push_back(cs[i].data());
+    }
+    std::vector<uint64_t> w(bs[1].begin(), bs[1].begin() + k);
+    const auto wide = Wide52(n, rng);
+    auto run = [&](KernelPath path) {
+      EXPECT_TRUE(SetKernelPath(path));
+      std::vector<std::vector<uint64_t>> r(13, std::vector<uint64_t>(n));
+      AddModVec(ap[0], bp[0], r[0].data(), n, qv);
+      SubModVec(ap[0], bp[0], r[1].data(), n, qv);
+      NegModVec(ap[0], r[2].data(), n, qv);
+      AddScalarModVec(ap[0], w[0], r[3].data(), n, qv);
+      MulModVec(ap[0], bp[0], r[4].data(), n, q);
+      r[5] = bs[2];
+      MulAddModVec(ap[0], bp[0], r[5].data(), n, q);
+      MulScalarModVec(ap[0], w[1], r[6].data(), n, q);
+      SubMulScalarAddModVec(ap[0], bp[0], w[2], ap[1], r[7].data(), n, q);
+      ReduceVec(wide.data(), r[8].data(), n, q, 52);
+      DotProductModVec(ap.data(), bp.data(), k, r[9].data(), n, q);
+      DotProductModVec2(ap.data(), bp.data(), cp.data(), k, r[10].data(),
+                        r[11].data(), n, q);
+      DotScalarModVec(cp.data(), w.data(), k, r[12].data(), n, q, 50);
+      return r;
+    };
+    const auto want = run(KernelPath::kPortable);
+    const auto got = run(KernelPath::kNeon);
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i], want[i]) << "kernel " << i << " q=" << qv;
+    }
+  }
+}
+#endif  // BLINDFOLD_TARGET_AARCH64
 
 }  // namespace
 }  // namespace blindfold::math

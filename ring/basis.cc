@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/target.h"
 #include "base/thread_pool.h"
 #include "math/vec_ops.h"
 
@@ -105,9 +106,10 @@ uint64_t HalfProductMod(const RingContext& ctx, std::span<const int> idx,
 // Element-wise adds for ModUp's and ModDown's rounding offsets. The math/
 // scalar kernel compiles to one word per iteration at the x86-64 baseline;
 // these run once per limb of every key switch, so they are cloned per ISA
-// (AVX-512F / AVX2 / baseline, chosen at load time) to vectorise. Results
+// (AVX-512F / AVX2 / baseline, chosen at load time; x86-64 builds only,
+// base/target.h) to vectorise. Results
 // are the same on every clone.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void AddConstMod(const uint64_t* __restrict a, uint64_t c,
                  uint64_t* __restrict out, std::size_t n, uint64_t q) {
   for (std::size_t j = 0; j < n; ++j) {
@@ -116,7 +118,7 @@ void AddConstMod(const uint64_t* __restrict a, uint64_t c,
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void AddConstModInPlace(uint64_t* a, uint64_t c, std::size_t n, uint64_t q) {
   for (std::size_t j = 0; j < n; ++j) {
     const uint64_t s = a[j] + c;
@@ -125,7 +127,7 @@ void AddConstModInPlace(uint64_t* a, uint64_t c, std::size_t n, uint64_t q) {
 }
 
 // a[j] += table[idx[j]] mod q.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void AddTableModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
                         const uint64_t* __restrict table, std::size_t n,
                         uint64_t q) {
@@ -136,7 +138,7 @@ void AddTableModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
 }
 
 // a[j] += (idx[j] ? t1 : t0) mod q.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void AddSelectModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
                          uint64_t t0, uint64_t t1, std::size_t n, uint64_t q) {
   for (std::size_t j = 0; j < n; ++j) {
@@ -152,7 +154,7 @@ void AddSelectModInPlace(uint64_t* __restrict a, const uint8_t* __restrict idx,
 using AliasingU64 = uint64_t __attribute__((may_alias));
 constexpr uint64_t kTwo52Bits = 0x4330000000000000ULL;  // the double 2^52
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void SplitHalvesAsDoubles(const uint64_t* __restrict x, AliasingU64* __restrict hi,
                           AliasingU64* __restrict lo, std::size_t n) {
   for (std::size_t j = 0; j < n; ++j) {
@@ -166,9 +168,9 @@ void SplitHalvesAsDoubles(const uint64_t* __restrict x, AliasingU64* __restrict 
 // fractional part is right to ~2^-19. (no-trapping-math lets GCC vectorise
 // floor(); the inputs are finite and nothing here reads FP exception flags.)
 #if defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 #else
-__attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+BLINDFOLD_CLONES_AVX512_AVX2 __attribute__((optimize("no-trapping-math")))
 #endif
 void AccumulateFraction(const double* __restrict hi, const double* __restrict lo,
                         double c_hi, double c_lo, double* __restrict acc, std::size_t n,
@@ -184,7 +186,7 @@ void AccumulateFraction(const double* __restrict hi, const double* __restrict lo
 }
 
 // idx[j] = min(floor(v[j]), max) for v[j] >= 0 (the overflow u).
-__attribute__((target_clones("avx512f", "avx2", "default")))
+BLINDFOLD_CLONES_AVX512_AVX2
 void FloorToIndex(const double* __restrict v, uint8_t* __restrict idx, std::size_t n,
                   int max) {
   for (std::size_t j = 0; j < n; ++j) {
