@@ -2,6 +2,7 @@
 #include "runtime/plan.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "circuits/slot_backend.h"
@@ -142,7 +143,10 @@ std::vector<double> EvaluatePlanInSlots(const Plan& plan, const std::vector<doub
     circuits::SlotBackend one(1);
     std::vector<std::vector<double>> in;
     for (double v : x) in.push_back({v});
-    const auto out = ExecutePlanBatched(one, plan, std::move(in));
+    // One-slot vectors are small: every term held (no block pushes).
+    BatchedOptions hold;
+    hold.hold_bytes = std::numeric_limits<double>::infinity();
+    const auto out = ExecutePlanBatched(one, plan, std::move(in), hold);
     std::vector<double> y;
     for (const auto& o : out) y.push_back(o[0]);
     return y;

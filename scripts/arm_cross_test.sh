@@ -35,8 +35,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "arm_cross_test.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update
-  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+  if ! { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }; then
+    # scripts/test.sh sets ARM_CROSS_OPTIONAL=1: a machine whose mirror has
+    # no arm64 packages reports the NEON path as skipped, loudly.
+    if [ "${ARM_CROSS_OPTIONAL:-0}" = 1 ]; then
+      echo "arm_cross_test.sh: SKIPPED: the NEON path is untested here (could not install ${missing[*]})" >&2
+      exit 0
+    fi
+    echo "arm_cross_test.sh: could not install ${missing[*]}" >&2
+    exit 1
+  fi
 fi
 
 JOBS=${JOBS:-$(nproc)}

@@ -4,6 +4,8 @@
 # images, latency mode over LATENCY_IMAGES (default 1000); the breast-cancer
 # models (bc-*) over their whole 142-patient test split in both modes. Writes
 # one JSON line per run to docs/results/eval_all.jsonl and prints them.
+# cnn-deep takes the longest: ~7 minutes for its 10,000 (12 GB of RAM) and
+# ~17 for 1,000 in latency mode on a 2-vCPU machine.
 #   bash scripts/eval_all.sh [model ...]     (after building: scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ B=./build/tools/blindfold
 LATENCY_IMAGES=${LATENCY_IMAGES:-1000}
 THROUGHPUT_IMAGES=${THROUGHPUT_IMAGES:-10000}
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(logreg mlp cnn-small cnn mlp-relu bc-logreg bc-mlp)
+[ ${#models[@]} -gt 0 ] || models=(logreg mlp cnn-small cnn mlp-relu cnn-deep bc-logreg bc-mlp)
 mkdir -p docs/results
 out=docs/results/eval_all.jsonl
 work=$(mktemp -d "${TMPDIR:-/tmp}/blindfold-eval.XXXXXX")
