@@ -230,6 +230,22 @@ struct RotationTally {
 RotationTally CountRotations(const LinearTransformPlan& plan,
                              const TransformOptions& options = {});
 
+// AddLinearCombinations (runtime/plan.h's streamed throughput terms) for a
+// backend whose sums cost nothing to take one at a time: each empty sum
+// starts as LinearCombination, each other one gets AddLinearCombination.
+template <typename B, typename Ct>
+void AddLinearCombinationsOneByOne(B& backend, const std::vector<std::optional<Ct>*>& sums,
+                                   const std::vector<std::vector<const Ct*>>& xs,
+                                   const std::vector<std::vector<double>>& ws) {
+  for (size_t s = 0; s < sums.size(); ++s) {
+    if (*sums[s]) {
+      backend.AddLinearCombination(**sums[s], xs[s], ws[s]);
+    } else {
+      *sums[s] = backend.LinearCombination(xs[s], ws[s]);
+    }
+  }
+}
+
 }  // namespace blindfold::circuits
 
 #endif  // BLINDFOLD_CIRCUITS_LINEAR_TRANSFORM_H_

@@ -68,13 +68,7 @@ class SlotBackend {
   void AddLinearCombinations(const std::vector<std::optional<Ct>*>& sums,
                              const std::vector<std::vector<const Ct*>>& xs,
                              const std::vector<std::vector<double>>& ws) {
-    for (size_t s = 0; s < sums.size(); ++s) {
-      if (*sums[s]) {
-        AddLinearCombination(**sums[s], xs[s], ws[s]);
-      } else {
-        *sums[s] = LinearCombination(xs[s], ws[s]);
-      }
-    }
+    AddLinearCombinationsOneByOne(*this, sums, xs, ws);
   }
   void AddLinearCombination(Ct& acc, const std::vector<const Ct*>& xs,
                             const std::vector<double>& ws) {
