@@ -4,6 +4,7 @@
 // model.
 #include "tools/cli.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "runtime/plan_io.h"
 
 namespace blindfold::tools {
 namespace {
@@ -203,6 +205,46 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
   EXPECT_THAT(batched.out, HasSubstr("ciphertexts in memory: about 196.0 MB at the widest "
                                      "point (every term held)"));
   EXPECT_THAT(batched.out, Not(HasSubstr("warning")));
+  // The same flow on a batch: test images 0-5 in one request; each result
+  // has the class the plan predicts in plaintext.
+  {
+    const std::string bplan = dir + "logreg-batch.plan", bsk = dir + "bsk.bin",
+                      bevk = dir + "b.evk";
+    Result b = Cli({"keygen", bplan, "--secret-key", bsk, "--eval-keys", bevk});
+    ASSERT_EQ(b.code, 0) << b.err;
+    b = Cli({"encrypt", bplan, "--secret-key", bsk, "--image", "0", "--count", "6", "-o",
+             dir + "batch.ct"});
+    ASSERT_EQ(b.code, 0) << b.err;
+    EXPECT_THAT(b.out, HasSubstr("encrypted batch: " + dir + "batch.ct (6 inputs"));
+    b = Cli({"run", bplan, "--eval-keys", bevk, dir + "batch.ct", "-o", dir + "batch.out"});
+    ASSERT_EQ(b.code, 0) << b.err;
+    b = Cli({"decrypt", bplan, "--secret-key", bsk, dir + "batch.out", "--count", "6",
+             "--json"});
+    ASSERT_EQ(b.code, 0) << b.err;
+    const json results = json::parse(b.out, nullptr, false)["results"];
+    ASSERT_EQ(results.size(), 6u) << b.out;
+    auto plan_or = runtime::ReadPlanFile(bplan);
+    ASSERT_TRUE(plan_or.ok()) << plan_or.status();
+    auto test = data::LoadExamples(data::DatasetKind::kFashionMnist, "", data::Split::kTest);
+    ASSERT_TRUE(test.ok()) << test.status();
+    for (int i = 0; i < 6; ++i) {
+      const std::vector<double> y = runtime::EvaluatePlanInSlots(*plan_or, test->input(i));
+      const int want = static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
+      EXPECT_EQ(results[i]["class"], want) << "image " << i;
+    }
+    b = Cli({"decrypt", bplan, "--secret-key", bsk, dir + "batch.out", "--count", "2"});
+    ASSERT_EQ(b.code, 0) << b.err;
+    EXPECT_THAT(b.out, HasSubstr("input 1: class: "));
+    // Batches are for throughput plans, single inputs for latency plans.
+    b = Cli({"encrypt", plan, "--secret-key", bsk, "--image", "0", "--count", "2", "-o",
+             dir + "x.ct"});
+    EXPECT_EQ(b.code, 1);
+    EXPECT_THAT(b.err, HasSubstr("a latency plan encrypts one input"));
+    b = Cli({"encrypt", bplan, "--secret-key", bsk, "--image", "9999", "--count", "2", "-o",
+             dir + "x.ct"});
+    EXPECT_EQ(b.code, 1);
+    EXPECT_THAT(b.err, HasSubstr("is 10000, the"));
+  }
   r = Cli({"keygen", plan, "--secret-key", sk, "--eval-keys", evk});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(std::filesystem::status(sk).permissions() & std::filesystem::perms::group_all,

@@ -264,9 +264,13 @@ absl::Status Keygen(const KeygenArgs& a, std::ostream& out) {
 struct EncryptArgs {
   std::string plan, secret_key, out, idx, raw, dataset, data_dir;
   int image = -1, index = 0;  // image: a test-split index (image or patient)
+  int count = 1;              // throughput plans: consecutive inputs in one batch
 };
 
-absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t dim) {
+// The input at `offset` after the one the arguments name (--image K or
+// --index K: K + offset; a raw file holds one input, offset 0).
+absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t dim,
+                                                int offset = 0) {
   const int sources = (a.image >= 0) + !a.idx.empty() + !a.raw.empty();
   if (sources != 1) {
     return absl::InvalidArgumentError(
@@ -282,12 +286,12 @@ absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t di
     BF_ASSIGN_OR_RETURN(const data::DatasetKind kind, ChooseDataset(a.dataset, "", dim));
     BF_ASSIGN_OR_RETURN(data::Examples test,
                         data::LoadExamples(kind, a.data_dir, data::Split::kTest));
-    if (a.image >= test.count) {
+    if (a.image + offset >= test.count) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--", test.unit, " is ", a.image, ", the ", test.description, " split has ",
-          test.count, " ", test.unit, "s"));
+          "--", test.unit, " is ", a.image + offset, ", the ", test.description,
+          " split has ", test.count, " ", test.unit, "s"));
     }
-    return test.input(a.image);
+    return test.input(a.image + offset);
   }
   if (!a.idx.empty()) {
     BF_ASSIGN_OR_RETURN(data::IdxArray arr, data::ReadIdxFile(a.idx, data::kIdxImagesMagic));
@@ -296,11 +300,12 @@ absl::StatusOr<std::vector<double>> InputValues(const EncryptArgs& a, int64_t di
       return absl::InvalidArgumentError(absl::StrCat(
           a.idx, " holds images of ", per, " pixels, the plan takes ", dim));
     }
-    if (a.index < 0 || a.index >= static_cast<int>(arr.dims[0])) {
+    const int at = a.index + offset;
+    if (a.index < 0 || at >= static_cast<int>(arr.dims[0])) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--index is ", a.index, ", ", a.idx, " has ", arr.dims[0], " images"));
+          "--index is ", at, ", ", a.idx, " has ", arr.dims[0], " images"));
     }
-    return pixels(arr.values.data() + a.index * per, per);
+    return pixels(arr.values.data() + static_cast<int64_t>(at) * per, per);
   }
   BF_ASSIGN_OR_RETURN(std::string raw, ReadFile(a.raw, 64 << 20, "raw input"));
   // One byte per value is an image's pixels; other inputs only as float64.
@@ -327,6 +332,30 @@ absl::Status Encrypt(const EncryptArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(runtime::Plan plan, runtime::ReadPlanFile(a.plan));
   BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096, "secret-key file"));
   BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
+  if (plan.mode == runtime::PackingMode::kThroughput) {
+    // A batch: input i of the batch in slot i of every ciphertext.
+    if (a.count < 1 || a.count > plan.slots || (a.count > 1 && !a.raw.empty())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--count is ", a.count, "; a throughput plan takes 1 to ", plan.slots,
+          " inputs, consecutive ones from --image or --index (a --raw file holds one)"));
+    }
+    std::vector<std::vector<double>> xs;
+    for (int i = 0; i < a.count; ++i) {
+      BF_ASSIGN_OR_RETURN(std::vector<double> x, InputValues(a, plan.terms[0].dim, i));
+      xs.push_back(std::move(x));
+    }
+    BF_ASSIGN_OR_RETURN(std::string batch, client->EncryptBatch(xs));
+    BF_RETURN_IF_ERROR(WriteFile(a.out, batch));
+    out << "encrypted batch: " << a.out << " (" << a.count << " input"
+        << (a.count > 1 ? "s" : "") << ", " << Bytes(batch.size())
+        << "; decrypt its result with --count " << a.count << ")\n";
+    return absl::OkStatus();
+  }
+  if (a.count != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--count is ", a.count, ": a latency plan encrypts one input (compile with "
+        "--mode throughput for batches)"));
+  }
   BF_ASSIGN_OR_RETURN(std::vector<double> x, InputValues(a, plan.terms[0].dim));
   BF_ASSIGN_OR_RETURN(std::string ct, client->EncryptInput(x));
   BF_RETURN_IF_ERROR(WriteFile(a.out, ct));
@@ -335,6 +364,15 @@ absl::Status Encrypt(const EncryptArgs& a, std::ostream& out) {
 }
 
 // ------------------------------------------------------------------- run --
+
+// The largest input file a plan takes: one ciphertext, or for a throughput
+// plan a batch of one per input element (cnn-deep's: 530 MB).
+size_t MaxInputFile(const runtime::Plan& plan) {
+  if (plan.mode != runtime::PackingMode::kThroughput) return kMaxCiphertextFile;
+  const double per = runtime::CiphertextBytes(plan, plan.depth) + 4096;
+  return std::max(kMaxCiphertextFile,
+                  static_cast<size_t>(per * static_cast<double>(plan.terms[0].dim)) + 4096);
+}
 
 struct RunArgs {
   std::string plan, eval_keys, in, out;
@@ -354,7 +392,8 @@ absl::Status Run(const RunArgs& a, std::ostream& out) {
         std::getenv("BLINDFOLD_PLAINTEXT_CACHE_MB") ? std::nullopt : std::optional<size_t>(0);
     BF_ASSIGN_OR_RETURN(server, runtime::InferenceServer::Create(plan, evk, cache));
   }
-  BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile, "ciphertext file"));
+  BF_ASSIGN_OR_RETURN(std::string ct,
+                      ReadFile(a.in, MaxInputFile(plan), "ciphertext file"));
   runtime::RunStats stats;
   BF_ASSIGN_OR_RETURN(std::string result, server->Run(ct, &stats));
   BF_RETURN_IF_ERROR(WriteFile(a.out, result));
@@ -381,6 +420,7 @@ absl::Status Run(const RunArgs& a, std::ostream& out) {
 
 struct DecryptArgs {
   std::string plan, secret_key, in, dataset;
+  int count = 1;  // throughput plans: how many inputs the batch holds
   bool json = false;
 };
 
@@ -403,25 +443,51 @@ absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
   BF_ASSIGN_OR_RETURN(std::string sk, ReadFile(a.secret_key, 4096, "secret-key file"));
   BF_ASSIGN_OR_RETURN(auto client, runtime::InferenceClient::FromSecretKeyFile(plan, sk));
   BF_ASSIGN_OR_RETURN(std::string ct, ReadFile(a.in, kMaxCiphertextFile, "ciphertext file"));
-  BF_ASSIGN_OR_RETURN(std::vector<double> y, client->DecryptOutput(ct));
-  const int best = PredictedLabel(y);
-  const std::vector<std::string> names = ClassNames(plan, a.dataset);
-  const std::string name = best < static_cast<int>(names.size())
-                               ? names[best]
-                               : absl::StrCat("class ", best);
-  // Two-class models: the probability of label 1 (sigmoid of the logit).
-  const std::optional<double> p = PositiveProbability(y);
-  const std::string positive = names.size() == 2 ? names[1] : "class 1";
-  if (a.json) {
-    json j = {{"class", best}, {"label", name}, {"logits", y}};
-    if (p) j["probability"] = *p;
-    out << j.dump() << "\n";
+  std::vector<std::vector<double>> ys;
+  if (plan.mode == runtime::PackingMode::kThroughput) {
+    BF_ASSIGN_OR_RETURN(ys, client->DecryptBatch(ct, a.count));
   } else {
-    out << "class: " << best << " (" << name << ")\n";
-    if (p) out << absl::StrFormat("P(%s) = %.6f\n", positive, *p);
-    out << "logits:";
+    if (a.count != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--count is ", a.count, ": a latency plan's result holds one output"));
+    }
+    BF_ASSIGN_OR_RETURN(std::vector<double> y, client->DecryptOutput(ct));
+    ys.push_back(std::move(y));
+  }
+  const std::vector<std::string> names = ClassNames(plan, a.dataset);
+  const std::string positive = names.size() == 2 ? names[1] : "class 1";
+  json results = json::array();
+  for (size_t i = 0; i < ys.size(); ++i) {
+    const std::vector<double>& y = ys[i];
+    const int best = PredictedLabel(y);
+    const std::string name = best < static_cast<int>(names.size())
+                                 ? names[best]
+                                 : absl::StrCat("class ", best);
+    // Two-class models: the probability of label 1 (sigmoid of the logit).
+    const std::optional<double> p = PositiveProbability(y);
+    if (a.json) {
+      json j = {{"class", best}, {"label", name}, {"logits", y}};
+      if (p) j["probability"] = *p;
+      results.push_back(std::move(j));
+      continue;
+    }
+    // A batch's results are numbered by their place in it.
+    const std::string at = ys.size() > 1 || plan.mode == runtime::PackingMode::kThroughput
+                               ? absl::StrCat("input ", i, ": ")
+                               : std::string();
+    out << at << "class: " << best << " (" << name << ")\n";
+    if (p) out << at << absl::StrFormat("P(%s) = %.6f\n", positive, *p);
+    out << at << "logits:";
     for (double v : y) out << absl::StrFormat(" %.4f", v);
     out << "\n";
+  }
+  if (a.json) {
+    // One object for a latency result; {"results": [...]} for a batch.
+    if (plan.mode == runtime::PackingMode::kThroughput) {
+      out << json{{"results", results}}.dump() << "\n";
+    } else {
+      out << results[0].dump() << "\n";
+    }
   }
   return absl::OkStatus();
 }
@@ -629,7 +695,8 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
       ->required();
 
   auto encrypt = std::make_shared<EncryptArgs>();
-  CLI::App* e = app.add_subcommand("encrypt", "Client: encrypt one input for a plan");
+  CLI::App* e = app.add_subcommand(
+      "encrypt", "Client: encrypt one input for a plan (a throughput plan: a batch, --count)");
   e->add_option("plan", encrypt->plan, "plan file")->required();
   e->add_option("--secret-key", encrypt->secret_key, "secret-key file")->required();
   e->add_option("-o,--out", encrypt->out, "ciphertext file to write")->required();
@@ -644,6 +711,10 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   e->add_option("--index", encrypt->index, "image index in --idx")->capture_default_str();
   e->add_option("--raw", encrypt->raw,
                 "raw input: uint8 pixels (one byte per value) or float64 values");
+  e->add_option("--count", encrypt->count,
+                "throughput plans: this many consecutive inputs in one batch, from --image "
+                "or --index")
+      ->capture_default_str();
 
   auto run = std::make_shared<RunArgs>();
   CLI::App* r = app.add_subcommand(
@@ -662,7 +733,11 @@ std::function<absl::Status(std::ostream&, std::ostream&, bool)> AddHeCommands(
   d->add_option("input", decrypt->in, "result ciphertext file")->required();
   d->add_option("--dataset", decrypt->dataset,
                 "names a one-logit plan's classes (default: by the plan's input size)");
-  d->add_flag("--json", decrypt->json, "print one JSON object");
+  d->add_option("--count", decrypt->count,
+                "throughput plans: how many inputs the batch holds (as given to encrypt)")
+      ->capture_default_str();
+  d->add_flag("--json", decrypt->json,
+              "print one JSON object (a batch: {\"results\": [one per input]})");
 
   auto eval = std::make_shared<EvalEncArgs>();
   CLI::App* v = app.add_subcommand(
