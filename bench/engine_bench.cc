@@ -258,6 +258,19 @@ std::vector<Op> Ops() {
        [](Ctx& c) { return c.evaluator->Add(c.ct_a, c.ct_b, &c.ct_out); }},
       {"multiply_plain", Unit::kMicro, none,
        [](Ctx& c) { return c.evaluator->MultiplyPlain(c.ct_a, c.pt, &c.ct_out); }},
+      // Throughput mode's linear maps: 64 scalar-weight terms in one pass
+      // (two operands alternating, so it measures the arithmetic, not DRAM);
+      // runtime/cost_model.cc divides by 64.
+      {"linear_combination/k:64", Unit::kMicro, none,
+       [](Ctx& c) {
+         std::vector<const Ciphertext*> xs(64);
+         std::vector<double> w(64);
+         for (int i = 0; i < 64; ++i) {
+           xs[i] = i % 2 ? &c.ct_a : &c.ct_b;
+           w[i] = 0.25 + 1e-3 * i;
+         }
+         return c.evaluator->LinearCombination(xs, w, c.params->default_scale(), &c.ct_out);
+       }},
       {"multiply", Unit::kMicro, none,
        [](Ctx& c) { return c.evaluator->Multiply(c.ct_a, c.ct_b, &c.ct_out); }},
       {"relinearize", Unit::kMilli, relin,
