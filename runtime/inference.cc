@@ -509,7 +509,14 @@ absl::StatusOr<std::string> InferenceServer::Run(
     stats->seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start).count();
   };
+  const bool is_batch = input.size() >= sizeof(kBatchMagic) &&
+                        std::memcmp(input.data(), kBatchMagic, sizeof(kBatchMagic)) == 0;
   if (plan.mode == PackingMode::kThroughput) {
+    if (!is_batch && input.size() >= 4 && input.substr(0, 4) == "BFCK") {
+      return absl::InvalidArgumentError(
+          "Run: a single ciphertext for a throughput plan, which takes a batch "
+          "(InferenceClient::EncryptBatch; blindfold encrypt on this plan)");
+    }
     BF_ASSIGN_OR_RETURN(std::vector<std::string_view> parts, UnpackBatch(input));
     if (static_cast<int64_t>(parts.size()) != plan.terms[0].dim) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -540,6 +547,11 @@ absl::StatusOr<std::string> InferenceServer::Run(
       bytes.push_back(std::move(b));
     }
     return PackBatch(bytes);
+  }
+  if (is_batch) {
+    return absl::InvalidArgumentError(
+        "Run: a batch of ciphertexts for a latency plan, which takes one ciphertext "
+        "(compile with --mode throughput for batches)");
   }
   BF_ASSIGN_OR_RETURN(ckks::Ciphertext ct, ckks::DeserializeCiphertext(*s_->params, input));
   BF_RETURN_IF_ERROR(CheckInput(plan, ct));

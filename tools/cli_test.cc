@@ -276,6 +276,14 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
   r = Cli({"compile", kModels + "logreg/logreg.onnx", "-o", plan, "--mode", "fast"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("expected latency or throughput"));
+  // A single ciphertext for the throughput plan, a batch for the latency one.
+  r = Cli({"run", dir + "logreg-batch.plan", "--eval-keys", dir + "b.evk", dir + "in.ct", "-o",
+           dir + "y.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("a single ciphertext for a throughput plan"));
+  r = Cli({"run", plan, "--eval-keys", evk, dir + "batch.ct", "-o", dir + "y.ct"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("a batch of ciphertexts for a latency plan"));
 }
 
 // The tabular models through the CLI: the manifest makes eval-plain read the
