@@ -24,9 +24,11 @@ PACKAGES=(
   g++-aarch64-linux-gnu qemu-user
   libabsl-dev:arm64 libsodium-dev:arm64 libgtest-dev:arm64
 )
+added_arch=0
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   echo "arm_cross_test.sh: adding the arm64 architecture to dpkg"
   $SUDO dpkg --add-architecture arm64
+  added_arch=1
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -36,6 +38,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "arm_cross_test.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   if ! { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }; then
+    # Leave apt as it was: an arm64 architecture without indices would make
+    # every later `apt-get update` on this machine fail.
+    if [ "$added_arch" = 1 ]; then
+      $SUDO dpkg --remove-architecture arm64 || true
+      $SUDO apt-get update >/dev/null 2>&1 || true
+    fi
     # scripts/test.sh sets ARM_CROSS_OPTIONAL=1: a machine whose mirror has
     # no arm64 packages reports the NEON path as skipped, loudly.
     if [ "${ARM_CROSS_OPTIONAL:-0}" = 1 ]; then
