@@ -54,7 +54,8 @@ struct Connection::State {
 
   // Runs attempt(ctx) until it succeeds, fails for good, or max_attempts
   // are spent. Retried: UNAVAILABLE, and RESOURCE_EXHAUSTED that the server
-  // marks retryable (its work queue was full).
+  // marks retryable (its work queue was full) or that gRPC's server answers
+  // when it has no handler thread left (the call never ran).
   template <typename F>
   absl::Status WithRetries(F attempt) {
     auto backoff = options.initial_backoff;
@@ -66,7 +67,8 @@ struct Connection::State {
       bool retryable = st.error_code() == grpc::StatusCode::UNAVAILABLE;
       if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         const auto& md = ctx.GetServerTrailingMetadata();
-        retryable = md.find("blindfold-retryable") != md.end();
+        retryable = md.find("blindfold-retryable") != md.end() ||
+                    st.error_message() == "Server Threadpool Exhausted";
       }
       if (!retryable || a >= options.max_attempts) return FromGrpc(st, options.target);
       double jitter;
