@@ -15,6 +15,7 @@
 #include "ckks/encryptor.h"
 #include "ckks/evaluator.h"
 #include "ckks/keys.h"
+#include "compiler/ir/graph.h"
 #include "compiler/lower/compile.h"
 #include "ckks/internal/access.h"
 #include "compiler/onnx/importer.h"
@@ -178,39 +179,33 @@ TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
   EXPECT_EQ(meta.key_switches, backend.key_switches);
 }
 
-// Streaming a throughput term (runtime/plan.h) pushes its rows block by
-// block into its readers' sums instead of holding it: exact modular sums in
-// another order, so the output ciphertexts are the held run's, word for
-// word. Blocks of 3 rows (not dividing any term) cross every boundary; the
-// simulator follows the streamed run too.
-TEST(BatchedStreamingTest, StreamedTermsGiveTheHeldCiphertextsWordForWord) {
-  const runtime::Plan plan = CompileModel("cnn-small", runtime::PackingMode::kThroughput);
-  ASSERT_GE(plan.terms.size(), 3u);
+// Runs a throughput plan on random CKKS inputs twice, every term held and
+// every term that can be streamed in blocks of `rows` rows, and expects the
+// same output ciphertexts word for word (streaming reorders exact modular
+// sums); the simulator follows the streamed run too. Returns the schedule.
+runtime::BatchedSchedule ExpectStreamedRunIsTheHeldRun(const runtime::Plan& plan, double rows) {
   runtime::BatchedOptions stream_all;
   stream_all.hold_bytes = 0;
-  stream_all.block_limb_bytes = 3.5 * static_cast<double>(int64_t{8} << plan.params.log_n);
+  stream_all.block_limb_bytes = rows * static_cast<double>(int64_t{8} << plan.params.log_n);
   const runtime::BatchedSchedule held = runtime::ScheduleBatched(plan);
   const runtime::BatchedSchedule streamed = runtime::ScheduleBatched(plan, stream_all);
   for (size_t k = 0; k < plan.terms.size(); ++k) EXPECT_FALSE(held.streamed[k]) << k;
   EXPECT_FALSE(streamed.streamed[0]);  // the input arrives whole
-  for (size_t k = 1; k < plan.terms.size(); ++k) {
-    EXPECT_TRUE(streamed.streamed[k]) << k;  // every reader is narrower
-  }
-  EXPECT_EQ(streamed.block_rows[1], 3);
   EXPECT_LT(streamed.peak_bytes, held.peak_bytes);
 
   auto params = ckks::Parameters::Create(plan.params);
-  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_TRUE(params.ok()) << params.status();
+  if (!params.ok()) return streamed;
   ckks::KeyGenerator keygen(*params);
   ckks::SecretKey sk = keygen.GenSecretKey();
   auto relin = keygen.GenRelinKey(sk);
-  ASSERT_TRUE(relin.ok());
+  EXPECT_TRUE(relin.ok());
   auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), ckks::GaloisKeys{});
-  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_TRUE(keys.ok()) << keys.status();
   ckks::Encoder encoder(*params);
   auto encryptor = ckks::Encryptor::Create(*params, sk.Clone());
   auto evaluator = ckks::Evaluator::Create(*params, *keys);
-  ASSERT_TRUE(encryptor.ok() && evaluator.ok());
+  EXPECT_TRUE(encryptor.ok() && evaluator.ok());
   const ckks::Scale top = ckks::Scale::FromLog2(plan.input_scale_log2);
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> u(-1, 1);
@@ -219,9 +214,9 @@ TEST(BatchedStreamingTest, StreamedTermsGiveTheHeldCiphertextsWordForWord) {
     std::vector<double> v(plan.slots);
     for (double& x : v) x = u(rng);
     ckks::Plaintext pt;
-    ASSERT_TRUE(encoder.Encode(v, static_cast<size_t>(plan.slots), plan.depth, top, &pt).ok());
+    EXPECT_TRUE(encoder.Encode(v, static_cast<size_t>(plan.slots), plan.depth, top, &pt).ok());
     auto ct = encryptor->EncryptNew(pt);
-    ASSERT_TRUE(ct.ok());
+    EXPECT_TRUE(ct.ok());
     in.push_back(*std::move(ct));
   }
   circuits::CkksBackend a(*evaluator, encoder, plan.depth, top, plan.slots);
@@ -235,19 +230,19 @@ TEST(BatchedStreamingTest, StreamedTermsGiveTheHeldCiphertextsWordForWord) {
                                                  total = all;
                                                  ++calls;
                                                });
-  ASSERT_TRUE(a.status().ok()) << a.status();
-  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_TRUE(a.status().ok()) << a.status();
+  EXPECT_TRUE(b.status().ok()) << b.status();
   EXPECT_EQ(last_done, total);
-  EXPECT_GT(calls, 256 / 3);  // a call per block
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t r = 0; r < want.size(); ++r) {
-    ASSERT_EQ(got[r].level(), want[r].level());
+  EXPECT_GE(calls, 2);
+  EXPECT_EQ(got.size(), want.size());
+  for (size_t r = 0; r < want.size() && r < got.size(); ++r) {
+    EXPECT_EQ(got[r].level(), want[r].level());
     EXPECT_EQ(got[r].scale(), want[r].scale());
-    for (int p = 0; p < 2; ++p) {
+    for (int p = 0; p < 2 && got[r].level() == want[r].level(); ++p) {
       const auto& x = ckks::internal::Access::polys(got[r])[p];
       const auto& y = ckks::internal::Access::polys(want[r])[p];
       for (int i = 0; i <= want[r].level(); ++i) {
-        ASSERT_TRUE(std::equal(x.limb(i), x.limb(i) + (*params)->n(), y.limb(i)))
+        EXPECT_TRUE(std::equal(x.limb(i), x.limb(i) + (*params)->n(), y.limb(i)))
             << "output " << r << " poly " << p << " limb " << i;
       }
     }
@@ -259,9 +254,66 @@ TEST(BatchedStreamingTest, StreamedTermsGiveTheHeldCiphertextsWordForWord) {
       meta, plan,
       std::vector<circuits::MetaCt>(plan.terms[0].dim, {plan.depth, top.value(), 1}),
       stream_all);
-  ASSERT_TRUE(meta.status().ok()) << meta.status();
-  ASSERT_EQ(simulated.size(), want.size());
-  EXPECT_EQ(simulated[0].level, want[0].level());
+  EXPECT_TRUE(meta.status().ok()) << meta.status();
+  EXPECT_EQ(simulated.size(), want.size());
+  if (!simulated.empty() && !want.empty()) EXPECT_EQ(simulated[0].level, want[0].level());
+  return streamed;
+}
+
+// Streaming a throughput term (runtime/plan.h) pushes its rows block by
+// block into its readers' sums instead of holding them. Blocks of 3 rows
+// (dividing no term) cross every boundary.
+TEST(BatchedStreamingTest, StreamedTermsGiveTheHeldCiphertextsWordForWord) {
+  const runtime::Plan plan = CompileModel("cnn-small", runtime::PackingMode::kThroughput);
+  ASSERT_GE(plan.terms.size(), 3u);
+  const runtime::BatchedSchedule s = ExpectStreamedRunIsTheHeldRun(plan, 3.5);
+  for (size_t k = 1; k < plan.terms.size(); ++k) {
+    EXPECT_TRUE(s.streamed[k]) << k;  // every reader is narrower
+  }
+  EXPECT_EQ(s.block_rows[1], 3);
+}
+
+// A product of two forms that both read a streamed term: each block is
+// pushed into the sums of both forms of the product (a generated graph:
+// x -> Gemm -> square -> two Gemms multiplied -> Gemm).
+TEST(BatchedStreamingTest, ProductOfTwoFormsOfAStreamedTerm) {
+  using compiler::ir::OpKind;
+  using compiler::ir::Tensor;
+  using compiler::ir::ValueId;
+  std::mt19937 rng(11);
+  std::normal_distribution<double> n(0, 0.4);
+  auto random = [&](std::vector<int64_t> shape) {
+    Tensor t{shape, std::vector<double>(compiler::ir::NumElements(shape))};
+    for (double& v : t.data) v = n(rng);
+    return t;
+  };
+  compiler::ir::Graph g;
+  ValueId x = g.AddInput("x", {1, 10});
+  ValueId v = g.AddNode(OpKind::kGemm, "f1", {x, g.AddConstant("w1", random({10, 24}))}, "v");
+  ValueId sq = g.AddNode(OpKind::kSquare, "sq", {v}, "sq");
+  ValueId p = g.AddNode(OpKind::kGemm, "fp", {sq, g.AddConstant("wp", random({24, 7}))}, "p");
+  ValueId q = g.AddNode(OpKind::kGemm, "fq", {sq, g.AddConstant("wq", random({24, 7}))}, "q");
+  ValueId pq = g.AddNode(OpKind::kMul, "pq", {p, q}, "pq");
+  ValueId out = g.AddNode(OpKind::kGemm, "fo", {pq, g.AddConstant("wo", random({7, 3}))}, "out");
+  g.AddOutput(out);
+  ASSERT_TRUE(compiler::ir::InferShapes(g).ok());
+  std::vector<std::vector<double>> cal;
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int i = 0; i < 16; ++i) {
+    cal.emplace_back(10);
+    for (double& c : cal.back()) c = u(rng);
+  }
+  compiler::CompileOptions o;
+  o.mode = runtime::PackingMode::kThroughput;
+  auto plan = compiler::Compile(g, cal, o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  bool product = false;
+  for (const auto& t : plan->terms) {
+    product = product || t.kind == runtime::PlanTerm::Kind::kProduct;
+  }
+  ASSERT_TRUE(product) << "the graph should lower to a product term";
+  const runtime::BatchedSchedule s = ExpectStreamedRunIsTheHeldRun(*plan, 5.5);
+  EXPECT_TRUE(s.streamed[1]);  // 24 squares, read by 7 + 7 sums
 }
 
 // The model streaming is for: cnn-deep's throughput plan held whole needs
