@@ -236,6 +236,14 @@ TEST_P(EvaluatorTest, AddLinearCombinationInPartsIsTheWholeSum) {
   ASSERT_TRUE(ev().AddLinearCombinations(batch, cs).ok());
   expect_whole(started, "started in a batch");
   expect_whole(continued, "continued in a batch");
+  // A batch names the sum that is wrong, and leaves every sum as it was.
+  Ciphertext kept = whole;
+  const Evaluator::LinearSum bad[2] = {{&kept, all.subspan(0, 2), ws.subspan(0, 2)},
+                                       {&started, all.subspan(0, 3), ws.subspan(0, 2)}};
+  const absl::Status st = ev().AddLinearCombinations(bad, cs);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("sum 1: 3 ciphertexts and 2 weights"), std::string::npos) << st;
+  expect_whole(kept, "untouched by a refused batch");
   // Misuse: a sum at another scale (the inputs' own), at another level,
   // or not a ciphertext at all.
   Ciphertext wrong_scale = cts[0];

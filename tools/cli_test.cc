@@ -235,6 +235,9 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
     b = Cli({"decrypt", bplan, "--secret-key", bsk, dir + "batch.out", "--count", "2"});
     ASSERT_EQ(b.code, 0) << b.err;
     EXPECT_THAT(b.out, HasSubstr("input 1: class: "));
+    b = Cli({"decrypt", bplan, "--secret-key", bsk, dir + "batch.out", "--count", "0"});
+    EXPECT_EQ(b.code, 1);
+    EXPECT_THAT(b.err, HasSubstr("count 0, expected 1 to 4096"));
     // Batches are for throughput plans, single inputs for latency plans.
     b = Cli({"encrypt", plan, "--secret-key", bsk, "--image", "0", "--count", "2", "-o",
              dir + "x.ct"});
@@ -284,6 +287,12 @@ TEST(CliTest, EncryptedFlowAndItsErrors) {
   r = Cli({"run", plan, "--eval-keys", evk, dir + "batch.ct", "-o", dir + "y.ct"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("a batch of ciphertexts for a latency plan"));
+  r = Cli({"decrypt", plan, "--secret-key", sk, dir + "out.ct", "--count", "2"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("a latency plan's result holds one output"));
+  r = Cli({"decrypt", dir + "logreg-batch.plan", "--secret-key", dir + "bsk.bin", dir + "out.ct"});
+  EXPECT_EQ(r.code, 1);  // a latency result is not a batch
+  EXPECT_THAT(r.err, HasSubstr("Batch: not a Blindfold ciphertext batch"));
 }
 
 // The tabular models through the CLI: the manifest makes eval-plain read the

@@ -472,7 +472,7 @@ absl::Status Decrypt(const DecryptArgs& a, std::ostream& out) {
       continue;
     }
     // A batch's results are numbered by their place in it.
-    const std::string at = ys.size() > 1 || plan.mode == runtime::PackingMode::kThroughput
+    const std::string at = plan.mode == runtime::PackingMode::kThroughput
                                ? absl::StrCat("input ", i, ": ")
                                : std::string();
     out << at << "class: " << best << " (" << name << ")\n";
