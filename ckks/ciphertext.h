@@ -31,7 +31,8 @@ class Plaintext {
   Scale scale() const { return scale_; }
   std::size_t slots() const { return slots_; }  // power of two <= N/2
   uint64_t fingerprint() const { return fingerprint_; }
-  const ring::RnsPoly& poly() const { return poly_; }  // level + 1 Q limbs
+  // level + 1 Q limbs, then the P limbs if encoded with PlaintextBasis::kQP.
+  const ring::RnsPoly& poly() const { return poly_; }
 
  private:
   friend struct internal::Access;

@@ -200,7 +200,7 @@ void Encoder::EmbedInverse(std::span<std::complex<double>> vals) const {
 
 absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
                              std::size_t slots, int level, Scale scale,
-                             Plaintext* out) const {
+                             Plaintext* out, PlaintextBasis basis) const {
   const std::size_t n = params_->n();
   if (!IsValidSlotCount(slots, n)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -246,7 +246,14 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
   }
   auto pos = [&](std::size_t k) { return k < slots ? k * gap : n / 2 + (k - slots) * gap; };
   const ring::RingContext& ring = internal::Access::ring(*params_);
-  Access::poly(*out) = ring::RnsPoly(n, level + 1, 0, false);
+  const int np = basis == PlaintextBasis::kQP ? params_->num_p() : 0;
+  const int limbs = level + 1 + np;
+  Access::poly(*out) = ring::RnsPoly(n, level + 1, np, false);
+  // Limb i's global modulus (ring/ring_context.h): the Q limbs, then P.
+  auto modulus = [&](std::size_t i) {
+    return static_cast<int>(i) <= level ? static_cast<int>(i)
+                                        : params_->num_q() + static_cast<int>(i) - level - 1;
+  };
   if (max_abs < 0x1p62) {
     // Magnitudes below 2^62: one vector reduction per limb, then the signs.
     const int bits = std::max(1, static_cast<int>(std::ceil(std::log2(max_abs + 1))));
@@ -255,8 +262,8 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
       mag[k] = static_cast<uint64_t>(std::abs(rounded[k]));
       negative[k] = rounded[k] < 0 ? ~uint64_t{0} : 0;
     }
-    ParallelFor(level + 1, [&](std::size_t i) {
-      const math::Modulus& q = ring.q(i);
+    ParallelFor(limbs, [&](std::size_t i) {
+      const math::Modulus& q = ring.modulus(modulus(i));
       uint64_t* dst = Access::poly(*out).limb(i);
       AlignedVector<uint64_t> r(gap == 1 ? 0 : 2 * slots);
       uint64_t* red = gap == 1 ? dst : r.data();
@@ -265,18 +272,18 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
       if (gap != 1) {
         for (std::size_t k = 0; k < 2 * slots; ++k) dst[pos(k)] = red[k];
       }
-      ring.ntt(i).Forward(dst);
+      ring.ntt(modulus(i)).Forward(dst);
     });
   } else {
     AlignedVector<__int128> coeff(2 * slots);
     for (std::size_t k = 0; k < 2 * slots; ++k) coeff[k] = static_cast<__int128>(rounded[k]);
-    ParallelFor(level + 1, [&](std::size_t i) {
-      const math::Modulus& q = ring.q(i);
+    ParallelFor(limbs, [&](std::size_t i) {
+      const math::Modulus& q = ring.modulus(modulus(i));
       uint64_t* dst = Access::poly(*out).limb(i);
       for (std::size_t k = 0; k < 2 * slots; ++k) {
         dst[pos(k)] = internal::ReduceSigned128(coeff[k], q);
       }
-      ring.ntt(i).Forward(dst);
+      ring.ntt(modulus(i)).Forward(dst);
     });
   }
   Access::poly(*out).set_ntt(true);
@@ -287,9 +294,10 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
 }
 
 absl::Status Encoder::Encode(std::span<const double> values, std::size_t slots,
-                             int level, Scale scale, Plaintext* out) const {
+                             int level, Scale scale, Plaintext* out,
+                             PlaintextBasis basis) const {
   AlignedVector<std::complex<double>> c(values.begin(), values.end());
-  return Encode(c, slots, level, scale, out);
+  return Encode(c, slots, level, scale, out, basis);
 }
 
 absl::StatusOr<Plaintext> Encoder::EncodeNew(std::span<const double> values) const {

@@ -26,6 +26,11 @@ namespace internal {
 struct EncoderPeer;
 }  // namespace internal
 
+// The moduli a plaintext is encoded over: Q_level (every op), or Q_level
+// and the key-switching primes P, for Evaluator::MultiplyPlainSum (its
+// products are taken before ModDown).
+enum class PlaintextBasis { kQ, kQP };
+
 class Encoder {
  public:
   explicit Encoder(ParametersPtr params);
@@ -34,11 +39,14 @@ class Encoder {
   // Errors (InvalidArgument, prefixed "Encode"): slots not a power of two in
   // [1, N/2], more values than slots, level outside [0, max_level], a value
   // that is not finite or whose |value * scale| reaches 2^120.
+  // With kQP the P limbs follow the Q limbs, from the same integer
+  // coefficients; other ops use the Q limbs as they are.
   absl::Status Encode(std::span<const std::complex<double>> values,
                       std::size_t slots, int level, Scale scale,
-                      Plaintext* out) const;
+                      Plaintext* out, PlaintextBasis basis = PlaintextBasis::kQ) const;
   absl::Status Encode(std::span<const double> values, std::size_t slots,
-                      int level, Scale scale, Plaintext* out) const;
+                      int level, Scale scale, Plaintext* out,
+                      PlaintextBasis basis = PlaintextBasis::kQ) const;
   // Full slots, top level, default scale.
   absl::StatusOr<Plaintext> EncodeNew(std::span<const double> values) const;
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/check.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
@@ -449,6 +450,21 @@ void Evaluator::Decompose(const RnsPoly& a, std::vector<RnsPoly>* ext) const {
   internal::Access::decomposition(*params_).ModUpAll(a_coeff, a, ext);
 }
 
+absl::StatusOr<int> Evaluator::KeyQLimbs(const SwitchingKey& key, int nq,
+                                         int digits) const {
+  const int L = key.b.empty() ? 0 : key.b[0].num_q();
+  if (L < nq) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "KeySwitch: the key switches ciphertexts up to level ", L - 1,
+        ", this one is at level ", nq - 1));
+  }
+  if (static_cast<int>(key.b.size()) < digits || static_cast<int>(key.a.size()) < digits) {
+    return absl::InternalError(
+        absl::StrCat("KeySwitch: ", digits, " digits for a key of ", key.b.size()));
+  }
+  return L;
+}
+
 absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
                                   std::span<const KeySwitchJob> jobs) const {
   const ring::RingContext& ring = internal::Access::ring(*params_);
@@ -465,18 +481,7 @@ absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
   // start at its own |Q|.
   std::vector<int> key_q(num_jobs);
   for (std::size_t s = 0; s < num_jobs; ++s) {
-    const SwitchingKey& key = *jobs[s].key;
-    const int L = key.b.empty() ? 0 : key.b[0].num_q();
-    if (L < nq) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "KeySwitch: the key switches ciphertexts up to level ", L - 1,
-          ", this one is at level ", nq - 1));
-    }
-    if (key.b.size() < ext.size() || key.a.size() < ext.size()) {
-      return absl::InternalError(absl::StrCat("KeySwitch: ", digits,
-                                              " digits for a key of ", key.b.size()));
-    }
-    key_q[s] = L;
+    BF_ASSIGN_OR_RETURN(key_q[s], KeyQLimbs(*jobs[s].key, nq, digits));
   }
   for (const KeySwitchJob& job : jobs) {
     *job.out0 = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
@@ -799,6 +804,231 @@ absl::Status Evaluator::RotateHoisted(const Ciphertext& a,
     BF_RETURN_IF_ERROR(KeySwitch(ext, jobs));
   }
   *out = std::move(result);
+  return absl::OkStatus();
+}
+
+std::vector<int> HoistedRotations::steps() const {
+  std::vector<int> s;
+  for (const auto& [step, polys] : rotated_) s.push_back(step);
+  return s;
+}
+
+std::size_t HoistedRotations::bytes() const {
+  std::size_t b = 0;
+  for (const auto& [step, polys] : rotated_) {
+    for (const RnsPoly& p : polys) b += p.words().size() * sizeof(uint64_t);
+  }
+  return b;
+}
+
+absl::Status Evaluator::RotateHoistedExtended(const Ciphertext& a,
+                                              std::span<const int> steps,
+                                              HoistedRotations* out) const {
+  constexpr absl::string_view kOp = "RotateHoistedExtended";
+  BF_RETURN_IF_ERROR(ValidateCiphertext(*params_, a, kOp));
+  if (a.degree() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kOp, ": ciphertext has degree ", a.degree(), ", expected 1"));
+  }
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
+  const std::size_t n = params_->n();
+  const int nq = a.level() + 1, np = params_->num_p();
+  const int digits = dec.NumDigits(a.level());
+  const int64_t slots = static_cast<int64_t>(Access::slots(a));
+  struct Job {
+    int step;
+    const SwitchingKey* key;
+    int key_q;
+    const std::vector<uint32_t>* perm;
+  };
+  std::vector<Job> jobs;
+  for (int s : steps) {
+    const int k = static_cast<int>(((s % slots) + slots) % slots);
+    if (k == 0 || std::any_of(jobs.begin(), jobs.end(),
+                              [&](const Job& j) { return j.step == k; })) {
+      continue;
+    }
+    BF_ASSIGN_OR_RETURN(auto gk, RotationKey(s, Access::slots(a), kOp));
+    BF_ASSIGN_OR_RETURN(const int key_q, KeyQLimbs(*gk.second, nq, digits));
+    const std::vector<uint32_t>* idx = AutomorphismIndex(gk.first);
+    if (idx == nullptr) {
+      return absl::InternalError(
+          absl::StrCat(kOp, ": no index for Galois element ", gk.first));
+    }
+    jobs.push_back({k, gk.second, key_q, idx});
+  }
+  HoistedRotations r;
+  r.level_ = a.level();
+  r.scale_ = Access::scale(a);
+  r.slots_ = Access::slots(a);
+  r.fingerprint_ = Access::fingerprint(a);
+  // Rotation 0: P * a over Q_l (its P limbs would be zero, and are never
+  // read: MultiplyPlainSum skips rotation 0 there).
+  std::array<RnsPoly, 2>& zero = r.rotated_[0];
+  for (int o = 0; o < 2; ++o) {
+    zero[o] = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+  }
+  ParallelFor(static_cast<std::size_t>(2 * nq), [&](std::size_t t) {
+    const int o = static_cast<int>(t % 2), i = static_cast<int>(t / 2);
+    math::MulScalarModVec(Access::polys(a)[o].limb(i), dec.p_mod_q(i),
+                          zero[o].limb(i), n, ring.q(i));
+  });
+  if (!jobs.empty()) {
+    std::vector<std::array<RnsPoly, 2>*> dst;
+    for (const Job& job : jobs) {
+      std::array<RnsPoly, 2>& polys = r.rotated_[job.step];
+      for (RnsPoly& p : polys) p = RnsPoly(n, nq, np, true, RnsPoly::Uninitialized{});
+      dst.push_back(&polys);
+    }
+    std::vector<RnsPoly> ext;
+    Decompose(Access::polys(a)[1], &ext);
+    // u = sum_j digit_j * key_j over Q_l and P, plus P c_0 in the Q limbs
+    // of u_0, then sigma_g of both (keys are made for sigma_g^-1, so the
+    // digits are used as they are): per (limb, rotation), limb-major.
+    const int limbs = nq + np;
+    ParallelFor(static_cast<std::size_t>(limbs) * jobs.size(), [&](std::size_t task) {
+      const int l = static_cast<int>(task / jobs.size());
+      const Job& job = jobs[task % jobs.size()];
+      const bool is_q = l < nq;
+      const int key_limb = is_q ? l : job.key_q + (l - nq);
+      const math::Modulus& q = is_q ? ring.q(l) : ring.p(l - nq);
+      thread_local AlignedVector<uint64_t> scratch;
+      scratch.resize(3 * n);
+      uint64_t* const acc[2] = {scratch.data(), scratch.data() + n};
+      uint64_t* const tmp = scratch.data() + 2 * n;
+      const uint64_t* e[kMaxDnum];
+      const uint64_t* kb[kMaxDnum];
+      const uint64_t* ka[kMaxDnum];
+      for (int j = 0; j < digits; ++j) {
+        e[j] = ext[j].limb(l);
+        kb[j] = job.key->b[j].limb(key_limb);
+        ka[j] = job.key->a[j].limb(key_limb);
+      }
+      math::DotProductModVec2(e, kb, ka, digits, acc[0], acc[1], n, q);
+      if (is_q) {
+        math::MulScalarModVec(Access::polys(a)[0].limb(l), dec.p_mod_q(l), tmp, n, q);
+        math::AddModVec(acc[0], tmp, acc[0], n, q.value);
+      }
+      std::array<RnsPoly, 2>& polys = *dst[task % jobs.size()];
+      for (int o = 0; o < 2; ++o) ring::PermuteLimb(acc[o], job.perm->data(), polys[o].limb(l), n);
+    });
+  }
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
+absl::Status Evaluator::MultiplyPlainSum(const HoistedRotations& rotations,
+                                         std::span<const RotatedTerm> terms,
+                                         Ciphertext* out) const {
+  constexpr absl::string_view kOp = "MultiplyPlainSum";
+  if (rotations.level_ < 0 || rotations.fingerprint_ != params_->fingerprint()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kOp, rotations.level_ < 0 ? ": no rotations (RotateHoistedExtended first)"
+                                  : ": rotations made for other parameters"));
+  }
+  if (terms.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(kOp, ": no terms"));
+  }
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const ring::HybridDecomposition& dec = internal::Access::decomposition(*params_);
+  const std::size_t n = params_->n();
+  const int nq = rotations.level_ + 1, np = params_->num_p();
+  const int64_t slots = static_cast<int64_t>(rotations.slots_);
+  // Per term: its plaintext's limbs and the rotation it multiplies.
+  std::vector<const std::array<RnsPoly, 2>*> rot(terms.size());
+  const Scale pt_scale = terms[0].pt != nullptr ? terms[0].pt->scale() : Scale();
+  for (std::size_t k = 0; k < terms.size(); ++k) {
+    const RotatedTerm& t = terms[k];
+    const std::string what = absl::StrCat(kOp, ": term ", k);
+    if (t.pt == nullptr) return absl::InvalidArgumentError(absl::StrCat(what, ": no plaintext"));
+    BF_RETURN_IF_ERROR(ValidatePlaintext(*params_, *t.pt, what));
+    if (t.pt->poly().num_p() != np) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": the plaintext has no P limbs (encode it with PlaintextBasis::kQP)"));
+    }
+    if (t.pt->level() < rotations.level_ || t.pt->slots() != rotations.slots_ ||
+        !t.pt->scale().Matches(pt_scale)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": plaintext at level ", t.pt->level(), " with ", t.pt->slots(),
+          " slots and scale ", t.pt->scale().ToString(), ", expected level >= ",
+          rotations.level_, ", ", rotations.slots_, " slots and the scale of term 0 (",
+          pt_scale.ToString(), ")"));
+    }
+    const int step = static_cast<int>(((t.step % slots) + slots) % slots);
+    auto it = rotations.rotated_.find(step);
+    if (it == rotations.rotated_.end()) {
+      const std::vector<int> held = rotations.steps();
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": rotation by ", t.step, " is not among the hoisted ones (",
+          absl::StrJoin(held, ", "), ")"));
+    }
+    rot[k] = &it->second;
+  }
+  const Scale result_scale = rotations.scale_ * pt_scale;
+  BF_RETURN_IF_ERROR(CheckScaleFits(result_scale, rotations.level_, kOp));
+
+  // sum_k pt_k . u_k on one limb of output o (64 terms per kernel call).
+  // Rotation 0 has no P limbs: it is P a, zero mod P.
+  auto dot = [&](int l, int o, uint64_t* dst, uint64_t* part) {
+    const bool is_q = l < nq;
+    const math::Modulus& q = is_q ? ring.q(l) : ring.p(l - nq);
+    const uint64_t* x[64];
+    const uint64_t* y[64];
+    int count = 0;
+    bool any = false;
+    auto flush = [&] {
+      if (count == 0) return;
+      if (!any) {
+        math::DotProductModVec(x, y, count, dst, n, q);
+      } else {
+        math::DotProductModVec(x, y, count, part, n, q);
+        math::AddModVec(dst, part, dst, n, q.value);
+      }
+      any = true;
+      count = 0;
+    };
+    for (std::size_t k = 0; k < terms.size(); ++k) {
+      const RnsPoly& u = (*rot[k])[o];
+      if (!is_q && u.num_p() == 0) continue;
+      const RnsPoly& pt = terms[k].pt->poly();
+      x[count] = pt.limb(is_q ? l : pt.num_q() + (l - nq));
+      y[count] = u.limb(l);
+      if (++count == 64) flush();
+    }
+    flush();
+    if (!any) std::fill_n(dst, n, 0);
+  };
+  // The P limbs of both sums and ModDown's first step on them; then each
+  // Q limb's sum and its ModDown, on per-thread scratch.
+  AlignedVector<uint64_t> p_part(2 * np * n);
+  std::vector<uint8_t> overflow(np > 1 ? 2 * n : 0);
+  std::vector<uint64_t*> p_limb(2 * np);
+  for (int t = 0; t < 2 * np; ++t) p_limb[t] = p_part.data() + t * n;
+  ParallelFor(static_cast<std::size_t>(2 * np), [&](std::size_t t) {
+    thread_local AlignedVector<uint64_t> scratch;
+    scratch.resize(n);
+    dot(nq + static_cast<int>(t % np), static_cast<int>(t / np), p_limb[t], scratch.data());
+  });
+  ParallelFor(2, [&](std::size_t o) {
+    dec.ModDownPrepare(p_limb.data() + o * np, np > 1 ? overflow.data() + o * n : nullptr);
+  });
+  Ciphertext r;
+  Access::polys(r).resize(2);
+  for (RnsPoly& p : Access::polys(r)) p = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+  ParallelFor(static_cast<std::size_t>(2 * nq), [&](std::size_t t) {
+    const int o = static_cast<int>(t % 2), i = static_cast<int>(t / 2);
+    thread_local AlignedVector<uint64_t> scratch;
+    scratch.resize(3 * n);
+    uint64_t* const acc = scratch.data();
+    dot(i, o, acc, scratch.data() + n);
+    dec.ModDownLimb(i, p_limb.data() + o * np, np > 1 ? overflow.data() + o * n : nullptr,
+                    acc, nullptr, Access::polys(r)[o].limb(i), scratch.data() + 2 * n);
+  });
+  Access::scale(r) = result_scale;
+  Access::slots(r) = rotations.slots_;
+  Access::fingerprint(r) = rotations.fingerprint_;
+  *out = std::move(r);
   return absl::OkStatus();
 }
 

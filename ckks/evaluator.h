@@ -15,6 +15,7 @@
 #ifndef BLINDFOLD_CKKS_EVALUATOR_H_
 #define BLINDFOLD_CKKS_EVALUATOR_H_
 
+#include <array>
 #include <complex>
 #include <map>
 #include <memory>
@@ -28,6 +29,30 @@
 #include "ckks/parameters.h"
 
 namespace blindfold::ckks {
+
+// Rotations of one ciphertext kept before ModDown (double hoisting:
+// Evaluator::RotateHoistedExtended): per rotation two polynomials over
+// Q_l and P, NTT form, holding P times the rotated ciphertext plus the key
+// switch's unrounded term; and P times the ciphertext itself for rotation
+// 0. Opaque: only Evaluator::MultiplyPlainSum reads it.
+class HoistedRotations {
+ public:
+  HoistedRotations() = default;
+  int level() const { return level_; }  // -1 when empty
+  Scale scale() const { return scale_; }
+  std::size_t slots() const { return slots_; }
+  // The rotation amounts held (reduced mod slots, 0 included), sorted.
+  std::vector<int> steps() const;
+  std::size_t bytes() const;
+
+ private:
+  friend class Evaluator;
+  int level_ = -1;
+  Scale scale_;
+  std::size_t slots_ = 0;
+  uint64_t fingerprint_ = 0;
+  std::map<int, std::array<ring::RnsPoly, 2>> rotated_;  // step mod slots ->
+};
 
 class Evaluator {
  public:
@@ -118,6 +143,31 @@ class Evaluator {
   // by steps[i].
   absl::Status RotateHoisted(const Ciphertext& a, std::span<const int> steps,
                              std::vector<Ciphertext>* out) const;
+  // Double hoisting (Bossuat, Mouchet, Troncoso-Pastoriza, Hubaux,
+  // EUROCRYPT 2021, Sec. 3.3): the rotations of RotateHoisted, kept over
+  // Q_l and P before ModDown, so that a sum of their products with
+  // plaintexts (MultiplyPlainSum) pays one ModDown in all instead of one
+  // per rotation. A rotation then costs its key inner product and a
+  // permutation. Steps equal mod slots are one rotation; rotation 0 is
+  // always held. Errors: as RotateHoisted's.
+  absl::Status RotateHoistedExtended(const Ciphertext& a, std::span<const int> steps,
+                                     HoistedRotations* out) const;
+  // out = sum_k terms[k].pt * rot(a, terms[k].step), a the ciphertext of
+  // `rotations`, as MultiplyPlain and Add would give but with one rounding
+  // (ModDown) for the whole sum, so it is at least as precise. Scale:
+  // a.scale * the plaintexts' (equal) scale; level and slots a's.
+  // REQUIRES (else InvalidArgument "MultiplyPlainSum: ..."): rotations made
+  // by RotateHoistedExtended for these parameters, at least one term, each
+  // step among the held ones (mod slots), each plaintext valid with the P
+  // limbs (Encoder::Encode with PlaintextBasis::kQP), at a's level or
+  // above, with a's slots and one scale for all.
+  struct RotatedTerm {
+    int step = 0;
+    const Plaintext* pt = nullptr;
+  };
+  absl::Status MultiplyPlainSum(const HoistedRotations& rotations,
+                                std::span<const RotatedTerm> terms,
+                                Ciphertext* out) const;
   // out[i] = sum_{k < count} a[i + k * stride]: log2(count) rotations.
   // REQUIRES: count a power of two, stride >= 1, stride * count <= slots.
   absl::Status InnerSum(const Ciphertext& a, int stride, int count, Ciphertext* out) const;
@@ -180,6 +230,9 @@ class Evaluator {
   // kMaxDnum, which Parameters::Create rules out.
   absl::Status KeySwitch(const std::vector<ring::RnsPoly>& ext,
                          std::span<const KeySwitchJob> jobs) const;
+  // The Q limb count of `key` (a key made for a lower level has fewer);
+  // FailedPrecondition if it cannot switch a ciphertext of nq limbs.
+  absl::StatusOr<int> KeyQLimbs(const SwitchingKey& key, int nq, int digits) const;
   // Applies sigma_g via its key: the rotation core.
   absl::Status ApplyGalois(const Ciphertext& a, uint64_t g, const SwitchingKey& key,
                    Ciphertext* out) const;

@@ -438,6 +438,95 @@ TEST_P(EvaluatorTest, KeySwitchingIsBitIdenticalAcrossBatchesAndKernelPaths) {
   }
 }
 
+// Double hoisting: sum_k pt_k * rot(a, s_k) from rotations kept over Q and
+// P with one ModDown, against the same sum on complex doubles; with more
+// than 64 terms (the kernel's chunk), a step repeated and one given as
+// another representative mod slots; bit-identical on every kernel path
+// (exact integer arithmetic); and its misuse refused.
+TEST_P(EvaluatorTest, DoubleHoistedSumOfPlaintextProducts) {
+  SCOPED_TRACE(Trace());
+  const KernelPathGuard guard;
+  const int64_t slots = static_cast<int64_t>(slots_);
+  const std::vector<int> steps = {0, 1, -7, 100, 5, 3};
+  auto a = RandomComplex(slots_, rng_);
+  Ciphertext top = ctx_->Encrypt(a), low;
+  ASSERT_TRUE(ev().DropLevel(top, 1, &low).ok());
+  for (const Ciphertext* ca : {&top, &low}) {
+    const int level = ca->level();
+    std::vector<int> term_steps;
+    for (int k = 0; k < 70; ++k) term_steps.push_back(steps[k % steps.size()]);
+    term_steps[7] += static_cast<int>(slots);  // the same rotation as step 1
+    std::vector<Plaintext> pts(term_steps.size());
+    cvec want(slots_, 0.0);
+    std::vector<Evaluator::RotatedTerm> terms;
+    for (std::size_t k = 0; k < term_steps.size(); ++k) {
+      cvec b = RandomComplex(slots_, rng_);
+      for (auto& v : b) v /= 8.0;  // keeps the sum of 70 terms near the unit box
+      ASSERT_TRUE(ctx_->encoder->Encode(b, slots_, level, ctx_->params->default_scale(),
+                                        &pts[k], PlaintextBasis::kQP).ok());
+      const cvec r = RotateRef(a, term_steps[k]);
+      for (std::size_t j = 0; j < slots_; ++j) want[j] += b[j] * r[j];
+      terms.push_back({term_steps[k], &pts[k]});
+    }
+    auto run = [&] {
+      HoistedRotations h;
+      EXPECT_TRUE(ev().RotateHoistedExtended(*ca, steps, &h).ok());
+      EXPECT_EQ(h.steps(), (std::vector<int>{0, 1, 3, 5, 100, static_cast<int>(slots) - 7}));
+      Ciphertext out;
+      const absl::Status st = ev().MultiplyPlainSum(h, terms, &out);
+      EXPECT_TRUE(st.ok()) << st;
+      return out;
+    };
+    ASSERT_TRUE(SetKernelPath(KernelPath::kPortable));
+    const Ciphertext sum = run();
+    EXPECT_EQ(sum.level(), level);
+    EXPECT_NEAR(sum.scale().log2(), ca->scale().log2() + ctx_->params->default_scale().log2(),
+                1e-9);
+    Ciphertext rescaled;
+    ASSERT_TRUE(ev().Rescale(sum, &rescaled).ok());
+    EXPECT_LT(Log2MaxError(ctx_->Decrypt(rescaled), want), kAfterMul) << "level " << level;
+    for (KernelPath path : kAllKernelPaths) {
+      if (!SetKernelPath(path)) continue;  // this CPU lacks it
+      const Ciphertext got = run();
+      EXPECT_TRUE(got.polys() == sum.polys())
+          << KernelPathName(path) << " level " << level;
+    }
+  }
+
+  // Misuse.
+  HoistedRotations h, empty;
+  ASSERT_TRUE(ev().RotateHoistedExtended(top, steps, &h).ok());
+  EXPECT_GT(h.bytes(), 0u);
+  Plaintext qp, q_only, other_scale, lower;
+  const Scale scale = ctx_->params->default_scale();
+  const int top_level = top.level();
+  ASSERT_TRUE(ctx_->encoder->Encode(a, slots_, top_level, scale, &qp, PlaintextBasis::kQP).ok());
+  ASSERT_TRUE(ctx_->encoder->Encode(a, slots_, top_level, scale, &q_only).ok());
+  ASSERT_TRUE(ctx_->encoder->Encode(a, slots_, top_level, Scale(scale.value() * 2),
+                                    &other_scale, PlaintextBasis::kQP).ok());
+  ASSERT_TRUE(ctx_->encoder->Encode(a, slots_, 1, scale, &lower, PlaintextBasis::kQP).ok());
+  auto refused = [&](const HoistedRotations& r, std::vector<Evaluator::RotatedTerm> t,
+                     const std::string& says) {
+    Ciphertext out;
+    const absl::Status st = ev().MultiplyPlainSum(r, t, &out);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << says;
+    EXPECT_NE(st.message().find(says), std::string::npos) << st;
+  };
+  refused(empty, {{1, &qp}}, "no rotations");
+  refused(h, {}, "no terms");
+  refused(h, {{1, &q_only}}, "no P limbs");
+  refused(h, {{2, &qp}}, "rotation by 2 is not among the hoisted ones");
+  refused(h, {{1, &qp}, {0, &other_scale}}, "term 1: plaintext");
+  refused(h, {{1, &lower}}, "expected level >= ");
+  refused(h, {{1, nullptr}}, "no plaintext");
+  // A P-limbed plaintext serves the ordinary ops and decodes.
+  Ciphertext prod;
+  ASSERT_TRUE(ev().MultiplyPlain(top, qp, &prod).ok());
+  ASSERT_TRUE(ev().Rescale(prod, &prod).ok());
+  EXPECT_LT(Log2MaxError(ctx_->Decrypt(prod), Map2(a, a, std::multiplies<>())), kAfterMul);
+  EXPECT_LT(Log2MaxError(Must(ctx_->encoder->DecodeComplex(qp)), a), kFresh);
+}
+
 TEST_P(EvaluatorTest, SparseSlotsRotateWithinTheirSpan) {
   SCOPED_TRACE(Trace());
   const std::size_t slots = 64;

@@ -86,8 +86,10 @@ absl::Status ValidatePlaintext(const Parameters& params, const Plaintext& pt,
   BF_RETURN_IF_ERROR(CheckFingerprint(params, pt.fingerprint(), op, "plaintext"));
   const int level = pt.level();
   BF_RETURN_IF_ERROR(CheckLevel(params, level, op, "plaintext"));
-  BF_RETURN_IF_ERROR(
-      ValidatePolyShape(params, pt.poly(), level + 1, 0, op, "plaintext"));
+  // P limbs: none, or all of them (PlaintextBasis::kQP).
+  BF_RETURN_IF_ERROR(ValidatePolyShape(params, pt.poly(), level + 1,
+                                       pt.poly().num_p() == 0 ? 0 : params.num_p(), op,
+                                       "plaintext"));
   return ValidateSlotsAndScale(params, pt.slots(), pt.scale().value(), op,
                                "plaintext");
 }
