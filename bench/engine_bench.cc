@@ -20,7 +20,10 @@
 //       (decrypted and decoded after the timing; issue 7, finding 5).
 //       rotate_hoisted/k:K times K
 //       rotations sharing one decomposition; its counter per_rotation is
-//       seconds per rotation.
+//       seconds per rotation. bsgs_single/k:K and bsgs_double/k:K time one
+//       giant step of a BSGS transform, sum_b pt * rot(a, b) over K baby
+//       rotations, single hoisted (a ModDown per rotation) and double
+//       hoisted (Evaluator::MultiplyPlainSum: one ModDown).
 //   engine_bench --summary [--threads=K]
 //       A quick fixed set of timings (median of 5-21 samples each, no Google
 //       Benchmark repetitions) at N = 2^13 and 2^14 (dnum 8 and 4), printed as a compact
@@ -55,6 +58,7 @@
 #include "absl/strings/str_format.h"
 #include "base/aligned.h"
 #include "base/cpu_features.h"
+#include "base/status.h"
 #include "base/thread_pool.h"
 #include "ckks/encoder.h"
 #include "ckks/internal/access.h"
@@ -106,6 +110,7 @@ struct Ctx {
   // Operands, all at the top level with full slots.
   std::vector<double> values;
   Plaintext pt;
+  Plaintext pt_qp;        // pt with the P limbs (MultiplyPlainSum)
   Ciphertext ct_a, ct_b;  // public-key encryptions
   Ciphertext ct_sym;      // seeded symmetric encryption
   Ciphertext ct_sq;       // a * b, degree 2, scale^2
@@ -117,6 +122,7 @@ struct Ctx {
   Plaintext pt_out;
   Ciphertext ct_out;
   std::vector<Ciphertext> cts_out;
+  HoistedRotations hoisted;
   std::vector<double> decoded;
 
   int log_n() const { return params->log_n(); }
@@ -189,6 +195,9 @@ std::unique_ptr<Ctx> MakeCtx(Preset preset) {
   check(c->encoder->Encode(c->values, slots, c->params->max_level(),
                            c->params->default_scale(), &c->pt),
         "Encode");
+  check(c->encoder->Encode(c->values, slots, c->params->max_level(),
+                           c->params->default_scale(), &c->pt_qp, PlaintextBasis::kQP),
+        "Encode (Q and P)");
   check(c->encryptor->Encrypt(c->pt, &c->ct_a), "Encrypt");
   check(c->encryptor->Encrypt(c->pt, &c->ct_b), "Encrypt");
   check(c->sym_encryptor->Encrypt(c->pt, &c->ct_sym), "Encrypt (symmetric)");
@@ -288,6 +297,39 @@ std::vector<Op> Ops() {
                    [k](Ctx& c) {
                      return c.evaluator->RotateHoisted(
                          c.ct_a, std::span<const int>(c.steps.data(), k), &c.cts_out);
+                   },
+                   k});
+  }
+  // A giant step of a BSGS linear transform: sum_b pt * rot(a, b) over k
+  // baby rotations, single hoisted (RotateHoisted, then MultiplyPlain and
+  // Add per rotation: k ModDowns) and double hoisted (RotateHoistedExtended
+  // and MultiplyPlainSum: one ModDown).
+  for (int k : kHoistCounts) {
+    ops.push_back({absl::StrFormat("bsgs_single/k:%d", k), Unit::kMilli,
+                   [k](Ctx& c) { c.EnsureRotations(k); },
+                   [k](Ctx& c) {
+                     BF_RETURN_IF_ERROR(c.evaluator->RotateHoisted(
+                         c.ct_a, std::span<const int>(c.steps.data(), k), &c.cts_out));
+                     Ciphertext p;
+                     for (int i = 0; i < k; ++i) {
+                       BF_RETURN_IF_ERROR(c.evaluator->MultiplyPlain(c.cts_out[i], c.pt, &p));
+                       if (i == 0) {
+                         c.ct_out = std::move(p);
+                       } else {
+                         BF_RETURN_IF_ERROR(c.evaluator->Add(c.ct_out, p, &c.ct_out));
+                       }
+                     }
+                     return absl::OkStatus();
+                   },
+                   k});
+    ops.push_back({absl::StrFormat("bsgs_double/k:%d", k), Unit::kMilli,
+                   [k](Ctx& c) { c.EnsureRotations(k); },
+                   [k](Ctx& c) {
+                     BF_RETURN_IF_ERROR(c.evaluator->RotateHoistedExtended(
+                         c.ct_a, std::span<const int>(c.steps.data(), k), &c.hoisted));
+                     std::vector<Evaluator::RotatedTerm> terms;
+                     for (int i = 0; i < k; ++i) terms.push_back({c.steps[i], &c.pt_qp});
+                     return c.evaluator->MultiplyPlainSum(c.hoisted, terms, &c.ct_out);
                    },
                    k});
   }

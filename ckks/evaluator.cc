@@ -863,17 +863,19 @@ absl::Status Evaluator::RotateHoistedExtended(const Ciphertext& a,
   r.scale_ = Access::scale(a);
   r.slots_ = Access::slots(a);
   r.fingerprint_ = Access::fingerprint(a);
-  // Rotation 0: P * a over Q_l (its P limbs would be zero, and are never
-  // read: MultiplyPlainSum skips rotation 0 there).
-  std::array<RnsPoly, 2>& zero = r.rotated_[0];
-  for (int o = 0; o < 2; ++o) {
-    zero[o] = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+  // Rotation 0 if asked for: P * a over Q_l (its P limbs would be zero,
+  // and are never read: MultiplyPlainSum skips rotation 0 there).
+  if (std::any_of(steps.begin(), steps.end(), [&](int s) { return s % slots == 0; })) {
+    std::array<RnsPoly, 2>& zero = r.rotated_[0];
+    for (int o = 0; o < 2; ++o) {
+      zero[o] = RnsPoly(n, nq, 0, true, RnsPoly::Uninitialized{});
+    }
+    ParallelFor(static_cast<std::size_t>(2 * nq), [&](std::size_t t) {
+      const int o = static_cast<int>(t % 2), i = static_cast<int>(t / 2);
+      math::MulScalarModVec(Access::polys(a)[o].limb(i), dec.p_mod_q(i),
+                            zero[o].limb(i), n, ring.q(i));
+    });
   }
-  ParallelFor(static_cast<std::size_t>(2 * nq), [&](std::size_t t) {
-    const int o = static_cast<int>(t % 2), i = static_cast<int>(t / 2);
-    math::MulScalarModVec(Access::polys(a)[o].limb(i), dec.p_mod_q(i),
-                          zero[o].limb(i), n, ring.q(i));
-  });
   if (!jobs.empty()) {
     std::vector<std::array<RnsPoly, 2>*> dst;
     for (const Job& job : jobs) {

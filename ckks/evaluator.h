@@ -41,7 +41,7 @@ class HoistedRotations {
   int level() const { return level_; }  // -1 when empty
   Scale scale() const { return scale_; }
   std::size_t slots() const { return slots_; }
-  // The rotation amounts held (reduced mod slots, 0 included), sorted.
+  // The rotation amounts held (reduced mod slots), sorted.
   std::vector<int> steps() const;
   std::size_t bytes() const;
 
@@ -148,8 +148,8 @@ class Evaluator {
   // Q_l and P before ModDown, so that a sum of their products with
   // plaintexts (MultiplyPlainSum) pays one ModDown in all instead of one
   // per rotation. A rotation then costs its key inner product and a
-  // permutation. Steps equal mod slots are one rotation; rotation 0 is
-  // always held. Errors: as RotateHoisted's.
+  // permutation. Steps equal mod slots are one rotation; a step of 0 (mod
+  // slots) holds P a, without a key switch. Errors: as RotateHoisted's.
   absl::Status RotateHoistedExtended(const Ciphertext& a, std::span<const int> steps,
                                      HoistedRotations* out) const;
   // out = sum_k terms[k].pt * rot(a, terms[k].step), a the ciphertext of
