@@ -1,23 +1,27 @@
 // File: circuits/ckks_backend.cc
 #include "circuits/ckks_backend.h"
 
+#include <algorithm>
+
 #include "circuits/linear_transform.h"
 #include "circuits/scales.h"
 
 namespace blindfold::circuits {
 
-std::shared_ptr<const ckks::Plaintext> PlaintextCache::Find(const void* key, int level) {
+std::shared_ptr<const ckks::Plaintext> PlaintextCache::Find(const void* key, int level,
+                                                            bool qp) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = map_.find({key, level});
+  auto it = map_.find({key, level, qp});
   return it == map_.end() ? nullptr : it->second;
 }
 
 void PlaintextCache::Insert(const void* key, int level,
                             std::shared_ptr<const ckks::Plaintext> pt) {
-  const size_t size = static_cast<size_t>(pt->level() + 1) * pt->poly().n() * sizeof(uint64_t);
+  const size_t size = pt->poly().words().size() * sizeof(uint64_t);
+  const auto k = std::make_tuple(key, level, pt->poly().num_p() > 0);
   std::lock_guard<std::mutex> lock(mu_);
-  if (bytes_ + size > budget_ || map_.count({key, level})) return;
-  map_.emplace(std::make_pair(key, level), std::move(pt));
+  if (bytes_ + size > budget_ || map_.count(k)) return;
+  map_.emplace(k, std::move(pt));
   bytes_ += size;
 }
 
@@ -38,9 +42,29 @@ bool CkksBackend::Ok(const absl::Status& s) {
 }
 
 ckks::Plaintext CkksBackend::Encode(const std::vector<double>& slot_values,
-                                    int level, ckks::Scale scale) {
+                                    int level, ckks::Scale scale,
+                                    ckks::PlaintextBasis basis) {
   ckks::Plaintext pt;
-  Ok(enc_.Encode(slot_values, static_cast<std::size_t>(slots_), level, scale, &pt));
+  Ok(enc_.Encode(slot_values, static_cast<std::size_t>(slots_), level, scale, &pt, basis));
+  return pt;
+}
+
+std::shared_ptr<const ckks::Plaintext> CkksBackend::Diagonal(const SparseDiagonal& d,
+                                                             int64_t period, int l,
+                                                             ckks::Scale x_scale,
+                                                             ckks::PlaintextBasis basis) {
+  const ckks::Scale pt_scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
+                                            scales_[l - 1].value(), x_scale.value()));
+  // The scale is a function of the level for a fixed plan (canonical
+  // scales), so (diagonal, level, basis) identifies the plaintext.
+  const bool qp = basis == ckks::PlaintextBasis::kQP;
+  std::shared_ptr<const ckks::Plaintext> pt =
+      cache_ != nullptr ? cache_->Find(&d, l, qp) : nullptr;
+  if (pt == nullptr) {
+    pt = std::make_shared<const ckks::Plaintext>(
+        Encode(Tile(d, period, slots_), l, pt_scale, basis));
+    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt);
+  }
   return pt;
 }
 
@@ -59,6 +83,34 @@ std::vector<CkksBackend::Ct> CkksBackend::RotateHoisted(
   return out;
 }
 
+CkksBackend::Hoisted CkksBackend::HoistExtended(const Ct& x,
+                                                const std::vector<int64_t>& steps) {
+  Hoisted h;
+  if (!status_.ok()) return h;
+  std::vector<int> s(steps.begin(), steps.end());
+  Ok(ev_.RotateHoistedExtended(x, s, &h));
+  const int64_t n = static_cast<int64_t>(std::count_if(
+      steps.begin(), steps.end(), [&](int64_t k) { return k % slots_ != 0; }));
+  hoisted_rotations += n;
+  key_switches += n;
+  return h;
+}
+
+CkksBackend::Ct CkksBackend::MulPlainSum(const Hoisted& h,
+                                         const std::map<int64_t, SparseDiagonal>& diagonals,
+                                         int64_t period) {
+  Ct y;
+  if (!status_.ok()) return y;
+  std::vector<std::shared_ptr<const ckks::Plaintext>> pts;
+  std::vector<ckks::Evaluator::RotatedTerm> terms;
+  for (const auto& [b, d] : diagonals) {
+    pts.push_back(Diagonal(d, period, h.level(), h.scale(), ckks::PlaintextBasis::kQP));
+    terms.push_back({static_cast<int>(b), pts.back().get()});
+  }
+  if (status_.ok()) Ok(ev_.MultiplyPlainSum(h, terms, &y));
+  return y;
+}
+
 CkksBackend::Ct CkksBackend::Rotate(const Ct& x, int64_t steps) {
   Ct y;
   if (status_.ok()) Ok(ev_.Rotate(x, static_cast<int>(steps), &y));
@@ -71,17 +123,8 @@ CkksBackend::Ct CkksBackend::MulPlain(const Ct& x, const SparseDiagonal& d,
                                       int64_t period) {
   Ct y;
   if (!status_.ok()) return y;
-  const int l = x.level();
-  const ckks::Scale pt_scale(PlaintextScale(static_cast<double>(ev_.params()->q(l)),
-                                            scales_[l - 1].value(), x.scale().value()));
-  // The scale is a function of the level for a fixed plan (canonical
-  // scales), so (diagonal, level) identifies the plaintext.
-  std::shared_ptr<const ckks::Plaintext> pt =
-      cache_ != nullptr ? cache_->Find(&d, l) : nullptr;
-  if (pt == nullptr) {
-    pt = std::make_shared<const ckks::Plaintext>(Encode(Tile(d, period, slots_), l, pt_scale));
-    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt);
-  }
+  const std::shared_ptr<const ckks::Plaintext> pt =
+      Diagonal(d, period, x.level(), x.scale(), ckks::PlaintextBasis::kQ);
   if (status_.ok()) Ok(ev_.MultiplyPlain(x, *pt, &y));
   return y;
 }

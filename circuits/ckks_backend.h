@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -36,14 +37,15 @@ namespace blindfold::circuits {
 class PlaintextCache {
  public:
   explicit PlaintextCache(size_t budget_bytes) : budget_(budget_bytes) {}
-  std::shared_ptr<const ckks::Plaintext> Find(const void* key, int level);
+  // `qp`: the form with the P limbs (PlaintextBasis::kQP) rather than Q's.
+  std::shared_ptr<const ckks::Plaintext> Find(const void* key, int level, bool qp = false);
   // Keeps `pt` if it fits the budget.
   void Insert(const void* key, int level, std::shared_ptr<const ckks::Plaintext> pt);
   size_t bytes() const { return bytes_; }
 
  private:
   std::mutex mu_;
-  std::map<std::pair<const void*, int>, std::shared_ptr<const ckks::Plaintext>> map_;
+  std::map<std::tuple<const void*, int, bool>, std::shared_ptr<const ckks::Plaintext>> map_;
   size_t bytes_ = 0, budget_;
 };
 
@@ -61,6 +63,16 @@ class CkksBackend {
   ckks::Scale CanonicalScale(int level) const { return scales_[level]; }
 
   std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
+  // Double hoisting (linear_transform.h; on unless turned off): the baby
+  // rotations stay over Q and P and each giant step's sum of products pays
+  // one ModDown (ckks::Evaluator::MultiplyPlainSum); its diagonals are
+  // encoded with the P limbs.
+  using Hoisted = ckks::HoistedRotations;
+  bool double_hoisting() const { return double_hoisting_; }
+  void set_double_hoisting(bool on) { double_hoisting_ = on; }
+  Hoisted HoistExtended(const Ct& x, const std::vector<int64_t>& steps);
+  Ct MulPlainSum(const Hoisted& h, const std::map<int64_t, SparseDiagonal>& diagonals,
+                 int64_t period);
   Ct Rotate(const Ct& x, int64_t steps);
   Ct MulPlain(const Ct& x, const SparseDiagonal& diagonal, int64_t period);
   void AddInPlace(Ct& acc, const Ct& y);
@@ -90,7 +102,13 @@ class CkksBackend {
  private:
   bool Ok(const absl::Status& s);
   ckks::Plaintext Encode(const std::vector<double>& slot_values, int level,
-                         ckks::Scale scale);
+                         ckks::Scale scale,
+                         ckks::PlaintextBasis basis = ckks::PlaintextBasis::kQ);
+  // Diagonal d encoded for a product with x (level l, scale s) that
+  // rescales onto D_(l-1), from the cache when it holds it.
+  std::shared_ptr<const ckks::Plaintext> Diagonal(const SparseDiagonal& d, int64_t period,
+                                                  int level, ckks::Scale x_scale,
+                                                  ckks::PlaintextBasis basis);
   ckks::Scale ConstScale(const Ct& x) const;
 
   const ckks::Evaluator& ev_;
@@ -99,6 +117,7 @@ class CkksBackend {
   PlaintextCache* cache_;
   std::vector<ckks::Scale> scales_;  // by level
   absl::Status status_;
+  bool double_hoisting_ = true;
 };
 
 }  // namespace blindfold::circuits

@@ -138,6 +138,29 @@ std::vector<int64_t> PowerOfTwoHops(int64_t steps, int64_t slots);
 // same rotation as +max_slots/2): 2 log2(max_slots) - 1 rotations, sorted.
 std::vector<int64_t> PowerOfTwoRotations(int64_t max_slots);
 
+// sum_g rot(inner(diagonals of g), gB) over the plan's giant steps,
+// Horner-style (see GiantSteps()): `inner` makes one giant step's sum of
+// baby products.
+template <typename Ct, typename Rotate, typename Inner>
+Ct SumGiantSteps(const LinearTransformPlan& plan, Rotate rotate, Inner inner,
+                 auto add) {
+  std::optional<Ct> acc;
+  int64_t previous = 0;
+  for (auto it = plan.blocks.rbegin(); it != plan.blocks.rend(); ++it) {
+    const auto& [g, diags] = *it;
+    if (acc) *acc = rotate(*acc, (previous - g) * plan.baby_step);
+    Ct p = inner(diags);
+    if (acc) {
+      add(*acc, p);
+    } else {
+      acc = std::move(p);
+    }
+    previous = g;
+  }
+  if (previous != 0) *acc = rotate(*acc, previous * plan.baby_step);
+  return std::move(*acc);
+}
+
 // Runs the plan on a backend B providing:
 //   using Ct = ...;
 //   std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
@@ -146,6 +169,13 @@ std::vector<int64_t> PowerOfTwoRotations(int64_t max_slots);
 //                                        // no rescale
 //   void AddInPlace(Ct& acc, const Ct& y);
 //   Ct Finish(const Ct& x);              // rescale (HE) / identity (float)
+// and optionally double hoisting (the CKKS backend), used when
+// double_hoisting() and the options hoist without power-of-two rotations
+// or eager rescaling:
+//   using Hoisted = ...;                 // x's rotations before ModDown
+//   Hoisted HoistExtended(const Ct& x, const std::vector<int64_t>& steps);
+//   Ct MulPlainSum(const Hoisted& h, const std::map<int64_t, SparseDiagonal>& diags,
+//                  int64_t period);      // sum_b diags[b] * rot(x, b), no rescale
 // The result has period plan.out_period.
 // With `rescale` false the products are summed but not rescaled (the
 // program's output: it keeps the larger scale, so decryption noise and
@@ -163,12 +193,40 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
     for (size_t i = 1; i < hops.size(); ++i) r = backend.Rotate(r, hops[i]);
     return r;
   };
+  auto add = [&](Ct& acc, const Ct& y) { backend.AddInPlace(acc, y); };
   const bool eager = rescale && options.eager_rescale;
   auto product = [&](const Ct& v, const SparseDiagonal& d) -> Ct {
     Ct p = backend.MulPlain(v, d, plan.period);
     return eager ? backend.Finish(p) : p;
   };
   const std::vector<int64_t> babies = plan.BabySteps();
+  auto finish = [&](Ct acc) {
+    Ct y = rescale && !eager ? backend.Finish(acc) : std::move(acc);
+    for (int64_t s : plan.SumSteps()) {
+      Ct r = rotate(y, s);
+      backend.AddInPlace(y, r);
+    }
+    return y;
+  };
+  if constexpr (requires { typename B::Hoisted; }) {
+    if (options.hoist && !options.power_of_two_rotations && !eager &&
+        backend.double_hoisting()) {
+      std::vector<int64_t> steps = babies;
+      for (const auto& [g, diags] : plan.blocks) {
+        if (diags.count(0)) {
+          steps.insert(steps.begin(), 0);
+          break;
+        }
+      }
+      const typename B::Hoisted h = backend.HoistExtended(x, steps);
+      return finish(SumGiantSteps<Ct>(
+          plan, rotate,
+          [&](const std::map<int64_t, SparseDiagonal>& diags) {
+            return backend.MulPlainSum(h, diags, plan.period);
+          },
+          add));
+    }
+  }
   // One giant step without hoisting (the plain diagonal method): each baby
   // rotation is made when its diagonal is used, so at most one is alive.
   const bool stream = !options.hoist && plan.blocks.size() == 1;
@@ -196,30 +254,22 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
       }
     }
   }
-  // Horner over the giant indices, largest first (see GiantSteps()).
-  std::optional<Ct> acc;
-  int64_t previous = 0;
-  for (auto it = plan.blocks.rbegin(); it != plan.blocks.rend(); ++it) {
-    const auto& [g, diags] = *it;
-    if (acc) *acc = rotate(*acc, (previous - g) * plan.baby_step);
-    for (const auto& [b, d] : diags) {
-      Ct p = b == 0 ? product(x, d)
-                    : stream ? product(rotate(x, b), d) : product(rotated.at(b), d);
-      if (acc) {
-        backend.AddInPlace(*acc, p);
-      } else {
-        acc = std::move(p);
-      }
-    }
-    previous = g;
-  }
-  if (previous != 0) *acc = rotate(*acc, previous * plan.baby_step);
-  Ct y = rescale && !eager ? backend.Finish(*acc) : std::move(*acc);
-  for (int64_t s : plan.SumSteps()) {
-    Ct r = rotate(y, s);
-    backend.AddInPlace(y, r);
-  }
-  return y;
+  return finish(SumGiantSteps<Ct>(
+      plan, rotate,
+      [&](const std::map<int64_t, SparseDiagonal>& diags) {
+        std::optional<Ct> sum;
+        for (const auto& [b, d] : diags) {
+          Ct p = b == 0 ? product(x, d)
+                        : stream ? product(rotate(x, b), d) : product(rotated.at(b), d);
+          if (sum) {
+            add(*sum, p);
+          } else {
+            sum = std::move(p);
+          }
+        }
+        return std::move(*sum);
+      },
+      add));
 }
 
 // Rotations a transform performs under `options`: `rotations` full ones and

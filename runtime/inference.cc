@@ -106,6 +106,13 @@ size_t PlaintextCacheBudget() {
   return static_cast<size_t>(mb) << 20;
 }
 
+// BLINDFOLD_DOUBLE_HOISTING=0 turns double hoisting off (circuits/
+// ckks_backend.h), for measuring what it buys; anything else keeps it on.
+bool DoubleHoisting() {
+  const char* v = std::getenv("BLINDFOLD_DOUBLE_HOISTING");
+  return v == nullptr || std::string_view(v) != "0";
+}
+
 template <typename P>
 ckks::Scale InputScale(const P& plan) {
   return ckks::Scale::FromLog2(plan.input_scale_log2);
@@ -501,6 +508,7 @@ absl::StatusOr<std::string> InferenceServer::Run(
   const Plan& plan = *s_->plan;
   circuits::CkksBackend backend(*s_->evaluator, *s_->encoder, plan.depth,
                                 InputScale(plan), plan.slots, s_->cache.get());
+  backend.set_double_hoisting(DoubleHoisting());
   auto finish = [&] {
     if (stats == nullptr) return;
     stats->rotations = backend.rotations;

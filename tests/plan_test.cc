@@ -179,6 +179,83 @@ TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
   EXPECT_EQ(meta.key_switches, backend.key_switches);
 }
 
+// Double hoisting (the CKKS backend's default) against single hoisting on a
+// real model's latency plan: the same key switches, the same values to the
+// plan's precision, and no less precise against the plaintext plan run.
+TEST(SimulatorTest, DoubleHoistingComputesWhatSingleHoistingDoes) {
+  const runtime::Plan plan = CompileModel("cnn-small");
+  ASSERT_FALSE(plan.terms.empty());
+  int64_t babies = 0;
+  auto count = [&](const runtime::PlanForm& f) {
+    for (const auto& part : f.parts) {
+      if (!part.identity) babies += static_cast<int64_t>(part.lt.BabySteps().size());
+    }
+  };
+  for (const auto& t : plan.terms) {
+    count(t.a);
+    count(t.b);
+  }
+  count(plan.output);
+  ASSERT_GT(babies, 0) << "the plan has no hoisted rotations to test";
+  auto params = ckks::Parameters::Create(plan.params);
+  ASSERT_TRUE(params.ok()) << params.status();
+  ckks::KeyGenerator keygen(*params);
+  ckks::SecretKey sk = keygen.GenSecretKey();
+  const auto steps = plan.Rotations();
+  auto relin = keygen.GenRelinKey(sk);
+  auto galois =
+      keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
+  ASSERT_TRUE(relin.ok() && galois.ok());
+  auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), *std::move(galois));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ckks::Encoder encoder(*params);
+  auto encryptor = ckks::Encryptor::Create(*params, sk.Clone());
+  auto decryptor =
+      ckks::Decryptor::Create(*params, sk.Clone(), ckks::DecryptionOptions::Exact());
+  auto evaluator = ckks::Evaluator::Create(*params, *keys);
+  ASSERT_TRUE(encryptor.ok() && decryptor.ok() && evaluator.ok());
+  auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
+                                     data::Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status();
+  const std::vector<double> x = test->Preprocessed(3);
+  const std::vector<double> want = runtime::EvaluatePlanInSlots(plan, x);
+  const ckks::Scale top = ckks::Scale::FromLog2(plan.input_scale_log2);
+  ckks::Plaintext pt;
+  ASSERT_TRUE(encoder
+                  .Encode(circuits::Tile(runtime::LaidOut(x, plan.terms[0].layout,
+                                                          plan.terms[0].period),
+                                         plan.terms[0].period, plan.slots),
+                          static_cast<size_t>(plan.slots), plan.depth, top, &pt)
+                  .ok());
+  auto ct = encryptor->EncryptNew(pt);
+  ASSERT_TRUE(ct.ok());
+  double err[2] = {0, 0};
+  int64_t switches[2] = {0, 0};
+  std::vector<double> got[2];
+  for (int dbl = 0; dbl < 2; ++dbl) {
+    circuits::CkksBackend backend(*evaluator, encoder, plan.depth, top, plan.slots);
+    backend.set_double_hoisting(dbl == 1);
+    const ckks::Ciphertext y = runtime::ExecutePlan(backend, plan, *ct);
+    ASSERT_TRUE(backend.status().ok()) << backend.status();
+    switches[dbl] = backend.key_switches;
+    auto dec = decryptor->DecryptNew(y);
+    ASSERT_TRUE(dec.ok()) << dec.status();
+    auto slots = encoder.Decode(*dec);
+    ASSERT_TRUE(slots.ok());
+    got[dbl] = runtime::Gathered(*slots, plan.output.layout, plan.output.dim);
+    ASSERT_EQ(got[dbl].size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      err[dbl] = std::max(err[dbl], std::abs(got[dbl][i] - want[i]));
+    }
+  }
+  EXPECT_EQ(switches[0], switches[1]);
+  EXPECT_LT(err[0], 1e-2) << "single hoisting";
+  EXPECT_LT(err[1], 1e-2) << "double hoisting";
+  // One rounding per giant step instead of one per baby rotation: not less
+  // precise (a factor 2 of slack for the noise of one encryption).
+  EXPECT_LT(err[1], 2 * err[0] + 1e-6) << "single " << err[0] << ", double " << err[1];
+}
+
 // Runs a throughput plan on random CKKS inputs twice, every term held and
 // every term that can be streamed in blocks of `rows` rows, and expects the
 // same output ciphertexts word for word (streaming reorders exact modular
