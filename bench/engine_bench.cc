@@ -110,7 +110,9 @@ struct Ctx {
   // Operands, all at the top level with full slots.
   std::vector<double> values;
   Plaintext pt;
-  Plaintext pt_qp;        // pt with the P limbs (MultiplyPlainSum)
+  // kMaxHoist distinct plaintexts (a transform's diagonals, each read from
+  // memory), over Q and over Q and P (MultiplyPlainSum).
+  std::vector<Plaintext> diagonals, diagonals_qp;
   Ciphertext ct_a, ct_b;  // public-key encryptions
   Ciphertext ct_sym;      // seeded symmetric encryption
   Ciphertext ct_sq;       // a * b, degree 2, scale^2
@@ -195,9 +197,18 @@ std::unique_ptr<Ctx> MakeCtx(Preset preset) {
   check(c->encoder->Encode(c->values, slots, c->params->max_level(),
                            c->params->default_scale(), &c->pt),
         "Encode");
-  check(c->encoder->Encode(c->values, slots, c->params->max_level(),
-                           c->params->default_scale(), &c->pt_qp, PlaintextBasis::kQP),
-        "Encode (Q and P)");
+  c->diagonals.resize(kMaxHoist);
+  c->diagonals_qp.resize(kMaxHoist);
+  for (int i = 0; i < kMaxHoist; ++i) {
+    std::vector<double> d(slots);
+    for (double& v : d) v = 0.5 * std::uniform_real_distribution<double>(-1.0, 1.0)(rng);
+    check(c->encoder->Encode(d, slots, c->params->max_level(), c->params->default_scale(),
+                             &c->diagonals[i]),
+          "Encode");
+    check(c->encoder->Encode(d, slots, c->params->max_level(), c->params->default_scale(),
+                             &c->diagonals_qp[i], PlaintextBasis::kQP),
+          "Encode (Q and P)");
+  }
   check(c->encryptor->Encrypt(c->pt, &c->ct_a), "Encrypt");
   check(c->encryptor->Encrypt(c->pt, &c->ct_b), "Encrypt");
   check(c->sym_encryptor->Encrypt(c->pt, &c->ct_sym), "Encrypt (symmetric)");
@@ -312,7 +323,8 @@ std::vector<Op> Ops() {
                          c.ct_a, std::span<const int>(c.steps.data(), k), &c.cts_out));
                      Ciphertext p;
                      for (int i = 0; i < k; ++i) {
-                       BF_RETURN_IF_ERROR(c.evaluator->MultiplyPlain(c.cts_out[i], c.pt, &p));
+                       BF_RETURN_IF_ERROR(
+                           c.evaluator->MultiplyPlain(c.cts_out[i], c.diagonals[i], &p));
                        if (i == 0) {
                          c.ct_out = std::move(p);
                        } else {
@@ -328,7 +340,9 @@ std::vector<Op> Ops() {
                      BF_RETURN_IF_ERROR(c.evaluator->RotateHoistedExtended(
                          c.ct_a, std::span<const int>(c.steps.data(), k), &c.hoisted));
                      std::vector<Evaluator::RotatedTerm> terms;
-                     for (int i = 0; i < k; ++i) terms.push_back({c.steps[i], &c.pt_qp});
+                     for (int i = 0; i < k; ++i) {
+                       terms.push_back({c.steps[i], &c.diagonals_qp[i]});
+                     }
                      return c.evaluator->MultiplyPlainSum(c.hoisted, terms, &c.ct_out);
                    },
                    k});

@@ -92,6 +92,7 @@ CkksBackend::Hoisted CkksBackend::HoistExtended(const Ct& x,
   const int64_t n = static_cast<int64_t>(std::count_if(
       steps.begin(), steps.end(), [&](int64_t k) { return k % slots_ != 0; }));
   hoisted_rotations += n;
+  double_hoisted_rotations += n;
   key_switches += n;
   return h;
 }

@@ -98,6 +98,7 @@ class CkksBackend {
 
   const absl::Status& status() const { return status_; }
   int64_t rotations = 0, hoisted_rotations = 0, key_switches = 0;
+  int64_t double_hoisted_rotations = 0;  // of hoisted_rotations
 
  private:
   bool Ok(const absl::Status& s);

@@ -238,6 +238,7 @@ TEST(SimulatorTest, DoubleHoistingComputesWhatSingleHoistingDoes) {
     const ckks::Ciphertext y = runtime::ExecutePlan(backend, plan, *ct);
     ASSERT_TRUE(backend.status().ok()) << backend.status();
     switches[dbl] = backend.key_switches;
+    if (dbl == 1) EXPECT_GT(backend.double_hoisted_rotations, 0) << "no transform ran double hoisted";
     auto dec = decryptor->DecryptNew(y);
     ASSERT_TRUE(dec.ok()) << dec.status();
     auto slots = encoder.Decode(*dec);
