@@ -9,7 +9,8 @@ Usage:
 
 One table per input file: a row per op, a column per parameter set
 (logN/L/dnum), each cell the median wall time of the repetitions. Hoisted
-rotations also show the cost of each rotation after the first.
+rotations and BSGS giant steps (bsgs_single, bsgs_double) also show the cost
+of each rotation after the first, and its share of a rotation.
 
   /usr/bin/python3 bench/table.py --compare [--cpu] portable.json avx2.json ifma.json
 
@@ -54,11 +55,15 @@ def table(path):
                 line.append("—")
                 continue
             text = fmt(t)
-            k = re.match(r"rotate_hoisted/k:(\d+)", op)
-            one = cells.get(("rotate_hoisted/k:1", c))
-            if k and int(k.group(1)) > 1 and one is not None:
-                extra = (t - one) / (int(k.group(1)) - 1)
-                text += f" (+{fmt(extra)} each after the first)"
+            k = re.match(r"(rotate_hoisted|bsgs_single|bsgs_double)/k:(\d+)", op)
+            one = cells.get((f"{k.group(1)}/k:1", c)) if k else None
+            if k and int(k.group(2)) > 1 and one is not None:
+                extra = (t - one) / (int(k.group(2)) - 1)
+                text += f" (+{fmt(extra)} each after the first"
+                rotate = cells.get(("rotate", c))
+                if rotate:
+                    text += f", {100 * extra / rotate:.0f} % of a rotation"
+                text += ")"
             line.append(text)
         print(f"| {op} | " + " | ".join(line) + " |")
 
