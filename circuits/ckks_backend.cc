@@ -83,6 +83,19 @@ std::vector<CkksBackend::Ct> CkksBackend::RotateHoisted(
   return out;
 }
 
+bool CkksBackend::UseDoubleHoisting(const Ct& x, const LinearTransformPlan& plan) const {
+  if (!double_hoisting_) return false;
+  constexpr double kNttPerProduct = 2.5;
+  const double nq = x.level() + 1, np = ev_.params()->num_p();
+  const double babies = static_cast<double>(plan.BabySteps().size());
+  const double giants = static_cast<double>(plan.blocks.size());
+  double terms = 0;  // with a baby rotation (rotation 0 has no P limbs)
+  for (const auto& [g, diags] : plan.blocks) {
+    terms += static_cast<double>(diags.size() - diags.count(0));
+  }
+  return (babies - giants) * (nq + np) * kNttPerProduct > terms * (np - 0.5 * nq);
+}
+
 CkksBackend::Hoisted CkksBackend::HoistExtended(const Ct& x,
                                                 const std::vector<int64_t>& steps) {
   Hoisted h;

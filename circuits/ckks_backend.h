@@ -70,6 +70,17 @@ class CkksBackend {
   using Hoisted = ckks::HoistedRotations;
   bool double_hoisting() const { return double_hoisting_; }
   void set_double_hoisting(bool on) { double_hoisting_ = on; }
+  // Whether double hoisting pays off for `plan` applied to x. It saves a
+  // ModDown, about 2 (|Q_l| + |P|) limb NTTs, per baby rotation beyond the
+  // number of giant steps (each giant step's sum pays one). Per term with a
+  // baby rotation, single hoisting pays a product, a copy and an add over
+  // the Q limbs (~1.5 lazy products a limb), double hoisting one lazy
+  // product over Q and P. A limb NTT costs ~2.5 limb products read from
+  // memory. Fitted on the shipped models (one thread, IFMA and AVX2):
+  // double hoisting everywhere with more babies than giant steps made mlp,
+  // cnn and mlp-relu 8-19 % faster but cnn-deep (|P| = 4, 656 terms over 16
+  // giant steps) 13 % slower; this rule keeps the first and not the second.
+  bool UseDoubleHoisting(const Ct& x, const LinearTransformPlan& plan) const;
   Hoisted HoistExtended(const Ct& x, const std::vector<int64_t>& steps);
   Ct MulPlainSum(const Hoisted& h, const std::map<int64_t, SparseDiagonal>& diagonals,
                  int64_t period);

@@ -169,10 +169,11 @@ Ct SumGiantSteps(const LinearTransformPlan& plan, Rotate rotate, Inner inner,
 //                                        // no rescale
 //   void AddInPlace(Ct& acc, const Ct& y);
 //   Ct Finish(const Ct& x);              // rescale (HE) / identity (float)
-// and optionally double hoisting (the CKKS backend), used when
-// double_hoisting(), the options hoist without power-of-two rotations or
-// eager rescaling, and the plan has more baby rotations than giant steps:
+// and optionally double hoisting (the CKKS backend), used when the options
+// hoist without power-of-two rotations or eager rescaling and the backend
+// expects it to pay off for this plan:
 //   using Hoisted = ...;                 // x's rotations before ModDown
+//   bool UseDoubleHoisting(const Ct& x, const LinearTransformPlan& plan);
 //   Hoisted HoistExtended(const Ct& x, const std::vector<int64_t>& steps);
 //   Ct MulPlainSum(const Hoisted& h, const std::map<int64_t, SparseDiagonal>& diags,
 //                  int64_t period);      // sum_b diags[b] * rot(x, b), no rescale
@@ -209,13 +210,8 @@ typename B::Ct ApplyLinearTransform(B& backend, const LinearTransformPlan& plan,
     return y;
   };
   if constexpr (requires { typename B::Hoisted; }) {
-    // Single hoisting pays a ModDown per baby rotation, double hoisting one
-    // per giant step's sum (the giant rotations pay theirs either way), so
-    // double hoisting runs where it saves ModDowns: more babies than giant
-    // steps. (Measured on cnn's plan, avx2: with 5.7 giant steps per 1.3
-    // babies it made the transforms 40 % slower.)
     if (options.hoist && !options.power_of_two_rotations && !eager &&
-        backend.double_hoisting() && babies.size() > plan.blocks.size()) {
+        backend.UseDoubleHoisting(x, plan)) {
       std::vector<int64_t> steps = babies;
       for (const auto& [g, diags] : plan.blocks) {
         if (diags.count(0)) {
