@@ -40,6 +40,24 @@ absl::Status CheckSlotsAndScaleMatch(std::size_t slots_a, std::size_t slots_b,
   return absl::OkStatus();
 }
 
+// The key switch's inner product on one limb: acc[0] = sum_j digit_j * b_j
+// and acc[1] = sum_j digit_j * a_j, on limb `l` of the digits and limb
+// `key_limb` of the key (its P limbs start at its own |Q|).
+void KeyInnerProduct(const std::vector<RnsPoly>& ext, int l, const SwitchingKey& key,
+                     int key_limb, uint64_t* const acc[2], std::size_t n,
+                     const math::Modulus& q) {
+  const int digits = static_cast<int>(ext.size());
+  const uint64_t* e[kMaxDnum];
+  const uint64_t* kb[kMaxDnum];
+  const uint64_t* ka[kMaxDnum];
+  for (int j = 0; j < digits; ++j) {
+    e[j] = ext[j].limb(l);
+    kb[j] = key.b[j].limb(key_limb);
+    ka[j] = key.a[j].limb(key_limb);
+  }
+  math::DotProductModVec2(e, kb, ka, digits, acc[0], acc[1], n, q);
+}
+
 }  // namespace
 
 absl::StatusOr<Evaluator> Evaluator::Create(
@@ -532,15 +550,7 @@ absl::Status Evaluator::KeySwitch(const std::vector<RnsPoly>& ext,
     scratch.resize(3 * n);
     uint64_t* const acc[2] = {scratch.data(), scratch.data() + n};
     uint64_t* const tmp = scratch.data() + 2 * n;
-    const uint64_t* e[kMaxDnum];
-    const uint64_t* kb[kMaxDnum];
-    const uint64_t* ka[kMaxDnum];
-    for (int j = 0; j < digits; ++j) {
-      e[j] = ext[j].limb(i);
-      kb[j] = job.key->b[j].limb(i);
-      ka[j] = job.key->a[j].limb(i);
-    }
-    math::DotProductModVec2(e, kb, ka, digits, acc[0], acc[1], n, q);
+    KeyInnerProduct(ext, i, *job.key, i, acc, n, q);
     const RnsPoly* add[2] = {job.add0, job.add1};
     RnsPoly* out[2] = {job.out0, job.out1};
     for (int o = 0; o < 2; ++o) {
@@ -899,15 +909,7 @@ absl::Status Evaluator::RotateHoistedExtended(const Ciphertext& a,
       scratch.resize(3 * n);
       uint64_t* const acc[2] = {scratch.data(), scratch.data() + n};
       uint64_t* const tmp = scratch.data() + 2 * n;
-      const uint64_t* e[kMaxDnum];
-      const uint64_t* kb[kMaxDnum];
-      const uint64_t* ka[kMaxDnum];
-      for (int j = 0; j < digits; ++j) {
-        e[j] = ext[j].limb(l);
-        kb[j] = job.key->b[j].limb(key_limb);
-        ka[j] = job.key->a[j].limb(key_limb);
-      }
-      math::DotProductModVec2(e, kb, ka, digits, acc[0], acc[1], n, q);
+      KeyInnerProduct(ext, l, *job.key, key_limb, acc, n, q);
       if (is_q) {
         math::MulScalarModVec(Access::polys(a)[0].limb(l), dec.p_mod_q(l), tmp, n, q);
         math::AddModVec(acc[0], tmp, acc[0], n, q.value);

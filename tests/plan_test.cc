@@ -6,6 +6,7 @@
 // scale, and the throughput executor's streamed terms changing no word of
 // its results.
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -42,6 +43,42 @@ runtime::Plan CompileModel(const std::string& name, runtime::PackingMode mode =
   EXPECT_TRUE(plan.ok()) << plan.status();
   return *plan;
 }
+
+// Keys for every rotation of a plan, and the codec objects around them.
+struct PlanContext {
+  ckks::ParametersPtr params;
+  ckks::Encoder encoder;
+  ckks::Encryptor encryptor;
+  ckks::Decryptor decryptor;  // exact
+  ckks::Evaluator evaluator;
+
+  // Null (with a test failure) if any step fails.
+  static std::unique_ptr<PlanContext> Make(const runtime::Plan& plan) {
+    auto params = ckks::Parameters::Create(plan.params);
+    EXPECT_TRUE(params.ok()) << params.status();
+    if (!params.ok()) return nullptr;
+    ckks::KeyGenerator keygen(*params);
+    ckks::SecretKey sk = keygen.GenSecretKey();
+    const auto steps = plan.Rotations();
+    auto relin = keygen.GenRelinKey(sk);
+    auto galois =
+        keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
+    EXPECT_TRUE(relin.ok() && galois.ok());
+    if (!relin.ok() || !galois.ok()) return nullptr;
+    auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), *std::move(galois));
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    if (!keys.ok()) return nullptr;
+    auto encryptor = ckks::Encryptor::Create(*params, sk.Clone());
+    auto decryptor =
+        ckks::Decryptor::Create(*params, sk.Clone(), ckks::DecryptionOptions::Exact());
+    auto evaluator = ckks::Evaluator::Create(*params, *keys);
+    EXPECT_TRUE(encryptor.ok() && decryptor.ok() && evaluator.ok());
+    if (!encryptor.ok() || !decryptor.ok() || !evaluator.ok()) return nullptr;
+    return std::unique_ptr<PlanContext>(new PlanContext{
+        *params, ckks::Encoder(*params), *std::move(encryptor), *std::move(decryptor),
+        *std::move(evaluator)});
+  }
+};
 
 TEST(PlanFileTest, RoundTripIsByteExactInBothModes) {
   for (auto mode : {runtime::PackingMode::kLatency, runtime::PackingMode::kThroughput}) {
@@ -130,23 +167,11 @@ TEST(SimulatorTest, EveryShippedPlanSimulatesCleanly) {
 // Simulator and CKKS executor agree on every value's level and scale.
 TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
   const runtime::Plan plan = CompileModel("mlp-relu");
-  auto params = ckks::Parameters::Create(plan.params);
-  ASSERT_TRUE(params.ok()) << params.status();
-  ckks::KeyGenerator keygen(*params);
-  ckks::SecretKey sk = keygen.GenSecretKey();
-  const auto steps = plan.Rotations();
-  auto relin = keygen.GenRelinKey(sk);
-  auto galois =
-      keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
-  ASSERT_TRUE(relin.ok() && galois.ok());
-  auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), *std::move(galois));
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ckks::Encoder encoder(*params);
-  auto encryptor_or = ckks::Encryptor::Create(*params, sk.Clone());
-  auto evaluator_or = ckks::Evaluator::Create(*params, *keys);
-  ASSERT_TRUE(encryptor_or.ok() && evaluator_or.ok());
-  const ckks::Encryptor& encryptor = *encryptor_or;
-  const ckks::Evaluator& evaluator = *evaluator_or;
+  const auto ctx = PlanContext::Make(plan);
+  ASSERT_NE(ctx, nullptr);
+  const ckks::Encoder& encoder = ctx->encoder;
+  const ckks::Encryptor& encryptor = ctx->encryptor;
+  const ckks::Evaluator& evaluator = ctx->evaluator;
   const ckks::Scale top = ckks::Scale::FromLog2(plan.input_scale_log2);
   ckks::Plaintext pt;
   ASSERT_TRUE(encoder
@@ -162,7 +187,7 @@ TEST(SimulatorTest, AgreesWithCkksExecutorOnEveryValue) {
   });
   ASSERT_TRUE(backend.status().ok()) << backend.status();
   std::vector<double> q;
-  for (int l = 0; l <= plan.depth; ++l) q.push_back(static_cast<double>((*params)->q(l)));
+  for (int l = 0; l <= plan.depth; ++l) q.push_back(static_cast<double>(ctx->params->q(l)));
   circuits::MetaBackend meta(q, plan.depth, top.value());
   runtime::ExecutePlan(meta, plan, circuits::MetaCt{plan.depth, top.value(), 1},
                        [&](size_t, const circuits::MetaCt& c) {
@@ -197,23 +222,12 @@ TEST(SimulatorTest, DoubleHoistingComputesWhatSingleHoistingDoes) {
   }
   count(plan.output);
   ASSERT_GT(babies, 0) << "the plan has no hoisted rotations to test";
-  auto params = ckks::Parameters::Create(plan.params);
-  ASSERT_TRUE(params.ok()) << params.status();
-  ckks::KeyGenerator keygen(*params);
-  ckks::SecretKey sk = keygen.GenSecretKey();
-  const auto steps = plan.Rotations();
-  auto relin = keygen.GenRelinKey(sk);
-  auto galois =
-      keygen.GenGaloisKeys(sk, std::vector<int>(steps.begin(), steps.end()), false);
-  ASSERT_TRUE(relin.ok() && galois.ok());
-  auto keys = ckks::EvaluationKeys::Create(*params, *std::move(relin), *std::move(galois));
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ckks::Encoder encoder(*params);
-  auto encryptor = ckks::Encryptor::Create(*params, sk.Clone());
-  auto decryptor =
-      ckks::Decryptor::Create(*params, sk.Clone(), ckks::DecryptionOptions::Exact());
-  auto evaluator = ckks::Evaluator::Create(*params, *keys);
-  ASSERT_TRUE(encryptor.ok() && decryptor.ok() && evaluator.ok());
+  const auto ctx = PlanContext::Make(plan);
+  ASSERT_NE(ctx, nullptr);
+  const ckks::Encoder& encoder = ctx->encoder;
+  const ckks::Encryptor* encryptor = &ctx->encryptor;
+  const ckks::Decryptor* decryptor = &ctx->decryptor;
+  const ckks::Evaluator* evaluator = &ctx->evaluator;
   auto test = data::LoadFashionMnist(std::string(data::kDefaultFashionMnistDir),
                                      data::Split::kTest);
   ASSERT_TRUE(test.ok()) << test.status();
