@@ -8,21 +8,49 @@
 
 namespace blindfold::circuits {
 
-std::shared_ptr<const ckks::Plaintext> PlaintextCache::Find(const void* key, int level,
-                                                            bool qp) {
+namespace {
+
+size_t FullBytes(const ckks::Plaintext& pt) {
+  return pt.poly().words().size() * sizeof(uint64_t);
+}
+
+}  // namespace
+
+PlaintextCache::Entry PlaintextCache::Find(const void* key, int level, bool qp) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = map_.find({key, level, qp});
-  return it == map_.end() ? nullptr : it->second;
+  auto it = map_.find({key, level});
+  if (it == map_.end()) return {};
+  return {it->second.full[qp ? 1 : 0], it->second.compact};
 }
 
 void PlaintextCache::Insert(const void* key, int level,
-                            std::shared_ptr<const ckks::Plaintext> pt) {
-  const size_t size = pt->poly().words().size() * sizeof(uint64_t);
-  const auto k = std::make_tuple(key, level, pt->poly().num_p() > 0);
+                            std::shared_ptr<const ckks::Plaintext> full,
+                            std::shared_ptr<const ckks::CompactPlaintext> compact) {
+  const Key k{key, level};
   std::lock_guard<std::mutex> lock(mu_);
-  if (bytes_ + size > budget_ || map_.count(k)) return;
-  map_.emplace(k, std::move(pt));
-  bytes_ += size;
+  auto it = map_.find(k);
+  if (it == map_.end()) {
+    if (compact == nullptr) return;
+    // The newest full forms give way first: the oldest are the plan's
+    // first transforms, as hot as any.
+    while (bytes_ + compact->bytes() > budget_ && !full_order_.empty()) {
+      const auto [victim, qp] = full_order_.back();
+      full_order_.pop_back();
+      auto& slot = map_.at(victim).full[qp ? 1 : 0];
+      bytes_ -= FullBytes(*slot);
+      slot.reset();
+    }
+    if (bytes_ + compact->bytes() > budget_) return;
+    bytes_ += compact->bytes();
+    it = map_.emplace(k, Node{std::move(compact), {}}).first;
+  }
+  if (full == nullptr) return;
+  const bool qp = full->poly().num_p() > 0;
+  auto& slot = it->second.full[qp ? 1 : 0];
+  if (slot != nullptr || bytes_ + FullBytes(*full) > budget_) return;
+  bytes_ += FullBytes(*full);
+  slot = std::move(full);
+  full_order_.push_back({k, qp});
 }
 
 CkksBackend::CkksBackend(const ckks::Evaluator& evaluator,
@@ -58,13 +86,25 @@ std::shared_ptr<const ckks::Plaintext> CkksBackend::Diagonal(const SparseDiagona
   // The scale is a function of the level for a fixed plan (canonical
   // scales), so (diagonal, level, basis) identifies the plaintext.
   const bool qp = basis == ckks::PlaintextBasis::kQP;
-  std::shared_ptr<const ckks::Plaintext> pt =
-      cache_ != nullptr ? cache_->Find(&d, l, qp) : nullptr;
-  if (pt == nullptr) {
-    pt = std::make_shared<const ckks::Plaintext>(
-        Encode(Tile(d, period, slots_), l, pt_scale, basis));
-    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt);
+  PlaintextCache::Entry e = cache_ != nullptr ? cache_->Find(&d, l, qp) : PlaintextCache::Entry{};
+  if (e.full != nullptr) return e.full;
+  auto pt = std::make_shared<ckks::Plaintext>();
+  if (e.compact != nullptr) {
+    Ok(enc_.Expand(*e.compact, l, pt.get(), basis));
+    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt, nullptr);
+    return pt;
   }
+  const std::vector<double> values = Tile(d, period, slots_);
+  absl::StatusOr<ckks::CompactPlaintext> compact =
+      cache_ != nullptr ? enc_.EncodeCompact(values, static_cast<std::size_t>(slots_), pt_scale)
+                        : absl::StatusOr<ckks::CompactPlaintext>(absl::UnavailableError(""));
+  if (!compact.ok()) {  // no cache, or coefficients of 2^62 and more
+    *pt = Encode(values, l, pt_scale, basis);
+    return pt;
+  }
+  auto kept = std::make_shared<const ckks::CompactPlaintext>(*std::move(compact));
+  Ok(enc_.Expand(*kept, l, pt.get(), basis));
+  if (status_.ok()) cache_->Insert(&d, l, pt, std::move(kept));
   return pt;
 }
 

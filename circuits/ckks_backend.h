@@ -19,7 +19,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,20 +31,51 @@
 namespace blindfold::circuits {
 
 // Encoded diagonals kept across requests (a server's plan is fixed, so a
-// diagonal at a given level always encodes the same), up to a byte budget;
-// beyond it diagonals are encoded per use. Thread-safe.
+// diagonal at a given level always encodes the same), up to a byte budget.
+// Each diagonal is kept in its compact form (ckks::CompactPlaintext: its
+// integer coefficients, 2 slots words whatever the level) and, while the
+// budget allows, in its full form (NTT limbs, ready to multiply). A full
+// form gives way when a new diagonal's compact form needs the room, so a
+// plan whose full forms exceed the budget keeps every diagonal compact and
+// pays only the reduction and NTTs per use, not the encoding's FFT. Beyond
+// even that, diagonals are encoded per use. Thread-safe.
 class PlaintextCache {
  public:
   explicit PlaintextCache(size_t budget_bytes) : budget_(budget_bytes) {}
-  // `qp`: the form with the P limbs (PlaintextBasis::kQP) rather than Q's.
-  std::shared_ptr<const ckks::Plaintext> Find(const void* key, int level, bool qp = false);
-  // Keeps `pt` if it fits the budget.
-  void Insert(const void* key, int level, std::shared_ptr<const ckks::Plaintext> pt);
-  size_t bytes() const { return bytes_; }
+  struct Entry {
+    std::shared_ptr<const ckks::Plaintext> full;  // null: not kept
+    std::shared_ptr<const ckks::CompactPlaintext> compact;
+  };
+  // `qp`: the full form with the P limbs (PlaintextBasis::kQP) rather than
+  // Q's; the compact form serves both.
+  Entry Find(const void* key, int level, bool qp = false);
+  // Keeps `compact` (making room by dropping full forms) and `full` (qp as
+  // its P limbs say) if they fit the budget.
+  void Insert(const void* key, int level, std::shared_ptr<const ckks::Plaintext> full,
+              std::shared_ptr<const ckks::CompactPlaintext> compact);
+  size_t bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
+  // Diagonals kept, and how many full forms of them.
+  size_t entries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return map_.size();
+  }
+  size_t full_forms() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return full_order_.size();
+  }
 
  private:
-  std::mutex mu_;
-  std::map<std::tuple<const void*, int, bool>, std::shared_ptr<const ckks::Plaintext>> map_;
+  struct Node {
+    std::shared_ptr<const ckks::CompactPlaintext> compact;
+    std::shared_ptr<const ckks::Plaintext> full[2];  // [qp]
+  };
+  using Key = std::pair<const void*, int>;
+  mutable std::mutex mu_;
+  std::map<Key, Node> map_;
+  std::vector<std::pair<Key, bool>> full_order_;  // full forms, oldest first
   size_t bytes_ = 0, budget_;
 };
 

@@ -198,9 +198,10 @@ void Encoder::EmbedInverse(std::span<std::complex<double>> vals) const {
   for (std::size_t i = 0; i < vals.size(); ++i) vals[i] = {re[i], im[i]};
 }
 
-absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
-                             std::size_t slots, int level, Scale scale,
-                             Plaintext* out, PlaintextBasis basis) const {
+absl::Status Encoder::RoundedCoefficients(std::span<const std::complex<double>> values,
+                                          std::size_t slots, int level, Scale scale,
+                                          AlignedVector<double>* rounded,
+                                          double* max_abs_out) const {
   const std::size_t n = params_->n();
   if (!IsValidSlotCount(slots, n)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -231,63 +232,129 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
 
   // Scaled, rounded coefficients (exact integers in doubles); only
   // multiples of gap are nonzero.
-  const std::size_t gap = n / (2 * slots);
   const double delta = scale.value();
-  AlignedVector<double> rounded(2 * slots);
+  rounded->resize(2 * slots);
   double max_abs = 0;
   for (std::size_t k = 0; k < slots; ++k) {
-    rounded[k] = std::round(re[k] * delta);
-    rounded[k + slots] = std::round(im[k] * delta);
-    max_abs = std::max(max_abs, std::max(std::abs(rounded[k]), std::abs(rounded[k + slots])));
+    (*rounded)[k] = std::round(re[k] * delta);
+    (*rounded)[k + slots] = std::round(im[k] * delta);
+    max_abs = std::max(max_abs, std::max(std::abs((*rounded)[k]),
+                                         std::abs((*rounded)[k + slots])));
   }
   if (!(max_abs < internal::kMaxScaledMagnitude)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "Encode: |value x scale| reaches 2^120 (scale ", scale.ToString(), ")"));
   }
+  *max_abs_out = max_abs;
+  return absl::OkStatus();
+}
+
+absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
+                             std::size_t slots, int level, Scale scale,
+                             Plaintext* out, PlaintextBasis basis) const {
+  AlignedVector<double> rounded;
+  double max_abs = 0;
+  BF_RETURN_IF_ERROR(RoundedCoefficients(values, slots, level, scale, &rounded, &max_abs));
+  if (max_abs < 0x1p62) {
+    CompactPlaintext c;
+    c.coeffs_.resize(2 * slots);
+    for (std::size_t k = 0; k < 2 * slots; ++k) {
+      c.coeffs_[k] = static_cast<int64_t>(rounded[k]);
+    }
+    c.slots_ = slots;
+    c.scale_ = scale;
+    c.bits_ = std::max(1, static_cast<int>(std::ceil(std::log2(max_abs + 1))));
+    c.fingerprint_ = params_->fingerprint();
+    return Expand(c, level, out, basis);
+  }
+  // Magnitudes from 2^62 to 2^120: 128-bit reduction per coefficient.
+  const std::size_t n = params_->n();
+  const std::size_t gap = n / (2 * slots);
   auto pos = [&](std::size_t k) { return k < slots ? k * gap : n / 2 + (k - slots) * gap; };
   const ring::RingContext& ring = internal::Access::ring(*params_);
   const int np = basis == PlaintextBasis::kQP ? params_->num_p() : 0;
-  const int limbs = level + 1 + np;
   Access::poly(*out) = ring::RnsPoly(n, level + 1, np, false);
-  // Limb i's global modulus (ring/ring_context.h): the Q limbs, then P.
-  auto modulus = [&](std::size_t i) {
-    return static_cast<int>(i) <= level ? static_cast<int>(i)
-                                        : params_->num_q() + static_cast<int>(i) - level - 1;
-  };
-  if (max_abs < 0x1p62) {
-    // Magnitudes below 2^62: one vector reduction per limb, then the signs.
-    const int bits = std::max(1, static_cast<int>(std::ceil(std::log2(max_abs + 1))));
-    AlignedVector<uint64_t> mag(2 * slots), negative(2 * slots);
+  AlignedVector<__int128> coeff(2 * slots);
+  for (std::size_t k = 0; k < 2 * slots; ++k) coeff[k] = static_cast<__int128>(rounded[k]);
+  ParallelFor(level + 1 + np, [&](std::size_t i) {
+    const int m = Access::poly(*out).modulus_index(static_cast<int>(i), ring);
+    const math::Modulus& q = ring.modulus(m);
+    uint64_t* dst = Access::poly(*out).limb(i);
     for (std::size_t k = 0; k < 2 * slots; ++k) {
-      mag[k] = static_cast<uint64_t>(std::abs(rounded[k]));
-      negative[k] = rounded[k] < 0 ? ~uint64_t{0} : 0;
+      dst[pos(k)] = internal::ReduceSigned128(coeff[k], q);
     }
-    ParallelFor(limbs, [&](std::size_t i) {
-      const math::Modulus& q = ring.modulus(modulus(i));
-      uint64_t* dst = Access::poly(*out).limb(i);
-      AlignedVector<uint64_t> r(gap == 1 ? 0 : 2 * slots);
-      uint64_t* red = gap == 1 ? dst : r.data();
-      math::ReduceVec(mag.data(), red, 2 * slots, q, bits);
-      NegateWhere(red, negative.data(), 2 * slots, q.value);
-      if (gap != 1) {
-        for (std::size_t k = 0; k < 2 * slots; ++k) dst[pos(k)] = red[k];
-      }
-      ring.ntt(modulus(i)).Forward(dst);
-    });
-  } else {
-    AlignedVector<__int128> coeff(2 * slots);
-    for (std::size_t k = 0; k < 2 * slots; ++k) coeff[k] = static_cast<__int128>(rounded[k]);
-    ParallelFor(limbs, [&](std::size_t i) {
-      const math::Modulus& q = ring.modulus(modulus(i));
-      uint64_t* dst = Access::poly(*out).limb(i);
-      for (std::size_t k = 0; k < 2 * slots; ++k) {
-        dst[pos(k)] = internal::ReduceSigned128(coeff[k], q);
-      }
-      ring.ntt(modulus(i)).Forward(dst);
-    });
-  }
+    ring.ntt(m).Forward(dst);
+  });
   Access::poly(*out).set_ntt(true);
   Access::scale(*out) = scale;
+  Access::slots(*out) = slots;
+  Access::fingerprint(*out) = params_->fingerprint();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CompactPlaintext> Encoder::EncodeCompact(std::span<const double> values,
+                                                        std::size_t slots,
+                                                        Scale scale) const {
+  AlignedVector<std::complex<double>> c(values.begin(), values.end());
+  AlignedVector<double> rounded;
+  double max_abs = 0;
+  BF_RETURN_IF_ERROR(RoundedCoefficients(c, slots, 0, scale, &rounded, &max_abs));
+  if (!(max_abs < 0x1p62)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EncodeCompact: |value x scale| reaches 2^62 (scale ", scale.ToString(), ")"));
+  }
+  CompactPlaintext r;
+  r.coeffs_.resize(2 * slots);
+  for (std::size_t k = 0; k < 2 * slots; ++k) {
+    r.coeffs_[k] = static_cast<int64_t>(rounded[k]);
+  }
+  r.slots_ = slots;
+  r.scale_ = scale;
+  r.bits_ = std::max(1, static_cast<int>(std::ceil(std::log2(max_abs + 1))));
+  r.fingerprint_ = params_->fingerprint();
+  return r;
+}
+
+absl::Status Encoder::Expand(const CompactPlaintext& compact, int level, Plaintext* out,
+                             PlaintextBasis basis) const {
+  const std::size_t n = params_->n();
+  const std::size_t slots = compact.slots_;
+  if (compact.fingerprint_ != params_->fingerprint() || compact.coeffs_.size() != 2 * slots ||
+      !IsValidSlotCount(slots, n)) {
+    return absl::InvalidArgumentError(
+        "Expand: a compact plaintext of other parameters, or empty");
+  }
+  if (level < 0 || level > params_->max_level()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Expand: level ", level, " outside [0, ", params_->max_level(), "]"));
+  }
+  const std::size_t gap = n / (2 * slots);
+  auto pos = [&](std::size_t k) { return k < slots ? k * gap : n / 2 + (k - slots) * gap; };
+  const ring::RingContext& ring = internal::Access::ring(*params_);
+  const int np = basis == PlaintextBasis::kQP ? params_->num_p() : 0;
+  Access::poly(*out) = ring::RnsPoly(n, level + 1, np, false);
+  // Magnitudes below 2^62: one vector reduction per limb, then the signs.
+  AlignedVector<uint64_t> mag(2 * slots), negative(2 * slots);
+  for (std::size_t k = 0; k < 2 * slots; ++k) {
+    const int64_t c = compact.coeffs_[k];
+    mag[k] = c < 0 ? uint64_t{0} - static_cast<uint64_t>(c) : static_cast<uint64_t>(c);
+    negative[k] = c < 0 ? ~uint64_t{0} : 0;
+  }
+  ParallelFor(level + 1 + np, [&](std::size_t i) {
+    const int m = Access::poly(*out).modulus_index(static_cast<int>(i), ring);
+    const math::Modulus& q = ring.modulus(m);
+    uint64_t* dst = Access::poly(*out).limb(i);
+    AlignedVector<uint64_t> r(gap == 1 ? 0 : 2 * slots);
+    uint64_t* red = gap == 1 ? dst : r.data();
+    math::ReduceVec(mag.data(), red, 2 * slots, q, compact.bits_);
+    NegateWhere(red, negative.data(), 2 * slots, q.value);
+    if (gap != 1) {
+      for (std::size_t k = 0; k < 2 * slots; ++k) dst[pos(k)] = red[k];
+    }
+    ring.ntt(m).Forward(dst);
+  });
+  Access::poly(*out).set_ntt(true);
+  Access::scale(*out) = compact.scale_;
   Access::slots(*out) = slots;
   Access::fingerprint(*out) = params_->fingerprint();
   return absl::OkStatus();

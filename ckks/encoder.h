@@ -31,6 +31,27 @@ struct EncoderPeer;
 // products are taken before ModDown).
 enum class PlaintextBasis { kQ, kQP };
 
+// An encoding before any prime: the scaled, rounded coefficients (2 slots
+// signed integers below 2^62 in magnitude, the others are zero), whatever
+// the level. A compact form to keep (a server's cache of diagonals) and
+// expand to a Plaintext at any level with Encoder::Expand, which skips the
+// encoding's FFT and rounding. From Encoder::EncodeCompact only.
+class CompactPlaintext {
+ public:
+  CompactPlaintext() = default;
+  std::size_t slots() const { return slots_; }
+  Scale scale() const { return scale_; }
+  std::size_t bytes() const { return coeffs_.size() * sizeof(int64_t); }
+
+ private:
+  friend class Encoder;
+  AlignedVector<int64_t> coeffs_;  // re parts, then im parts
+  std::size_t slots_ = 0;
+  Scale scale_;
+  int bits_ = 1;  // of the largest magnitude
+  uint64_t fingerprint_ = 0;
+};
+
 class Encoder {
  public:
   explicit Encoder(ParametersPtr params);
@@ -46,6 +67,15 @@ class Encoder {
                       Plaintext* out, PlaintextBasis basis = PlaintextBasis::kQ) const;
   absl::Status Encode(std::span<const double> values, std::size_t slots,
                       int level, Scale scale, Plaintext* out,
+                      PlaintextBasis basis = PlaintextBasis::kQ) const;
+  // Encode in two steps: the coefficients (errors as Encode's, and
+  // InvalidArgument "EncodeCompact: ..." when |value x scale| reaches 2^62),
+  // then their reduction and NTT at `level` (Expand; errors: a compact form
+  // of other parameters or empty, level outside [0, max_level]). Expand of
+  // EncodeCompact is Encode, word for word.
+  absl::StatusOr<CompactPlaintext> EncodeCompact(std::span<const double> values,
+                                                 std::size_t slots, Scale scale) const;
+  absl::Status Expand(const CompactPlaintext& compact, int level, Plaintext* out,
                       PlaintextBasis basis = PlaintextBasis::kQ) const;
   // Full slots, top level, default scale.
   absl::StatusOr<Plaintext> EncodeNew(std::span<const double> values) const;
@@ -71,6 +101,11 @@ class Encoder {
   void EmbedSplit(double* re, double* im, std::size_t size) const;
   void EmbedInverseSplit(double* re, double* im, std::size_t size) const;
 
+  // The scaled, rounded coefficients of `values` (EmbedInverse): 2 slots
+  // doubles holding integers, their largest magnitude in *max_abs.
+  absl::Status RoundedCoefficients(std::span<const std::complex<double>> values,
+                                   std::size_t slots, int level, Scale scale,
+                                   AlignedVector<double>* rounded, double* max_abs) const;
   // Signed coefficients of a plaintext at `level` (CRT-composed).
   void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
                   AlignedVector<long double>* out) const;

@@ -90,6 +90,49 @@ TEST(EncoderTest, LargeScaleUses128BitPath) {
   for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NEAR((*back)[i], v[i], 1e-6);
 }
 
+// The two-step encoding (the server's compact cached diagonals) is the
+// encoding word for word, at every level, sparse and full slots, over Q and
+// over Q and P; and its misuse is refused.
+TEST(EncoderTest, CompactFormExpandsToTheEncodingWordForWord) {
+  const ParametersPtr params = TestParams();
+  Encoder enc(params);
+  std::mt19937_64 rng(3);
+  for (std::size_t slots : {std::size_t{4}, params->max_slots()}) {
+    std::vector<double> v(slots);
+    std::uniform_real_distribution<double> u(-3, 3);
+    for (double& x : v) x = u(rng);
+    const Scale scale = Scale::FromLog2(30);
+    auto compact = enc.EncodeCompact(v, slots, scale);
+    ASSERT_TRUE(compact.ok()) << compact.status();
+    EXPECT_EQ(compact->bytes(), 2 * slots * sizeof(int64_t));
+    EXPECT_EQ(compact->slots(), slots);
+    for (int level = 0; level <= params->max_level(); ++level) {
+      for (PlaintextBasis basis : {PlaintextBasis::kQ, PlaintextBasis::kQP}) {
+        Plaintext want, got;
+        ASSERT_TRUE(enc.Encode(v, slots, level, scale, &want, basis).ok());
+        ASSERT_TRUE(enc.Expand(*compact, level, &got, basis).ok());
+        EXPECT_TRUE(got.poly() == want.poly()) << "slots " << slots << " level " << level;
+        EXPECT_EQ(got.scale(), want.scale());
+        EXPECT_EQ(got.slots(), want.slots());
+        EXPECT_EQ(got.poly().num_p(), basis == PlaintextBasis::kQP ? params->num_p() : 0);
+      }
+    }
+  }
+  Plaintext out;
+  EXPECT_NE(enc.Expand(CompactPlaintext(), 0, &out).message().find("other parameters, or empty"),
+            std::string::npos);
+  auto c = enc.EncodeCompact(std::vector<double>{1.0}, 4, Scale::FromLog2(30));
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(enc.Expand(*c, params->max_level() + 1, &out).message().find("outside"),
+            std::string::npos);
+  Encoder other(*Parameters::CreateInsecureForTesting(
+      TestPresetLiteral(TestPreset::kTestInsecureLogN11P2)));
+  EXPECT_FALSE(other.Expand(*c, 0, &out).ok());
+  // Coefficients of 2^62 and more have no compact form (Encode takes them).
+  auto big = enc.EncodeCompact(std::vector<double>{1.0}, 4, Scale::FromLog2(70));
+  EXPECT_NE(big.status().message().find("2^62"), std::string::npos) << big.status();
+}
+
 TEST(EncoderTest, RejectsBadInput) {
   auto params = TestParams();
   Encoder enc(params);

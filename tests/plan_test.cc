@@ -271,6 +271,51 @@ TEST(SimulatorTest, DoubleHoistingComputesWhatSingleHoistingDoes) {
   EXPECT_LT(err[1], 2 * err[0] + 1e-6) << "single " << err[0] << ", double " << err[1];
 }
 
+// The diagonal cache gives the uncached run's ciphertexts word for word,
+// whether it holds full forms, or (over its budget) compact forms that are
+// expanded per use, on the first request and on later ones; a budget too
+// small for the full forms keeps every diagonal compact.
+TEST(SimulatorTest, CompactCachedDiagonalsGiveTheSameCiphertexts) {
+  const runtime::Plan plan = CompileModel("cnn-small");
+  const auto ctx = PlanContext::Make(plan);
+  ASSERT_NE(ctx, nullptr);
+  const ckks::Scale top = ckks::Scale::FromLog2(plan.input_scale_log2);
+  ckks::Plaintext pt;
+  ASSERT_TRUE(ctx->encoder
+                  .Encode(std::vector<double>(plan.slots, 0.25),
+                          static_cast<size_t>(plan.slots), plan.depth, top, &pt)
+                  .ok());
+  auto ct = ctx->encryptor.EncryptNew(pt);
+  ASSERT_TRUE(ct.ok());
+  auto run = [&](circuits::PlaintextCache* cache) {
+    circuits::CkksBackend backend(ctx->evaluator, ctx->encoder, plan.depth, top, plan.slots,
+                                  cache);
+    ckks::Ciphertext y = runtime::ExecutePlan(backend, plan, *ct);
+    EXPECT_TRUE(backend.status().ok()) << backend.status();
+    return y;
+  };
+  const ckks::Ciphertext want = run(nullptr);
+  circuits::PlaintextCache all(size_t{1} << 30);
+  run(&all);
+  const size_t diagonals = all.entries();
+  ASSERT_GT(diagonals, 10u);
+  EXPECT_EQ(all.full_forms(), diagonals);  // (this plan's transforms: one basis each)
+  // Room for every compact form (2 slots words each) and a few full ones.
+  const size_t compact_bytes = diagonals * 2 * static_cast<size_t>(plan.slots) * 8;
+  circuits::PlaintextCache tight(compact_bytes + (size_t{1} << 20));
+  for (circuits::PlaintextCache* cache : {&all, &tight, &tight, &tight}) {
+    const ckks::Ciphertext got = run(cache);
+    EXPECT_TRUE(got.polys() == want.polys());
+  }
+  EXPECT_EQ(tight.entries(), diagonals);
+  EXPECT_LT(tight.full_forms(), diagonals / 2);
+  EXPECT_LE(tight.bytes(), compact_bytes + (size_t{1} << 20));
+  // Too small even for the compact forms: some diagonals are encoded per use.
+  circuits::PlaintextCache tiny(compact_bytes / 2);
+  EXPECT_TRUE(run(&tiny).polys() == want.polys());
+  EXPECT_LT(tiny.entries(), diagonals);
+}
+
 // Runs a throughput plan on random CKKS inputs twice, every term held and
 // every term that can be streamed in blocks of `rows` rows, and expects the
 // same output ciphertexts word for word (streaming reorders exact modular
