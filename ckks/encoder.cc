@@ -256,16 +256,7 @@ absl::Status Encoder::Encode(std::span<const std::complex<double>> values,
   double max_abs = 0;
   BF_RETURN_IF_ERROR(RoundedCoefficients(values, slots, level, scale, &rounded, &max_abs));
   if (max_abs < 0x1p62) {
-    CompactPlaintext c;
-    c.coeffs_.resize(2 * slots);
-    for (std::size_t k = 0; k < 2 * slots; ++k) {
-      c.coeffs_[k] = static_cast<int64_t>(rounded[k]);
-    }
-    c.slots_ = slots;
-    c.scale_ = scale;
-    c.bits_ = std::max(1, static_cast<int>(std::ceil(std::log2(max_abs + 1))));
-    c.fingerprint_ = params_->fingerprint();
-    return Expand(c, level, out, basis);
+    return Expand(MakeCompact(rounded, slots, scale, max_abs), level, out, basis);
   }
   // Magnitudes from 2^62 to 2^120: 128-bit reduction per coefficient.
   const std::size_t n = params_->n();
@@ -303,6 +294,12 @@ absl::StatusOr<CompactPlaintext> Encoder::EncodeCompact(std::span<const double> 
     return absl::InvalidArgumentError(absl::StrCat(
         "EncodeCompact: |value x scale| reaches 2^62 (scale ", scale.ToString(), ")"));
   }
+  return MakeCompact(rounded, slots, scale, max_abs);
+}
+
+CompactPlaintext Encoder::MakeCompact(const AlignedVector<double>& rounded,
+                                      std::size_t slots, Scale scale,
+                                      double max_abs) const {
   CompactPlaintext r;
   r.coeffs_.resize(2 * slots);
   for (std::size_t k = 0; k < 2 * slots; ++k) {

@@ -106,6 +106,9 @@ class Encoder {
   absl::Status RoundedCoefficients(std::span<const std::complex<double>> values,
                                    std::size_t slots, int level, Scale scale,
                                    AlignedVector<double>* rounded, double* max_abs) const;
+  // The compact form of RoundedCoefficients' output (max_abs < 2^62).
+  CompactPlaintext MakeCompact(const AlignedVector<double>& rounded, std::size_t slots,
+                               Scale scale, double max_abs) const;
   // Signed coefficients of a plaintext at `level` (CRT-composed).
   void ComposeCrt(const ring::RnsPoly& coeff, std::size_t gap,
                   AlignedVector<long double>* out) const;
