@@ -93,10 +93,11 @@ class CkksBackend {
   ckks::Scale CanonicalScale(int level) const { return scales_[level]; }
 
   std::vector<Ct> RotateHoisted(const Ct& x, const std::vector<int64_t>& steps);
-  // Double hoisting (linear_transform.h; on unless turned off): the baby
-  // rotations stay over Q and P and each giant step's sum of products pays
-  // one ModDown (ckks::Evaluator::MultiplyPlainSum); its diagonals are
-  // encoded with the P limbs.
+  // Double hoisting (linear_transform.h; allowed unless turned off, used per
+  // transform by UseDoubleHoisting): the baby rotations stay over Q and P and
+  // each giant step's sum of products pays one ModDown
+  // (ckks::Evaluator::MultiplyPlainSum); its diagonals are encoded with the
+  // P limbs.
   using Hoisted = ckks::HoistedRotations;
   bool double_hoisting() const { return double_hoisting_; }
   void set_double_hoisting(bool on) { double_hoisting_ = on; }
