@@ -89,16 +89,19 @@ std::shared_ptr<const ckks::Plaintext> CkksBackend::Diagonal(const SparseDiagona
   PlaintextCache::Entry e = cache_ != nullptr ? cache_->Find(&d, l, qp) : PlaintextCache::Entry{};
   if (e.full != nullptr) return e.full;
   auto pt = std::make_shared<ckks::Plaintext>();
-  if (e.compact != nullptr) {
+  if (e.compact != nullptr) {  // (so cache_ is set)
     Ok(enc_.Expand(*e.compact, l, pt.get(), basis));
-    if (cache_ != nullptr && status_.ok()) cache_->Insert(&d, l, pt, nullptr);
+    if (status_.ok()) cache_->Insert(&d, l, pt, nullptr);
     return pt;
   }
   const std::vector<double> values = Tile(d, period, slots_);
+  if (cache_ == nullptr) {
+    *pt = Encode(values, l, pt_scale, basis);
+    return pt;
+  }
   absl::StatusOr<ckks::CompactPlaintext> compact =
-      cache_ != nullptr ? enc_.EncodeCompact(values, static_cast<std::size_t>(slots_), pt_scale)
-                        : absl::StatusOr<ckks::CompactPlaintext>(absl::UnavailableError(""));
-  if (!compact.ok()) {  // no cache, or coefficients of 2^62 and more
+      enc_.EncodeCompact(values, static_cast<std::size_t>(slots_), pt_scale);
+  if (!compact.ok()) {  // coefficients of 2^62 and more: not kept
     *pt = Encode(values, l, pt_scale, basis);
     return pt;
   }

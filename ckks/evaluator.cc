@@ -40,6 +40,9 @@ absl::Status CheckSlotsAndScaleMatch(std::size_t slots_a, std::size_t slots_b,
   return absl::OkStatus();
 }
 
+// steps reduced into [0, slots): rotations by steps equal mod slots agree.
+int64_t StepModSlots(int64_t steps, int64_t slots) { return ((steps % slots) + slots) % slots; }
+
 // The key switch's inner product on one limb: acc[0] = sum_j digit_j * b_j
 // and acc[1] = sum_j digit_j * a_j, on limb `l` of the digits and limb
 // `key_limb` of the key (its P limbs start at its own |Q|).
@@ -727,7 +730,7 @@ Evaluator::RotationKey(int steps, std::size_t slots, absl::string_view op) const
   // Keys are made for 5^(steps mod N/2); with fewer slots any element
   // 5^(steps mod slots + t slots) rotates the same way, so try both.
   const int64_t s = static_cast<int64_t>(slots);
-  const int64_t k = ((steps % s) + s) % s;
+  const int64_t k = StepModSlots(steps, s);
   for (uint64_t g : {GaloisElementForRotation(steps),
                      GaloisElementForRotation(static_cast<int>(k))}) {
     if (const SwitchingKey* key = keys_ ? keys_->galois(g) : nullptr) {
@@ -854,7 +857,7 @@ absl::Status Evaluator::RotateHoistedExtended(const Ciphertext& a,
   };
   std::vector<Job> jobs;
   for (int s : steps) {
-    const int k = static_cast<int>(((s % slots) + slots) % slots);
+    const int k = static_cast<int>(StepModSlots(s, slots));
     if (k == 0 || std::any_of(jobs.begin(), jobs.end(),
                               [&](const Job& j) { return j.step == k; })) {
       continue;
@@ -959,7 +962,7 @@ absl::Status Evaluator::MultiplyPlainSum(const HoistedRotations& rotations,
           rotations.level_, ", ", rotations.slots_, " slots and the scale of term 0 (",
           pt_scale.ToString(), ")"));
     }
-    const int step = static_cast<int>(((t.step % slots) + slots) % slots);
+    const int step = static_cast<int>(StepModSlots(t.step, slots));
     auto it = rotations.rotated_.find(step);
     if (it == rotations.rotated_.end()) {
       const std::vector<int> held = rotations.steps();

@@ -519,6 +519,16 @@ TEST_P(EvaluatorTest, DoubleHoistedSumOfPlaintextProducts) {
   refused(h, {{1, &qp}, {0, &other_scale}}, "term 1: plaintext");
   refused(h, {{1, &lower}}, "expected level >= ");
   refused(h, {{1, nullptr}}, "no plaintext");
+  // A plaintext with some P limbs but not |P| of them is malformed for
+  // every op.
+  Plaintext wrong_p = qp;
+  internal::Access::poly(wrong_p) = ring::RnsPoly(ctx_->params->n(), top_level + 1,
+                                                  ctx_->params->num_p() + 1, true);
+  refused(h, {{1, &wrong_p}}, "limbs");
+  Ciphertext unused;
+  const absl::Status st = ev().MultiplyPlain(top, wrong_p, &unused);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("plaintext has"), std::string::npos) << st;
   // A P-limbed plaintext serves the ordinary ops and decodes.
   Ciphertext prod;
   ASSERT_TRUE(ev().MultiplyPlain(top, qp, &prod).ok());
